@@ -1,0 +1,120 @@
+"""A source file as text, a parsed tree and a way back from a tree path to file:line:column.
+
+Loaders parse with the fast C JSON decoder or a safe YAML composer; line marks for JSON are
+computed only when a finding needs one, so a clean file never pays for them.
+"""
+from __future__ import annotations
+
+import bisect
+import codecs
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable
+
+PathStep = str | int
+TreePath = tuple[PathStep, ...]
+
+MAX_FILE_BYTES = 128 * 1024 * 1024
+MAX_DEPTH = 200
+
+
+class InputError(Exception):
+    """A file cannot be read or understood. The message is one line, without the file name."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A grammar problem the parser saw (duplicate key, octal number) at a tree path."""
+
+    code: str
+    path: TreePath
+    detail: str = ""
+
+
+class LineIndex:
+    """Turns character offsets into 1-based (line, column)."""
+
+    def __init__(self, text: str) -> None:
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        self._starts = starts
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+
+@dataclass
+class SourceFile:
+    """A parsed file: its display name, text, tree, parse problems and (lazy) marks."""
+
+    name: str
+    text: str
+    root: Any
+    format: str
+    problems: list[Problem] = field(default_factory=list)
+    _marks: dict[TreePath, tuple[int, int]] | None = None
+    _mark_builder: Callable[[], dict[TreePath, tuple[int, int]]] | None = None
+
+    def locate(self, path: TreePath) -> tuple[int | None, int | None]:
+        """Line and column of the node at `path`, or of its nearest located ancestor."""
+        if self._marks is None:
+            self._marks = self._mark_builder() if self._mark_builder else {}
+        probe = tuple(path)
+        while True:
+            hit = self._marks.get(probe)
+            if hit is not None:
+                return hit
+            if not probe:
+                return (1, 1) if self.text else (None, None)
+            probe = probe[:-1]
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode a file's bytes: UTF-8 (with or without BOM), UTF-16/32 with a BOM, or UTF-16 without one."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"invalid {codec.upper()} text at byte {exc.start + len(bom)}") from None
+    if len(data) >= 4 and b"\x00" in data[:4]:
+        # PowerShell and some editors write UTF-16 without a BOM: ASCII then alternates with NULs.
+        codec = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            raise InputError("binary data, not a text file") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+    if "\x00" in text:
+        raise InputError("binary data, not a text file")
+    return text
+
+
+def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
+    """Reject trees nested deeper than `limit`: the engine crashes on deep input."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            raise InputError(f"nested more than {limit} levels deep")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def key_of(step: Hashable) -> PathStep:
+    return step if isinstance(step, int) else str(step)

@@ -1,0 +1,159 @@
+"""YAML files, loaded safely with a line mark for every node.
+
+PyYAML composes the node graph (no tag ever constructs a Python object); this module builds
+plain values from it. CloudFormation short-form tags become their long form (`!Ref x` ->
+`{"Ref": "x"}`). YAML 1.1 traps are defused: numbers, dates and octal-looking account ids keep
+their source text, and a leading-zero number is reported because CloudFormation reads it as octal.
+Aliases are followed with a budget, so an alias bomb is an error, not an out-of-memory kill.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from .source import InputError, Problem, SourceFile, TreePath
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_NODES = 2_000_000
+MAX_DEPTH = 200
+
+_CFN_TAGS = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    "!Base64": "Fn::Base64",
+    "!Cidr": "Fn::Cidr",
+    "!FindInMap": "Fn::FindInMap",
+    "!GetAtt": "Fn::GetAtt",
+    "!GetAZs": "Fn::GetAZs",
+    "!ImportValue": "Fn::ImportValue",
+    "!Join": "Fn::Join",
+    "!Select": "Fn::Select",
+    "!Split": "Fn::Split",
+    "!Sub": "Fn::Sub",
+    "!Transform": "Fn::Transform",
+    "!And": "Fn::And",
+    "!Equals": "Fn::Equals",
+    "!If": "Fn::If",
+    "!Not": "Fn::Not",
+    "!Or": "Fn::Or",
+    "!Length": "Fn::Length",
+    "!ToJsonString": "Fn::ToJsonString",
+    "!ForEach": "Fn::ForEach",
+}
+
+_TAG = "tag:yaml.org,2002:"
+_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+
+
+def load_yaml(name: str, text: str) -> SourceFile:
+    if "\t" in text and re.search(r"^\t", text, re.M):
+        # PyYAML rejects tab indentation with a confusing message; say what it is.
+        line = text[: re.search(r"^\t", text, re.M).start()].count("\n") + 1  # type: ignore[union-attr]
+        raise InputError(f"invalid YAML at line {line}: tab used for indentation")
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        reason = exc.problem or exc.context or "syntax error"
+        raise InputError(f"invalid YAML{where}: {reason}") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise InputError("YAML nested too deeply") from None
+    builder = _Builder()
+    root = builder.build(node, ()) if node is not None else None
+    return SourceFile(
+        name=name,
+        text=text,
+        root=root,
+        format="yaml",
+        problems=builder.problems,
+        _marks=builder.marks,
+    )
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.marks: dict[TreePath, tuple[int, int]] = {}
+        self.problems: list[Problem] = []
+        self.nodes = 0
+
+    def _mark(self, path: TreePath, node: yaml.Node) -> None:
+        if path not in self.marks:
+            self.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def build(self, node: yaml.Node, path: TreePath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise InputError(f"YAML expands to more than {MAX_NODES:,} nodes (alias bomb?)")
+        if len(path) > MAX_DEPTH:
+            raise InputError(f"nested more than {MAX_DEPTH} levels deep")
+        self._mark(path, node)
+        tag = node.tag or ""
+        if tag in _CFN_TAGS:
+            return self._intrinsic(tag, node, path)
+        if tag.startswith("!") or (tag.startswith("tag:") and not tag.startswith(_TAG)):
+            raise InputError(f"unsupported YAML tag {tag} at line {node.start_mark.line + 1}")
+        if isinstance(node, yaml.MappingNode):
+            if tag not in (_TAG + "map",):
+                raise InputError(f"unsupported YAML tag {tag} at line {node.start_mark.line + 1}")
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self._key(key_node)
+                if key in out:
+                    self.problems.append(Problem("duplicate_key", path + (key,), key))
+                    self.marks.pop(path + (key,), None)
+                self._mark(path + (key,), key_node)
+                out[key] = self.build(value_node, path + (key,))
+                self.marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            if tag not in (_TAG + "seq",):
+                raise InputError(f"unsupported YAML tag {tag} at line {node.start_mark.line + 1}")
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _key(self, node: yaml.Node) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise InputError(f"a mapping key at line {node.start_mark.line + 1} is not a plain value")
+        return str(node.value)
+
+    def _scalar(self, node: yaml.ScalarNode, path: TreePath) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _TAG + "null":
+            return None
+        if tag == _TAG + "bool":
+            return text.lower() in ("true", "yes", "on", "y")
+        if tag == _TAG + "int":
+            if _OCTAL.match(text) and text.lstrip("+-") != "0":
+                self.problems.append(Problem("octal_number", path, text))
+            # Keep the text: a 12-digit account id stays a string, and a leading zero survives.
+            return text
+        if tag in (_TAG + "float", _TAG + "timestamp", _TAG + "str", _TAG + "binary"):
+            return text
+        raise InputError(f"unsupported YAML tag {tag} at line {node.start_mark.line + 1}")
+
+    def _intrinsic(self, tag: str, node: yaml.Node, path: TreePath) -> dict[str, Any]:
+        name = _CFN_TAGS[tag]
+        inner = path + (name,)
+        self._mark(inner, node)
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = node.value
+            if name == "Fn::GetAtt" and isinstance(value, str):
+                value = value.split(".", 1)
+            elif name == "Fn::GetAZs" and value == "":
+                value = ""
+        elif isinstance(node, yaml.SequenceNode):
+            value = [self.build(item, inner + (i,)) for i, item in enumerate(node.value)]
+        else:
+            value = self.build(yaml.MappingNode(_TAG + "map", node.value, node.start_mark, node.end_mark), inner)
+        return {name: value}
+

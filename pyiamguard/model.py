@@ -1,0 +1,184 @@
+"""Public result types: what a scan returns to callers and reporters.
+
+Everything here is a frozen dataclass so a report can be shared, hashed and
+compared without defensive copies. Reporters turn a `Report` into text; they
+never look at anything else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """Severities in descending order of urgency."""
+
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+    INFO = "INFO"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe (CRITICAL=4 ... INFO=0)."""
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> "Severity":
+        try:
+            return cls(str(text).strip().upper())
+        except ValueError:
+            names = ", ".join(s.value.lower() for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+
+_RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a source file a finding points: file, 1-based line and column, JSONPath."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    path: str = "$"
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One guardrail finding on one resource."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    message: str
+    resource: str
+    location: Location
+    remediation: str
+
+    @property
+    def file(self) -> str:
+        return self.location.file
+
+    @property
+    def line(self) -> int | None:
+        return self.location.line
+
+    @property
+    def column(self) -> int | None:
+        return self.location.column
+
+    @property
+    def path(self) -> str:
+        return self.location.path
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            self.location.file,
+            self.location.line or 0,
+            self.location.column or 0,
+            self.rule_id,
+            self.resource,
+            self.location.path,
+            self.message,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "severity": self.severity.value,
+            "message": self.message,
+            "resource": self.resource,
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "path": self.location.path,
+            "remediation": self.remediation,
+        }
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """An input, configuration or engine problem. Its file was not (fully) evaluated."""
+
+    file: str
+    message: str
+    rule_id: str | None = None
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.file, self.rule_id or "", self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "message": self.message}
+        if self.rule_id:
+            out["rule_id"] = self.rule_id
+        return out
+
+    def one_line(self) -> str:
+        text = " ".join(self.message.split())
+        return f"{self.file}: {text}"
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of a scan: violations and errors, both sorted deterministically."""
+
+    violations: tuple[Violation, ...] = ()
+    errors: tuple[ScanError, ...] = ()
+    scanned_files: tuple[str, ...] = ()
+    skipped_files: tuple[tuple[str, str], ...] = ()
+    documents: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "violations", tuple(sorted(set(self.violations), key=Violation.sort_key)))
+        object.__setattr__(self, "errors", tuple(sorted(set(self.errors), key=ScanError.sort_key)))
+        object.__setattr__(self, "scanned_files", tuple(sorted(set(self.scanned_files))))
+        object.__setattr__(self, "skipped_files", tuple(sorted(set(self.skipped_files))))
+
+    def merge(self, other: "Report") -> "Report":
+        return Report(
+            violations=self.violations + other.violations,
+            errors=self.errors + other.errors,
+            scanned_files=self.scanned_files + other.scanned_files,
+            skipped_files=self.skipped_files + other.skipped_files,
+            documents=self.documents + other.documents,
+        )
+
+    def counts_by_severity(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for v in self.violations:
+            counts[v.severity.value] += 1
+        return counts
+
+    def fails(self, threshold: Severity) -> bool:
+        """True when a violation is at or above `threshold`."""
+        return any(v.severity.rank >= threshold.rank for v in self.violations)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "files_scanned": len(self.scanned_files),
+            "files_skipped": len(self.skipped_files),
+            "documents": self.documents,
+            "violations": len(self.violations),
+            "errors": len(self.errors),
+            "by_severity": self.counts_by_severity(),
+        }
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A rule's metadata, read from the `# METADATA` block of its Rego package."""
+
+    rule_id: str
+    name: str
+    title: str
+    description: str
+    severity: Severity
+    remediation: str
+    category: str
+    package: str
+    related: tuple[str, ...] = field(default=())

@@ -1,0 +1,128 @@
+"""Condition grammar: `{"Operator": {"key": value | [values]}}` flattened to one record per key."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .principals import parse_arn
+from .values import Unresolved, engine_token, has_placeholder, scalar_text
+
+# Base operators from the IAM condition-operator reference, lower-cased.
+_NEGATED = frozenset({
+    "stringnotequals", "stringnotequalsignorecase", "stringnotlike", "numericnotequals",
+    "datenotequals", "arnnotequals", "arnnotlike", "notipaddress",
+})
+_PATTERN = frozenset({"stringlike", "stringnotlike", "arnlike", "arnnotlike", "arnequals", "arnnotequals"})
+KNOWN_BASES = frozenset({
+    "stringequals", "stringnotequals", "stringequalsignorecase", "stringnotequalsignorecase",
+    "stringlike", "stringnotlike", "numericequals", "numericnotequals", "numericlessthan",
+    "numericlessthanequals", "numericgreaterthan", "numericgreaterthanequals", "dateequals",
+    "datenotequals", "datelessthan", "datelessthanequals", "dategreaterthan", "dategreaterthanequals",
+    "bool", "binaryequals", "ipaddress", "notipaddress", "arnequals", "arnlike", "arnnotequals",
+    "arnnotlike", "null",
+})
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+@dataclass
+class ConditionValue:
+    text: str
+    unresolved: bool = False
+
+    def engine_fields(self) -> dict[str, Any]:
+        text = self.text
+        arn = parse_arn(text) if not self.unresolved else None
+        account, partition, account_wildcard = "", "", False
+        if _ACCOUNT.match(text):
+            account = text
+        elif arn is not None:
+            partition = arn.partition
+            if _ACCOUNT.match(arn.account):
+                account = arn.account
+            elif "*" in arn.account or "?" in arn.account:
+                account_wildcard = True
+        stripped = text.replace("*", "").replace("?", "")
+        return {
+            "text": engine_token(text),
+            "wildcard": "*" in text or "?" in text,
+            "wildcard_only": bool(text) and not stripped,
+            "account": account,
+            "account_wildcard": account_wildcard,
+            "partition": engine_token(partition),
+            "unresolved": self.unresolved,
+        }
+
+
+@dataclass
+class Condition:
+    operator: str
+    key: str
+    values: list[ConditionValue] = field(default_factory=list)
+    unresolved_operator: bool = False
+
+    @property
+    def parsed(self) -> tuple[str, str, bool]:
+        """(set qualifier, base operator, IfExists) from the operator text."""
+        op = self.operator.strip()
+        qualifier = ""
+        low = op.lower()
+        for prefix in ("forallvalues:", "foranyvalue:"):
+            if low.startswith(prefix):
+                qualifier, op = prefix[:-1], op[len(prefix):]
+                break
+        base = op.lower()
+        if_exists = base.endswith("ifexists") and base != "ifexists"
+        if if_exists:
+            base = base[: -len("ifexists")]
+        return qualifier, base, if_exists
+
+    @property
+    def known_operator(self) -> bool:
+        qualifier, base, if_exists = self.parsed
+        return base in KNOWN_BASES and not (base == "null" and (if_exists or qualifier))
+
+    def state(self) -> str:
+        _, base, _ = self.parsed
+        if any(v.unresolved for v in self.values):
+            return "unresolved"
+        texts = [v.text for v in self.values]
+        if not texts or all(t == "" for t in texts):
+            return "empty"
+        if base in _PATTERN and any(t and not t.replace("*", "").replace("?", "") for t in texts):
+            # Values are ORed: one pattern made only of wildcards admits every value.
+            return "wildcard_only"
+        return "concrete"
+
+    def engine_fields(self) -> dict[str, Any]:
+        qualifier, base, if_exists = self.parsed
+        return {
+            "operator": engine_token(self.operator),
+            "base": engine_token(base),
+            "set": qualifier,
+            "if_exists": if_exists,
+            "negated": base in _NEGATED,
+            "pattern": base in _PATTERN,
+            "key": engine_token(self.key.lower()),
+            "values": [v.engine_fields() for v in self.values],
+            "state": self.state(),
+        }
+
+
+def condition_values(raw: Any) -> tuple[list[ConditionValue], bool]:
+    """The values of one condition key, stringified as IAM does; False when a value is malformed."""
+    values: list[ConditionValue] = []
+    well_formed = True
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, Unresolved):
+            values.append(ConditionValue(item.expression, unresolved=True))
+            continue
+        text = scalar_text(item)
+        if text is None:
+            if item is None:
+                continue
+            well_formed = False
+            values.append(ConditionValue(repr(item)[:40], unresolved=True))
+            continue
+        values.append(ConditionValue(text, unresolved=has_placeholder(text)))
+    return values, well_formed

@@ -1,0 +1,316 @@
+"""One IAM policy document (trust, identity or resource) to the normalized model of docs/model.md."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from ..loaders.source import Problem, TreePath
+from . import actions as act
+from .conditions import Condition, condition_values
+from .principals import classify
+from .values import Unresolved, as_list, engine_token, has_policy_variable, scalar_text
+
+KINDS = ("trust", "identity", "resource")
+_VERSIONS = ("2012-10-17", "2008-10-17")
+_PRINCIPAL_BLOCKS = ("AWS", "Service", "Federated", "CanonicalUser")
+
+
+@dataclass(frozen=True)
+class Node:
+    """Where a ref points in the source document, and what it said there."""
+
+    path: TreePath
+    text: str = ""
+    sid: str = ""
+
+
+@dataclass(frozen=True)
+class NormalizeContext:
+    """What the loader knows about the document's surroundings."""
+
+    own_accounts: tuple[str, ...] = ()
+    partition: str = ""
+    gitlab_hosts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class NormalizedDocument:
+    """The engine input (docs/model.md) and the ref table that locates every node."""
+
+    engine_input: Mapping[str, Any]
+    nodes: Mapping[str, Node]
+
+    @property
+    def kind(self) -> str:
+        return str(self.engine_input["kind"])
+
+
+def detect_kind(document: Any) -> str | None:
+    """`trust`, `identity` or `resource` from the statements, or None if it is not a policy."""
+    if not isinstance(document, dict) or "Statement" not in document:
+        return None
+    statements = [s for s in as_list(document["Statement"]) if isinstance(s, dict)]
+    has_principal = any("Principal" in s or "NotPrincipal" in s for s in statements)
+    has_resource = any("Resource" in s or "NotResource" in s for s in statements)
+    if not has_principal:
+        return "identity"
+    return "resource" if has_resource else "trust"
+
+
+class _Builder:
+    def __init__(self, base: TreePath, context: NormalizeContext) -> None:
+        self.base = base
+        self.context = context
+        self.nodes: dict[str, Node] = {}
+        self.counter = 0
+        self.problems: list[dict[str, str]] = []
+        self.unresolved: list[dict[str, str]] = []
+
+    def ref(self, prefix: str, path: TreePath, text: str = "", sid: str = "") -> str:
+        name = f"{prefix}{self.counter}"
+        self.counter += 1
+        self.nodes[name] = Node(self.base + path, text, sid)
+        return name
+
+    def problem(self, code: str, path: TreePath, text: str = "") -> None:
+        self.problems.append({"ref": self.ref("x", path, text), "code": code})
+
+    def unknown(self, what: str, path: TreePath, text: str, key: str = "") -> None:
+        self.unresolved.append({"ref": self.ref("u", path, text), "what": what, "key": engine_token(key)})
+
+
+def normalize_policy(
+    document: Any,
+    *,
+    kind: str | None = None,
+    base: TreePath = (),
+    context: NormalizeContext = NormalizeContext(),
+    parse_problems: tuple[Problem, ...] = (),
+) -> NormalizedDocument:
+    """Normalize `document` found at tree path `base` of its source file.
+
+    `parse_problems` are the loader's findings (duplicate keys, octal numbers) inside this
+    document; they become IAMG-002 problems at their own paths.
+    """
+    b = _Builder(base, context)
+    doc_kind = kind or detect_kind(document) or "trust"
+    statements: list[dict[str, Any]] = []
+    for problem in parse_problems:
+        rel = problem.path[len(base):]
+        b.problem(problem.code, rel, problem.detail)
+    if isinstance(document, Unresolved):
+        b.unknown("trust_policy" if doc_kind == "trust" else "policy", (), document.expression)
+    elif not isinstance(document, dict):
+        b.problem("invalid_document", (), type(document).__name__)
+    else:
+        statements = _statements(b, document, doc_kind)
+    engine_input = {
+        "kind": doc_kind,
+        "context": {"own_accounts": list(context.own_accounts), "partition": context.partition},
+        "problems": b.problems,
+        "unresolved": b.unresolved,
+        "statements": statements,
+    }
+    return NormalizedDocument(engine_input=engine_input, nodes=MappingProxyType(b.nodes))
+
+
+def _statements(b: _Builder, document: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    version = document.get("Version")
+    if "Version" in document and scalar_text(version) not in _VERSIONS and not isinstance(version, Unresolved):
+        b.problem("unknown_version", ("Version",), str(version))
+    raw = document.get("Statement")
+    if isinstance(raw, Unresolved):
+        b.unknown("statement", ("Statement",), raw.expression)
+        return []
+    if isinstance(raw, dict):
+        items = [(("Statement",), raw)]
+    elif isinstance(raw, list):
+        items = [(("Statement", i), s) for i, s in enumerate(raw)]
+    else:
+        b.problem("invalid_statement", ("Statement",), type(raw).__name__)
+        return []
+    if not items:
+        b.problem("invalid_statement", ("Statement",), "no statements")
+    if "Version" not in document and any(has_policy_variable(str(s)) for _, s in items):
+        # Without a Version, IAM treats ${aws:username} and friends as literal text.
+        b.problem("missing_version", (), "")
+    out = []
+    for index, (path, statement) in enumerate(items):
+        if isinstance(statement, Unresolved):
+            b.unknown("statement", path, statement.expression)
+            continue
+        if not isinstance(statement, dict):
+            b.problem("invalid_statement", path, type(statement).__name__)
+            continue
+        out.append(_statement(b, index, path, statement, kind))
+    return out
+
+
+def _statement(b: _Builder, index: int, path: TreePath, st: dict[str, Any], kind: str) -> dict[str, Any]:
+    sid = scalar_text(st.get("Sid")) or ""
+    ref = b.ref("s", path, sid, sid)
+    effect = _effect(b, path, st)
+    principal_element = "none"
+    principal_ref = ""
+    principals: list[dict[str, Any]] = []
+    if "Principal" in st and "NotPrincipal" in st:
+        b.problem("principal_and_not_principal", path + ("NotPrincipal",))
+    for element in ("Principal", "NotPrincipal"):
+        if element in st:
+            principal_element = element
+            principal_ref = b.ref("e", path + (element,), element)
+            principals = _principals(b, path + (element,), st[element])
+            break
+    if principal_element == "none" and kind in ("trust", "resource"):
+        b.problem("missing_principal", path)
+    if principal_element == "NotPrincipal" and kind == "trust" and effect != "Allow":
+        # Allow + NotPrincipal is IAMG-106; any other NotPrincipal in a trust policy is invalid.
+        b.problem("not_principal_in_trust", path + ("NotPrincipal",))
+    return {
+        "ref": ref,
+        "index": index,
+        "effect": effect,
+        "principal_element": principal_element,
+        "principal_ref": principal_ref,
+        "principals": principals,
+        "actions": _actions(b, path, st, effect),
+        "conditions": _conditions(b, path, st),
+    }
+
+
+def _effect(b: _Builder, path: TreePath, st: dict[str, Any]) -> str:
+    raw = st.get("Effect")
+    if isinstance(raw, Unresolved):
+        b.unknown("effect", path + ("Effect",), raw.expression)
+        return "Allow"  # fail closed: an unknown effect may be Allow
+    if raw in ("Allow", "Deny"):
+        return str(raw)
+    if raw is None:
+        b.problem("missing_effect", path)
+        return "invalid"
+    b.problem("invalid_effect", path + ("Effect",), str(raw))
+    text = str(raw).strip().lower()
+    return {"allow": "Allow", "deny": "Deny"}.get(text, "invalid")
+
+
+def _principals(b: _Builder, path: TreePath, raw: Any) -> list[dict[str, Any]]:
+    ctx = b.context
+    out: list[dict[str, Any]] = []
+
+    def add(block: str, value: Any, at: TreePath) -> None:
+        principal = classify(block, value, ctx.partition, ctx.gitlab_hosts)
+        ref = b.ref("p", at, principal.text)
+        if principal.kind == "unresolved":
+            b.unknown("principal", at, principal.text)
+        out.append({"ref": ref, **principal.engine_fields()})
+
+    if isinstance(raw, Unresolved):
+        add("*", raw, path)
+    elif isinstance(raw, str):
+        if raw.strip() == "*":
+            add("*", raw, path)
+        else:
+            b.problem("invalid_principal_block", path, raw)
+            add("AWS", raw, path)
+    elif isinstance(raw, dict):
+        for block, values in raw.items():
+            if block not in _PRINCIPAL_BLOCKS:
+                b.problem("invalid_principal_block", path + (block,), block)
+            if isinstance(values, list):
+                if not values:
+                    b.problem("invalid_principal_block", path + (block,), "empty list")
+                for i, value in enumerate(values):
+                    add(block, value, path + (block, i))
+            else:
+                add(block, values, path + (block,))
+    else:
+        b.problem("invalid_principal_block", path, type(raw).__name__)
+    return out
+
+
+def _actions(b: _Builder, path: TreePath, st: dict[str, Any], effect: str) -> dict[str, Any]:
+    has_action, has_not = "Action" in st, "NotAction" in st
+    if has_action and has_not:
+        b.problem("action_and_not_action", path + ("NotAction",))
+    if not has_action and not has_not:
+        b.problem("missing_action", path)
+    element = "Action" if has_action else "NotAction"
+    raw = st.get(element)
+    element_ref = b.ref("e", path + (element,), element) if element in st else b.ref("e", path, "")
+    not_action = element == "NotAction"
+    patterns: list[str] = []
+    refs: list[str] = []
+    unresolved = False
+    items = raw if isinstance(raw, list) else [raw] if element in st else []
+    for i, item in enumerate(items):
+        at = path + ((element, i) if isinstance(raw, list) else (element,))
+        if isinstance(item, Unresolved):
+            unresolved = True
+            b.unknown("action", at, item.expression)
+            refs.append(b.ref("a", at, item.expression))
+            continue
+        text = scalar_text(item)
+        if text is None or isinstance(item, bool) or not isinstance(item, str):
+            b.problem("invalid_action", at, repr(item)[:40])
+            continue
+        patterns.append(text)
+        refs.append(b.ref("a", at, text))
+    grants = {a: act.covers(patterns, a, not_action) for a in act.ASSUME_ACTIONS}
+    if unresolved and not not_action:
+        # An unknown action may be an assume action: fail closed.
+        grants = {a: True for a in grants}
+    return {
+        "assume_role": grants[act.ASSUME_ROLE] and bool(items),
+        "web_identity": grants[act.WEB_IDENTITY] and bool(items),
+        "saml": grants[act.SAML] and bool(items),
+        "broad": any(act.is_broad(p) for p in patterns),
+        "not_action": not_action,
+        "unresolved": unresolved,
+        "ref": element_ref,
+        "refs": refs,
+    }
+
+
+def _conditions(b: _Builder, path: TreePath, st: dict[str, Any]) -> list[dict[str, Any]]:
+    if "Condition" not in st:
+        return []
+    raw = st["Condition"]
+    cpath = path + ("Condition",)
+    if isinstance(raw, Unresolved):
+        b.unknown("condition", cpath, raw.expression, "?")
+        return [_unknown_condition(b, cpath, raw.expression)]
+    if not isinstance(raw, dict):
+        b.problem("invalid_condition", cpath, type(raw).__name__)
+        return []
+    out = []
+    for operator, block in raw.items():
+        opath = cpath + (operator,)
+        if isinstance(block, Unresolved):
+            b.unknown("condition", opath, block.expression, "?")
+            out.append(_unknown_condition(b, opath, block.expression, operator))
+            continue
+        if not isinstance(block, dict):
+            b.problem("invalid_condition", opath, operator)
+            continue
+        for key, values in block.items():
+            kpath = opath + (key,)
+            parsed, well_formed = condition_values(values)
+            if not well_formed:
+                b.problem("invalid_condition", kpath, key)
+            condition = Condition(operator, key, parsed)
+            if not condition.known_operator:
+                b.problem("invalid_condition", opath, operator)
+            if condition.state() == "unresolved":
+                b.unknown("condition", kpath, key, key.lower())
+            text = ", ".join(v.text for v in parsed)
+            out.append({"ref": b.ref("c", kpath, f"{operator} {key} {text}".strip()), **condition.engine_fields()})
+    return out
+
+
+def _unknown_condition(b: _Builder, path: TreePath, expression: str, operator: str = "Unknown") -> dict[str, Any]:
+    """A whole condition block that cannot be known: it may restrict anything or nothing."""
+    condition = Condition(operator, "?", [])
+    fields = condition.engine_fields()
+    fields["state"] = "unresolved"
+    return {"ref": b.ref("c", path, expression), **fields}

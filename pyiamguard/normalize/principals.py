@@ -1,0 +1,187 @@
+"""Principal grammar: every written form of a principal becomes one classified record."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .values import Unresolved, engine_token, has_placeholder, scalar_text
+
+PARTITIONS = frozenset(
+    {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
+)
+_ACCOUNT = re.compile(r"^\d{12}$")
+# Unique ids (reference_identifiers): AROA role, AIDA user, AGPA group, ANPA/ANVA policies, AKIA/ASIA keys.
+_UNIQUE_ID = re.compile(r"^A(?:ROA|IDA|GPA|NPA|NVA|KIA|SIA|PKA|CCA|SCA)[A-Z0-9]{12,}$")
+_WILDCARD_CHARS = frozenset("*?")
+
+# Built-in web identity providers, named without an ARN.
+_BUILTIN_OIDC = {
+    "cognito-identity.amazonaws.com": "cognito",
+    "accounts.google.com": "google",
+    "www.amazon.com": "amazon",
+    "graph.facebook.com": "facebook",
+}
+_EKS_ISSUER = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/id/[A-Za-z0-9]+$")
+
+
+@dataclass(frozen=True)
+class ArnParts:
+    partition: str
+    service: str
+    region: str
+    account: str
+    resource: str
+
+
+def parse_arn(text: str) -> ArnParts | None:
+    """Split `arn:partition:service:region:account:resource` (the resource may hold `:` and `/`)."""
+    parts = text.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn":
+        return None
+    return ArnParts(*parts[1:])
+
+
+def oidc_provider(issuer: str, gitlab_hosts: frozenset[str] = frozenset()) -> str:
+    host = issuer.lower().rstrip("/")
+    if host in _BUILTIN_OIDC:
+        return _BUILTIN_OIDC[host]
+    if host == "token.actions.githubusercontent.com" or host.startswith("token.actions.githubusercontent.com/"):
+        return "github"
+    if host == "gitlab.com" or host in gitlab_hosts:
+        return "gitlab"
+    if host == "app.terraform.io":
+        return "terraform_cloud"
+    if _EKS_ISSUER.match(host):
+        return "eks"
+    return "other"
+
+
+@dataclass
+class Principal:
+    """One principal as the engine sees it, plus its original text for messages."""
+
+    kind: str
+    block: str
+    text: str
+    account: str = ""
+    partition: str = ""
+    scope: str = ""
+    whole_account: bool = False
+    service: str = ""
+    provider: str = ""
+    issuer: str = ""
+    defects: list[str] = field(default_factory=list)
+
+    def engine_fields(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "block": self.block,
+            "value": engine_token(self.text),
+            "account": self.account,
+            "partition": self.partition,
+            "scope": self.scope,
+            "whole_account": self.whole_account,
+            "service": engine_token(self.service),
+            "provider": self.provider,
+            "issuer": engine_token(self.issuer),
+            "defects": sorted(set(self.defects)),
+        }
+
+
+def classify(block: str, value: Any, own_partition: str = "", gitlab_hosts: frozenset[str] = frozenset()) -> Principal:
+    """Classify one principal value found under `block` (`AWS`, `Service`, `Federated`,
+    `CanonicalUser`, or `*` for the bare string form)."""
+    if isinstance(value, Unresolved):
+        return Principal("unresolved", block, value.expression)
+    text = scalar_text(value)
+    if text is None or isinstance(value, bool):
+        shown = "null" if value is None else type(value).__name__
+        return Principal("invalid", block, shown if text is None else text, defects=["malformed_arn"])
+    text = text.strip()
+    if text == "*":
+        return Principal("wildcard", block, text)
+    if has_placeholder(text):
+        return Principal("unresolved", block, text)
+    if block == "AWS":
+        principal = _aws(text)
+    elif block == "Service":
+        principal = Principal("service", block, text, service=text.lower())
+        if not text.lower().endswith((".amazonaws.com", ".amazonaws.com.cn", ".amazon.com")):
+            principal.defects.append("malformed_arn")
+    elif block == "Federated":
+        principal = _federated(text, gitlab_hosts)
+    elif block == "CanonicalUser":
+        principal = Principal("canonical_user", block, text, defects=["canonical_user"])
+    else:
+        principal = Principal("invalid", block, text, defects=["malformed_arn"])
+    if own_partition and principal.partition and principal.partition != own_partition:
+        principal.defects.append("cross_partition")
+    return principal
+
+
+def _aws(text: str) -> Principal:
+    if _ACCOUNT.match(text):
+        return Principal("aws", "AWS", text, account=text, scope="account", whole_account=True)
+    if _UNIQUE_ID.match(text):
+        return Principal("unique_id", "AWS", text, defects=["stale_unique_id"])
+    arn = parse_arn(text)
+    if arn is None:
+        # Not an ARN and not an account id: documentation placeholders ("ACCOUNT-B-ID") and typos.
+        # IAM would reject it; for risk it is an account we cannot vouch for.
+        return Principal("aws", "AWS", text, scope="account", whole_account=True, defects=["placeholder"])
+    principal = Principal("aws", "AWS", text, partition=arn.partition if arn.partition in PARTITIONS else "")
+    if arn.partition not in PARTITIONS:
+        principal.defects.append("malformed_arn")
+    if arn.service not in ("iam", "sts"):
+        principal.defects.append("wrong_service")
+    wildcard = bool(_WILDCARD_CHARS & set(arn.account + arn.resource))
+    if _ACCOUNT.match(arn.account):
+        principal.account = arn.account
+    elif not wildcard:
+        principal.defects.append("bad_account_id" if arn.account else "malformed_arn")
+    resource = arn.resource
+    if resource == "root":
+        principal.scope, principal.whole_account = "root", True
+    elif resource.startswith("role/"):
+        principal.scope = "role"
+    elif resource.startswith("user/"):
+        principal.scope = "user"
+    elif resource.startswith("assumed-role/") and arn.service == "sts":
+        principal.scope = "assumed_role"
+    elif resource.startswith("federated-user/") and arn.service == "sts":
+        principal.scope = "federated_user"
+    else:
+        principal.scope = "other"
+        principal.defects.append("malformed_arn")
+    if wildcard:
+        # IAM rejects partial wildcards; score them as the wildcard they try to be.
+        principal.kind = "wildcard"
+        principal.defects.append("partial_wildcard")
+    return principal
+
+
+def _federated(text: str, gitlab_hosts: frozenset[str]) -> Principal:
+    lowered = text.lower()
+    if lowered in _BUILTIN_OIDC:
+        return Principal("oidc", "Federated", text, provider=_BUILTIN_OIDC[lowered], issuer=lowered)
+    arn = parse_arn(text)
+    if arn is None:
+        return Principal("oidc", "Federated", text, provider=oidc_provider(lowered, gitlab_hosts), issuer=lowered,
+                         defects=["malformed_arn"])
+    principal = Principal("oidc", "Federated", text, partition=arn.partition if arn.partition in PARTITIONS else "")
+    if _ACCOUNT.match(arn.account):
+        principal.account = arn.account
+    else:
+        principal.defects.append("bad_account_id")
+    if arn.resource.startswith("oidc-provider/"):
+        issuer = arn.resource[len("oidc-provider/"):].lower()
+        principal.issuer, principal.provider = issuer, oidc_provider(issuer, gitlab_hosts)
+    elif arn.resource.startswith("saml-provider/"):
+        principal.kind = "saml"
+    else:
+        principal.defects.append("malformed_arn")
+        principal.provider = "other"
+    if arn.partition not in PARTITIONS or arn.service != "iam":
+        principal.defects.append("malformed_arn")
+    return principal
