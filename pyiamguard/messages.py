@@ -1,0 +1,213 @@
+"""Plain-language messages from the structured facts a rule returns.
+
+Rules never format text (regopy's sprintf garbles computed strings, and free text is not
+safe in the engine); they return refs and ASCII facts, and this module writes the sentence
+with the original text of the nodes the refs point at.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .normalize.policy import NormalizedDocument
+
+_PROBLEMS = {
+    "missing_effect": "the statement has no Effect",
+    "invalid_effect": "Effect must be exactly Allow or Deny",
+    "missing_action": "the statement has neither Action nor NotAction",
+    "action_and_not_action": "the statement has both Action and NotAction",
+    "invalid_action": "an action is not a string",
+    "missing_principal": "the statement has neither Principal nor NotPrincipal",
+    "principal_and_not_principal": "the statement has both Principal and NotPrincipal",
+    "not_principal_in_trust": "NotPrincipal is not allowed in a role trust policy",
+    "duplicate_key": "the key appears more than once; only the last one takes effect, the others are silently dropped",
+    "octal_number": "an unquoted number with a leading zero is read as an octal number (quote account ids)",
+    "invalid_statement": "Statement must be an object or a list of objects",
+    "invalid_principal_block": "the Principal element is malformed (expected \"*\" or a map of AWS, Service, Federated, CanonicalUser)",
+    "invalid_condition": "the condition is malformed or uses an unknown operator",
+    "unknown_version": "Version must be 2012-10-17 or 2008-10-17",
+    "missing_version": "without a Version, IAM reads policy variables such as ${aws:username} as literal text",
+    "invalid_document": "the policy document is not a JSON object",
+}
+
+_WEAKNESS = {
+    "if_exists": "an ...IfExists operator is true when the key is absent, so a caller simply omits it",
+    "for_all_values": "ForAllValues is true when the key is absent from the request",
+    "negated": "a negated operator in an Allow admits every other value and callers without the key",
+    "null": "a Null check tests only whether the key is present, not its value",
+    "wildcard_only": "a value made only of wildcards matches anything",
+    "empty_value": "the value is empty",
+    "literal_wildcard": "StringEquals compares the * literally, so the condition never matches as intended",
+}
+
+_DEFECTS = {
+    "partial_wildcard": "IAM rejects wildcards inside a principal ARN, and it reads as 'any principal'",
+    "malformed_arn": "it is not a valid principal ARN",
+    "bad_account_id": "its account id is not 12 digits",
+    "placeholder": "it is neither an ARN nor a 12-digit account id (a placeholder?)",
+    "stale_unique_id": "it is the unique id of a deleted role or user; the statement no longer applies to anyone",
+    "canonical_user": "CanonicalUser principals are not valid in a role trust policy",
+    "cross_partition": "it is in another partition than the role, so the trust cannot work",
+    "wrong_service": "only iam and sts ARNs name AWS principals",
+}
+
+_UNRESOLVED = {
+    "trust_policy": "the trust policy",
+    "policy": "the policy document",
+    "statement": "a statement",
+    "effect": "the Effect",
+    "principal": "the principal",
+    "action": "an action",
+    "condition": "the condition",
+}
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    document: NormalizedDocument
+    own_account_known: bool
+
+    def text(self, ref: str) -> str:
+        node = self.document.nodes.get(ref)
+        return node.text if node else ""
+
+    def statement(self, ref: str) -> str:
+        for stmt in self.document.engine_input.get("statements", []):
+            if stmt.get("ref") == ref:
+                sid = self.document.nodes[ref].sid
+                label = f"Statement {stmt['index'] + 1}"
+                return f"{label} (Sid {sid!r})" if sid else label
+        return "A statement"
+
+    def statement_record(self, ref: str) -> Mapping[str, Any]:
+        for stmt in self.document.engine_input.get("statements", []):
+            if stmt.get("ref") == ref:
+                return stmt
+        return {}
+
+    def weak_note(self, statement_ref: str, keys: tuple[str, ...]) -> str:
+        """Say why a condition on `keys` that is present does not count."""
+        for cond in self.statement_record(statement_ref).get("conditions", []):
+            if cond.get("key") in keys:
+                return f"; its condition {self.text(cond['ref'])!r} does not restrict (weak operator or value)"
+        return ""
+
+    def account_note(self) -> str:
+        return "" if self.own_account_known else " (account of the role unknown: set own_accounts)"
+
+
+def _principal(ctx: MessageContext, ref: str, facts: Mapping[str, Any]) -> str:
+    text = ctx.text(ref)
+    if ref.startswith("c"):
+        return f"account {facts.get('account') or '?'} (named by the condition {text!r})"
+    return repr(text)
+
+
+def _iamg_001(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    what = _UNRESOLVED.get(str(f.get("what")), str(f.get("what")))
+    return (f"{what[:1].upper()}{what[1:]} {ctx.text(ref)!r} cannot be known before deployment, "
+            "so this trust could not be verified; review the deployed value")
+
+
+def _iamg_002(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    code = str(f.get("code"))
+    detail = ctx.text(ref)
+    sentence = _PROBLEMS.get(code, code.replace("_", " "))
+    return f"Invalid policy: {sentence}" + (f" ({detail!r})" if detail and code not in ("missing_version",) else "")
+
+
+def _iamg_101(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    return (f"{ctx.statement(str(f['statement']))} lets any AWS principal ({ctx.text(ref)!r}) assume the "
+            "role: no condition on aws:PrincipalAccount, aws:PrincipalArn or aws:PrincipalOrgID confines it")
+
+
+def _iamg_102(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    stmt = ctx.statement(str(f["statement"]))
+    if "org" in f:
+        return (f"{stmt} confines the wildcard principal to organization {ctx.text(ref)!r}, "
+                "which is not in trusted_org_ids")
+    return (f"{stmt} trusts {_principal(ctx, ref, f)} of account {f.get('account') or 'unknown'}, which is neither "
+            f"an own account nor in trusted_accounts{ctx.account_note()}")
+
+
+def _iamg_103(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    stmt = str(f["statement"])
+    return (f"{ctx.statement(stmt)} lets {_principal(ctx, ref, f)} from another account call sts:AssumeRole "
+            f"without a restricting sts:ExternalId condition{ctx.weak_note(stmt, ('sts:externalid',))}{ctx.account_note()}")
+
+
+def _iamg_104(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    stmt = str(f["statement"])
+    note = ctx.weak_note(stmt, ("aws:multifactorauthpresent", "aws:multifactorauthage"))
+    return (f"{ctx.statement(stmt)} lets {_principal(ctx, ref, f)} from another account assume the role "
+            f"without MFA (Bool aws:MultiFactorAuthPresent true){note}{ctx.account_note()}")
+
+
+def _iamg_105(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    return (f"{ctx.statement(str(f['statement']))} trusts the whole account {f.get('account') or ''} "
+            f"({ctx.text(ref)!r}): any identity that account allows can assume the role, and no aws:PrincipalArn "
+            "condition narrows it").replace("account  (", "account (")
+
+
+def _iamg_106(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    record = ctx.statement_record(str(f["statement"]))
+    names = ", ".join(repr(ctx.text(p["ref"])) for p in record.get("principals", []))
+    return (f"{ctx.statement(str(f['statement']))} uses Allow with NotPrincipal: everyone except "
+            f"{names or 'the listed principals'} may assume the role")
+
+
+def _iamg_107(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    stmt = ctx.statement(str(f["statement"]))
+    if f.get("form") == "not_action":
+        return f"{stmt} uses NotAction with Allow: it grants every action not listed, sts:AssumeRole included"
+    record = ctx.statement_record(str(f["statement"]))
+    actions = ", ".join(repr(ctx.text(r)) for r in record.get("actions", {}).get("refs", []))
+    return f"{stmt} allows {actions}: every assume action at once, where one specific action is needed"
+
+
+def _iamg_108(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    reason = _WEAKNESS.get(str(f.get("reason")), str(f.get("reason")))
+    return (f"The condition {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} restricts nothing: {reason}")
+
+
+def _iamg_109(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    defect = _DEFECTS.get(str(f.get("defect")), str(f.get("defect")))
+    return f"Principal {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} is invalid: {defect}"
+
+
+def _iamg_110(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    return (f"Service {ctx.text(ref)!r} may assume the role ({ctx.statement(str(f['statement']))}) without an "
+            "aws:SourceAccount or aws:SourceArn condition, so it could act for another account's resource")
+
+
+def _iamg_111(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    kind = {"aws": "AWS", "service": "service", "oidc": "OIDC provider", "saml": "SAML provider"}.get(str(f.get("kind")), "")
+    return (f"{ctx.statement(str(f['statement']))} grants only {f.get('action')} to the {kind} principal "
+            f"{ctx.text(ref)!r}, which cannot use that action")
+
+
+_COMPOSERS: dict[str, Callable[[MessageContext, str, Mapping[str, Any]], str]] = {
+    "IAMG-001": _iamg_001,
+    "IAMG-002": _iamg_002,
+    "IAMG-101": _iamg_101,
+    "IAMG-102": _iamg_102,
+    "IAMG-103": _iamg_103,
+    "IAMG-104": _iamg_104,
+    "IAMG-105": _iamg_105,
+    "IAMG-106": _iamg_106,
+    "IAMG-107": _iamg_107,
+    "IAMG-108": _iamg_108,
+    "IAMG-109": _iamg_109,
+    "IAMG-110": _iamg_110,
+    "IAMG-111": _iamg_111,
+}
+
+
+def compose(rule_id: str, title: str, ctx: MessageContext, ref: str, facts: Mapping[str, Any]) -> str:
+    composer = _COMPOSERS.get(rule_id)
+    if composer is None:
+        return title
+    try:
+        return composer(ctx, ref, facts)
+    except KeyError:
+        return title

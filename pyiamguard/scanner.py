@@ -1,0 +1,212 @@
+"""The scan: files -> loader -> normalized documents -> engine -> violations -> Report.
+
+Library entry points for deployment scripts: they never print and never exit. Every input
+problem becomes a ScanError scoped to its file; the other files are still scanned.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .catalog import PolicySet, load_policy_set
+from .config import Config
+from .loaders.files import Candidate, InputErrorAt, candidates, classify, looks_like_iac_text, read_source
+from .loaders.iam import PolicySource, policy_sources
+from .loaders.source import InputError, SourceFile, check_depth
+from .messages import MessageContext, compose
+from .model import Location, Report, RuleInfo, ScanError, Severity, Violation
+from .normalize.policy import KINDS, NormalizeContext, NormalizedDocument, normalize_policy
+from .normalize.values import json_path
+
+_UNSUPPORTED = {
+    "terraform-plan": "Terraform plan JSON is recognised but not supported by this version of pyiamguard",
+    "cloudformation": "CloudFormation templates are recognised but not supported by this version of pyiamguard",
+}
+
+
+@dataclass
+class _Scan:
+    """State of one scan call (never shared between calls or threads)."""
+
+    config: Config
+    policies: PolicySet
+    engine: Any = None
+    violations: list[Violation] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    scanned: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    documents: int = 0
+
+    def get_engine(self) -> Any:
+        if self.engine is None:
+            from .engine import Engine  # lazy: regopy loads only when there is something to evaluate
+
+            data = json.loads(self.policies.data)
+            data["pyiamguard"]["config"] = self.config.engine_data()
+            self.engine = Engine(self.policies.modules, data, [r.package for r in self.policies.rules])
+        return self.engine
+
+    def report(self) -> Report:
+        return Report(
+            violations=tuple(self.violations),
+            errors=tuple(self.errors),
+            scanned_files=tuple(self.scanned),
+            skipped_files=tuple(self.skipped),
+            documents=self.documents,
+        )
+
+
+def scan(paths: Iterable[str | os.PathLike[str]], config: Config | None = None) -> Report:
+    """Scan files and directories. Directories are walked for *.json, *.yaml, *.yml and
+    *.template files; files that are not IAM, Terraform or CloudFormation documents are
+    skipped (listed in `Report.skipped_files`), but a file named explicitly must be one."""
+    state = _Scan(config or Config(), load_policy_set())
+    for item in candidates(list(paths)):
+        if isinstance(item, InputErrorAt):
+            state.errors.append(ScanError(item.display, item.message))
+            continue
+        _scan_file(state, item)
+    return state.report()
+
+
+def scan_document(
+    document: Any,
+    config: Config | None = None,
+    kind: str | None = None,
+    name: str = "<document>",
+) -> Report:
+    """Scan one IAM policy document given as a Python object (parsed JSON) or JSON text.
+
+    `kind` is `trust`, `identity` or `resource`; None detects it from the statements."""
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    state = _Scan(config or Config(), load_policy_set())
+    from .loaders.json_source import load_json
+
+    try:
+        if isinstance(document, (str, bytes)):
+            text = document.decode("utf-8") if isinstance(document, bytes) else document
+            source = load_json(name, text)
+        else:
+            check_depth(document)
+            text = json.dumps(document, indent=2, default=str)
+            source = load_json(name, text)
+    except (InputError, UnicodeDecodeError, TypeError, ValueError) as exc:
+        state.errors.append(ScanError(name, str(exc)))
+        return state.report()
+    state.scanned.append(name)
+    for policy in policy_sources(source, name) if kind is None else [PolicySource(name, (), source.root, kind)]:
+        _evaluate(state, source, policy)
+    return state.report()
+
+
+def _scan_file(state: _Scan, candidate: Candidate) -> None:
+    try:
+        source = read_source(candidate)
+    except InputError as exc:
+        if candidate.explicit or looks_like_iac_text(candidate.path):
+            state.errors.append(ScanError(candidate.display, str(exc)))
+        else:
+            state.skipped.append((candidate.display, f"not parseable and not IaC ({exc})"))
+        return
+    kind = classify(source.root)
+    if kind is None:
+        reason = "not an IAM policy, Terraform plan or CloudFormation template"
+        if candidate.explicit:
+            state.errors.append(ScanError(candidate.display, reason))
+        else:
+            state.skipped.append((candidate.display, reason))
+        return
+    if kind in _UNSUPPORTED:
+        state.errors.append(ScanError(candidate.display, _UNSUPPORTED[kind]))
+        return
+    state.scanned.append(candidate.display)
+    try:
+        policies = list(policy_sources(source, os.path.basename(candidate.display)))
+    except InputError as exc:
+        state.errors.append(ScanError(candidate.display, str(exc)))
+        return
+    for policy in policies:
+        _evaluate(state, source, policy)
+
+
+def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
+    from .engine import EngineError
+
+    problems = tuple(p for p in source.problems if p.path[: len(policy.base)] == policy.base)
+    context = NormalizeContext(own_accounts=(), partition="")
+    try:
+        check_depth(policy.document)
+        normalized = normalize_policy(policy.document, kind=policy.kind, base=policy.base,
+                                      context=context, parse_problems=problems)
+    except InputError as exc:
+        state.errors.append(ScanError(source.name, f"{policy.resource}: {exc}"))
+        return
+    state.documents += 1
+    engine = state.get_engine()
+    try:
+        findings = list(engine.evaluate(normalized.engine_input))
+    except EngineError:
+        # Isolate the failing rule: the others still report, the failure is an error.
+        findings, failures = engine.evaluate_isolated(normalized.engine_input)
+        by_package = state.policies.by_package()
+        for failure in failures:
+            rule = by_package.get(failure.package or "")
+            state.errors.append(ScanError(source.name, f"{policy.resource}: rule could not be evaluated: {failure}",
+                                          rule.rule_id if rule else None))
+    own_known = bool(state.config.own_accounts or normalized.engine_input["context"]["own_accounts"])
+    ctx = MessageContext(normalized, own_known)
+    rules = state.policies.by_package()
+    for finding in findings:
+        rule = rules.get(str(finding.get("package")))
+        if rule is None or rule.rule_id in state.config.disabled_rules:
+            continue
+        violation = _violation(state.config, rule, finding, source, policy, normalized, ctx)
+        if violation is not None:
+            state.violations.append(violation)
+
+
+def _violation(
+    config: Config,
+    rule: RuleInfo,
+    finding: Mapping[str, Any],
+    source: SourceFile,
+    policy: PolicySource,
+    normalized: NormalizedDocument,
+    ctx: MessageContext,
+) -> Violation | None:
+    ref = str(finding.get("ref", ""))
+    facts = finding.get("facts") or {}
+    node = normalized.nodes.get(ref)
+    path = node.path if node else policy.base
+    line, column = source.locate(path)
+    severity = rule.severity
+    if isinstance(facts.get("severity"), str):
+        severity = Severity.parse(facts["severity"])
+    severity = config.severity_overrides.get(rule.rule_id, severity)
+    violation = Violation(
+        rule_id=rule.rule_id,
+        title=rule.title,
+        severity=severity,
+        message=compose(rule.rule_id, rule.title, ctx, ref, facts),
+        resource=policy.resource,
+        location=Location(file=source.name, line=line, column=column, path=json_path(path)),
+        remediation=rule.remediation,
+    )
+    return None if _waived(config, violation) else violation
+
+
+def _waived(config: Config, violation: Violation) -> bool:
+    today = _dt.date.today()
+    for waiver in config.waivers:
+        if waiver.expires is not None and waiver.expires < today:
+            continue
+        if (waiver.rule == violation.rule_id
+                and fnmatch.fnmatchcase(violation.resource, waiver.resource)
+                and fnmatch.fnmatchcase(violation.file, waiver.file)):
+            return True
+    return False
