@@ -124,7 +124,8 @@ def _iamg_101(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 def _iamg_102(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     stmt = ctx.statement(str(f["statement"]))
     if "org" in f:
-        return (f"{stmt} confines the wildcard principal to organization {ctx.text(ref)!r}, "
+        org = str(f["org"]) if not str(f["org"]).startswith("~") else ctx.text(ref)
+        return (f"{stmt} confines the wildcard principal to organization {org!r}, "
                 "which is not in trusted_org_ids")
     return (f"{stmt} trusts {_principal(ctx, ref, f)} of account {f.get('account') or 'unknown'}, which is neither "
             f"an own account nor in trusted_accounts{ctx.account_note()}")

@@ -6,7 +6,8 @@
 #   Deny with BoolIfExists aws:MultiFactorAuthPresent false guards it. BoolIfExists in an
 #   Allow is weak: callers with long-term access keys carry no MFA key and pass. Which
 #   principals need MFA is set by require_mfa: people (default: whole accounts and users,
-#   unless a restricting sts:ExternalId marks a machine third party), all, or off. Never
+#   unless a restricting sts:ExternalId marks a machine third party or aws:PrincipalArn
+#   narrows them to named roles), all, or off. Never
 #   for service, OIDC or SAML principals.
 # scope: package
 # related_resources:
@@ -47,6 +48,7 @@ in_scope(stmt, p) if {
 	trust.config.require_mfa == "people"
 	person(p)
 	not trust.restricted_by(stmt, "sts:externalid")
+	not trust.restricted_by(stmt, "aws:principalarn")
 }
 
 person(p) if p.whole_account
