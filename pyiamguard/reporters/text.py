@@ -1,0 +1,76 @@
+"""The report for people: violations grouped by file, then one summary line.
+
+    path/to/file.json
+      7:12  CRITICAL  IAMG-101  role: message
+            path: $.Statement[0].Principal.AWS
+            fix: remediation
+
+Colour (ANSI) only when the caller asks for it; the CLI asks only for a terminal without
+NO_COLOR. Errors are not listed here (the CLI prints them on stderr); the summary counts them.
+"""
+from __future__ import annotations
+
+from itertools import groupby
+
+from ..model import Report, Severity, Violation
+
+_RESET = "\x1b[0m"
+_BOLD = "\x1b[1m"
+_DIM = "\x1b[2m"
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "\x1b[1;31m",
+    Severity.HIGH: "\x1b[31m",
+    Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[36m",
+    Severity.INFO: "\x1b[2m",
+}
+_SEVERITY_WIDTH = max(len(s.value) for s in Severity)
+_DETAIL_INDENT = " " * 6
+
+
+def render(report: Report, *, color: bool) -> str:
+    def style(code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    lines: list[str] = []
+    for file, group in groupby(report.violations, key=lambda v: v.location.file):
+        violations = list(group)
+        width = max(len(_position(v)) for v in violations)
+        if lines:
+            lines.append("")
+        lines.append(style(_BOLD, file))
+        for v in violations:
+            severity = style(_SEVERITY_STYLE[v.severity], v.severity.value.ljust(_SEVERITY_WIDTH))
+            subject = f"{v.resource}: {v.message}" if v.resource else v.message
+            lines.append(f"  {_position(v).rjust(width)}  {severity}  {v.rule_id}  {subject}")
+            lines.append(style(_DIM, f"{_DETAIL_INDENT}path: {v.location.path}"))
+            if v.remediation:
+                lines.append(f"{_DETAIL_INDENT}fix: {v.remediation}")
+    if lines:
+        lines.append("")
+    lines.append(_summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _position(v: Violation) -> str:
+    if v.location.line is None:
+        return "-"
+    if v.location.column is None:
+        return str(v.location.line)
+    return f"{v.location.line}:{v.location.column}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _summary(report: Report) -> str:
+    summary = report.summary()
+    scanned = f"{_plural(summary['files_scanned'], 'file')} scanned"
+    if summary["files_skipped"]:
+        scanned += f", {summary['files_skipped']} skipped"
+    errors = _plural(summary["errors"], "error")
+    if not report.violations:
+        return f"no violations in {scanned}, {errors}"
+    counts = ", ".join(f"{n} {name.lower()}" for name, n in summary["by_severity"].items())
+    return f"{_plural(summary['violations'], 'violation')} ({counts}) in {scanned}, {errors}"
