@@ -1,0 +1,7 @@
+"""`python -m pyiamguard`: the same command as the `pyiamguard` console script."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,440 @@
+"""The `pyiamguard` command: arguments, configuration, exit codes, output streams."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pyiamguard
+from pyiamguard import cli
+from pyiamguard.catalog import load_policy_set
+from pyiamguard.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+WILDCARD = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
+}
+# A role of another account without sts:ExternalId: IAMG-102 and IAMG-103, both HIGH, nothing else.
+HIGH_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::210987654321:role/deployer"},
+        "Action": "sts:AssumeRole",
+    }],
+}
+LAMBDA = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs in an empty working directory (no stray .pyiamguard.yaml), without NO_COLOR."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("PYIAMGUARD_DEBUG", raising=False)
+
+
+def _write(path: Path, document: object) -> Path:
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _subprocess_env() -> dict[str, str]:
+    env = dict(os.environ)
+    package_parent = str(Path(pyiamguard.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    env.pop("NO_COLOR", None)
+    env.pop("PYIAMGUARD_DEBUG", None)
+    return env
+
+
+# --- version, usage ---------------------------------------------------------------------------
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"pyiamguard {pyiamguard.__version__}\n"
+
+
+def test_version_imports_neither_regopy_nor_yaml() -> None:
+    code = (
+        "import sys\n"
+        "from pyiamguard.cli import main\n"
+        "assert main(['--version']) == 0\n"
+        "print(sorted(m for m in ('regopy', 'yaml', 'pyiamguard.scanner', 'pyiamguard.engine') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_subprocess_env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "pyiamguard: error: missing command: scan or rules (see 'pyiamguard --help')\n"
+
+
+def test_unknown_option_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--colour", "x.json"]) == 2
+    err = capsys.readouterr().err
+    assert err == "pyiamguard: error: unrecognized arguments: --colour (see 'pyiamguard --help')\n"
+
+
+def test_bad_format_choice_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--format", "xml", "x.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pyiamguard: error: argument --format: invalid choice: 'xml'")
+    assert err.count("\n") == 1
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def test_rules_lists_every_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "ID        SEVERITY  TITLE"
+    ids = [line.split()[0] for line in lines[1:]]
+    expected = ["IAMG-001", "IAMG-002"] + [f"IAMG-{n}" for n in range(101, 112)]
+    assert ids == expected
+    rules = {r.rule_id: r for r in load_policy_set().rules}
+    assert ids == sorted(rules)
+    for line in lines[1:]:
+        rule = rules[line[:8]]
+        assert line == f"{rule.rule_id}  {rule.severity.value:<8}  {rule.title}"
+    assert "IAMG-101  CRITICAL  Any AWS principal can assume the role" in lines
+
+
+def test_rules_shows_one_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "IAMG-103"]) == 0
+    out = capsys.readouterr().out
+    rule = load_policy_set().rule("IAMG-103")
+    assert rule is not None
+    lines = out.splitlines()
+    assert lines[0] == "IAMG-103  missing-external-id"
+    assert "severity:    HIGH" in lines
+    assert "category:    cross_account_without_external_id" in lines
+    assert "title:       Cross-account trust without sts:ExternalId" in lines
+    flat = " ".join(out.split())
+    assert f"remediation: {rule.remediation}" in flat
+    assert f"description: {rule.description}" in flat
+    assert lines[-2:] == ["related:", f"  {rule.related[0]}"]
+    assert rule.remediation.startswith('Add "Condition": {"StringEquals": {"sts:ExternalId"')
+
+
+def test_rules_id_is_case_insensitive(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "iamg-101"]) == 0
+    assert capsys.readouterr().out.startswith("IAMG-101  wildcard-principal\n")
+
+
+def test_rules_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "IAMG-999"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "pyiamguard: error: unknown rule 'IAMG-999' (see 'pyiamguard rules')\n"
+
+
+# --- scan: exit codes -------------------------------------------------------------------------
+
+
+def test_wildcard_trust_fails_with_iamg_101(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", str(target)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert lines[0] == str(target)
+    assert lines[1].startswith("  7:9  CRITICAL  IAMG-101  trust.json: ")
+    assert lines[-1] == "1 violation (1 critical, 0 high, 0 medium, 0 low, 0 info) in 1 file scanned, 0 errors"
+
+
+def test_wildcard_trust_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--format", "json", str(target)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert list(report) == ["schema_version", "tool", "violations", "errors", "summary"]
+    assert report["schema_version"] == 1
+    assert report["tool"] == {"name": "pyiamguard", "version": pyiamguard.__version__}
+    assert report["errors"] == []
+    [violation] = report["violations"]
+    assert list(violation) == [
+        "rule_id", "title", "severity", "message", "resource", "file", "line", "column", "path", "remediation",
+    ]
+    assert violation["rule_id"] == "IAMG-101"
+    assert violation["severity"] == "CRITICAL"
+    assert violation["file"] == str(target)
+    assert (violation["line"], violation["column"]) == (7, 9)
+    assert violation["path"] == "$.Statement[0].Principal.AWS"
+    assert report["summary"]["violations"] == 1
+    assert report["summary"]["by_severity"]["CRITICAL"] == 1
+
+
+def test_clean_file_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "lambda.json", LAMBDA)
+    assert main(["scan", str(target)]) == 0
+    assert capsys.readouterr().out == "no violations in 1 file scanned, 0 errors\n"
+
+
+def test_fail_on_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "role.json", HIGH_ONLY)
+    assert main(["scan", "--format", "json", str(target)]) == 1
+    severities = {v["severity"] for v in json.loads(capsys.readouterr().out)["violations"]}
+    assert severities == {"HIGH"}
+    assert main(["scan", "--fail-on", "critical", str(target)]) == 0
+    assert main(["scan", "--fail-on", "HIGH", str(target)]) == 1
+    # The report is written whatever the threshold.
+    assert "IAMG-103" in capsys.readouterr().out
+
+
+def test_missing_path_is_an_error_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.json"
+    assert main(["scan", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"error: {missing}: no such file or directory\n"
+    assert captured.out == "no violations in 0 files scanned, 1 error\n"
+
+
+def test_errors_win_over_violations_and_the_report_is_still_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"Statement": [\n', encoding="utf-8")
+    other = _write(tmp_path / "other.json", {"name": "not a policy"})
+    wildcard = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", str(bad), str(other), str(wildcard)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"error: {bad}: invalid JSON at line 2 column 1: Expecting value",
+        f"error: {other}: not an IAM policy, Terraform plan or CloudFormation template",
+    ]
+    assert "IAMG-101" in captured.out
+    assert captured.out.splitlines()[-1].endswith("in 1 file scanned, 2 errors")
+
+
+def test_errors_are_inside_the_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.json"
+    wildcard = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--format", "json", str(missing), str(wildcard)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    report = json.loads(captured.out)
+    assert report["errors"] == [{"file": str(missing), "message": "no such file or directory"}]
+    assert [v["rule_id"] for v in report["violations"]] == ["IAMG-101"]
+
+
+def test_verbose_lists_skipped_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    _write(tree / "lambda.json", LAMBDA)
+    (tree / "notes.yaml").write_text("title: not a policy\n", encoding="utf-8")
+    assert main(["scan", str(tree)]) == 0
+    quiet = capsys.readouterr()
+    assert quiet.err == ""
+    assert quiet.out == "no violations in 1 file scanned, 1 skipped, 0 errors\n"
+    assert main(["scan", "-v", str(tree)]) == 0
+    assert capsys.readouterr().err == (
+        f"skipped: {tree / 'notes.yaml'}: not an IAM policy, Terraform plan or CloudFormation template\n"
+    )
+
+
+# --- scan: configuration ----------------------------------------------------------------------
+
+
+def test_config_file_with_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Path(".pyiamguard.yaml").write_text("fail_on: high\nown_acount: [123456789012]\n", encoding="utf-8")
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("pyiamguard: error: .pyiamguard.yaml: unknown key 'own_acount' (known keys: ")
+    assert "Traceback" not in captured.err
+
+
+def test_explicit_config_file_with_wrong_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "guard.yaml"
+    config.write_text("require_permissions_boundary: maybe\n", encoding="utf-8")
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--config", str(config), str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"pyiamguard: error: {config}: require_permissions_boundary: expected true or false, got 'maybe'\n"
+    )
+
+
+def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--config", "absent.yaml", str(target)]) == 2
+    assert capsys.readouterr().err == "pyiamguard: error: absent.yaml: cannot read: No such file or directory\n"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--own-account", "1234"], "--own-account: '1234' is not a 12-digit account id"),
+        (["--trusted-account", "123456789012", "--trusted-account", "x"], "--trusted-account: 'x' is not a 12-digit account id"),
+        (["--internal-account", "12345678901a"], "--internal-account: '12345678901a' is not a 12-digit account id"),
+        (["--trusted-org-id", "org1"], "--trusted-org-id: 'org1' is not an organization id like o-a1b2c3d4e5"),
+        (["--require-mfa", "sometimes"], "--require-mfa: expected one of people, all, off, got 'sometimes'"),
+        (["--fail-on", "severe"], "--fail-on: unknown severity 'severe' (expected one of critical, high, medium, low, info)"),
+    ],
+)
+def test_bad_flag_values(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", *flags, str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"pyiamguard: error: {message}\n"
+
+
+def test_config_file_in_working_directory_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "role.json", HIGH_ONLY)
+    assert main(["scan", str(target)]) == 1
+    Path(".pyiamguard.yaml").write_text("fail_on: critical\n", encoding="utf-8")
+    assert main(["scan", str(target)]) == 0
+    # A flag overrides the file.
+    assert main(["scan", "--fail-on", "high", str(target)]) == 1
+
+
+def test_account_flags_override_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "role.json", HIGH_ONLY)
+    Path(".pyiamguard.yaml").write_text(
+        "own_accounts: [123456789012]\ntrusted_accounts: [111122223333]\n", encoding="utf-8"
+    )
+    assert main(["scan", "--format", "json", str(target)]) == 1
+    assert {v["rule_id"] for v in json.loads(capsys.readouterr().out)["violations"]} == {"IAMG-102", "IAMG-103"}
+    # Trusted and internal: neither IAMG-102 nor IAMG-103 is left.
+    assert main(["scan", "--trusted-account", "210987654321", "--internal-account", "210987654321", str(target)]) == 0
+    assert capsys.readouterr().out == "no violations in 1 file scanned, 0 errors\n"
+
+
+# --- scan: output -----------------------------------------------------------------------------
+
+
+def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    out = tmp_path / "report.json"
+    assert main(["scan", "--format", "json", "--output", str(out), str(target)]) == 1
+    assert capsys.readouterr().out == ""
+    assert [v["rule_id"] for v in json.loads(out.read_text(encoding="utf-8"))["violations"]] == ["IAMG-101"]
+
+
+def test_output_file_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    out = tmp_path / "missing-dir" / "report.txt"
+    assert main(["scan", "--output", str(out), str(target)]) == 2
+    assert capsys.readouterr().err == f"pyiamguard: error: cannot write {out}: No such file or directory\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_only_on_a_terminal_without_no_color(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["scan", str(target)]) == 1
+    assert "\x1b[1;31mCRITICAL\x1b[0m" in terminal.getvalue()
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = _Terminal()
+    monkeypatch.setattr(sys, "stdout", plain)
+    assert main(["scan", str(target)]) == 1
+    assert "CRITICAL" in plain.getvalue() and "\x1b[" not in plain.getvalue()
+
+    monkeypatch.delenv("NO_COLOR")
+    report = tmp_path / "report.txt"
+    assert main(["scan", "--output", str(report), str(target)]) == 1
+    assert "\x1b[" not in report.read_text(encoding="utf-8")
+
+
+def test_no_colour_when_piped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", str(target)]) == 1
+    assert "\x1b[" not in capsys.readouterr().out
+
+
+# --- unexpected failures ----------------------------------------------------------------------
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom\nsecond line")
+
+
+def test_internal_error_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyiamguard.scanner
+
+    monkeypatch.setattr(pyiamguard.scanner, "scan", _boom)
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", str(target)]) == 2
+    assert capsys.readouterr().err == "pyiamguard: internal error: RuntimeError: boom second line\n"
+
+
+def test_internal_error_traceback_with_debug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyiamguard.scanner
+
+    monkeypatch.setattr(pyiamguard.scanner, "scan", _boom)
+    monkeypatch.setenv("PYIAMGUARD_DEBUG", "1")
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert err.endswith("pyiamguard: internal error: RuntimeError: boom second line\n")
+
+
+def test_usage_error_class_is_not_an_internal_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert issubclass(cli.UsageError, Exception)
+    assert main(["rules", "nope"]) == 2
+    assert "internal error" not in capsys.readouterr().err
+
+
+# --- the real entry points --------------------------------------------------------------------
+
+
+def test_python_dash_m_entry(tmp_path: Path) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    done = subprocess.run(
+        [sys.executable, "-m", "pyiamguard", "scan", "--format", "json", str(target)],
+        capture_output=True, text=True, env=_subprocess_env(), cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == ""
+    assert [v["rule_id"] for v in json.loads(done.stdout)["violations"]] == ["IAMG-101"]
+
+
+def test_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    """What README and examples/README.md promise about `pyiamguard scan examples/`."""
+    assert main(["scan", "--format", "json", str(EXAMPLES)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"] == []
+    found: dict[str, set[str]] = {}
+    for v in report["violations"]:
+        found.setdefault(Path(v["file"]).name, set()).add(v["rule_id"])
+    assert found == {
+        "trust-wildcard.json": {"IAMG-101"},
+        "trust-third-party-no-externalid.json": {"IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105"},
+        "trust-cross-account-yaml.yaml": {"IAMG-102"},
+    }
+    assert report["summary"]["files_scanned"] == 5
+    # With the example configuration, the YAML cross-account trust is clean.
+    config = EXAMPLES / ".pyiamguard.yaml"
+    assert main(["scan", "--config", str(config), str(EXAMPLES / "trust-cross-account-yaml.yaml")]) == 0

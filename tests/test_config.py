@@ -1,0 +1,156 @@
+"""Configuration: every key's type errors, unknown keys, and YAML values that must stay text."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from pyiamguard.config import Config, ConfigError, Waiver, config_from_mapping, find_config, load_config
+from pyiamguard.model import Severity
+
+
+def _load(tmp_path: Path, text: str) -> Config:
+    path = tmp_path / ".pyiamguard.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_config(path)
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    path = tmp_path / ".pyiamguard.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    prefix = f"{path}: "
+    assert message.startswith(prefix)
+    return message[len(prefix):]
+
+
+def test_every_key_from_yaml(tmp_path: Path) -> None:
+    config = _load(tmp_path, """
+own_accounts: [123456789012]
+trusted_accounts:
+  - 345678901234
+  - "210987654321"
+internal_accounts: 111122223333
+trusted_org_ids: [o-a1b2c3d4e5]
+max_session_seconds: 7200
+require_mfa: all
+require_permissions_boundary: true
+allowed_permissions_boundaries: [arn:aws:iam::123456789012:policy/boundary]
+approved_oidc_subjects: ["repo:my-org/*"]
+severity_overrides: {IAMG-105: low}
+disabled_rules: [IAMG-110]
+fail_on: high
+waivers:
+  - rule: IAMG-103
+    resource: legacy-*
+    reason: vendor cannot send an external id yet
+    expires: 2031-01-31
+""")
+    assert config == Config(
+        own_accounts=("123456789012",),
+        trusted_accounts=("345678901234", "210987654321"),
+        internal_accounts=("111122223333",),
+        trusted_org_ids=("o-a1b2c3d4e5",),
+        max_session_seconds=7200,
+        require_mfa="all",
+        require_permissions_boundary=True,
+        allowed_permissions_boundaries=("arn:aws:iam::123456789012:policy/boundary",),
+        approved_oidc_subjects=("repo:my-org/*",),
+        severity_overrides={"IAMG-105": Severity.LOW},
+        disabled_rules=("IAMG-110",),
+        fail_on=Severity.HIGH,
+        waivers=(Waiver("IAMG-103", "legacy-*", "vendor cannot send an external id yet", "*", dt.date(2031, 1, 31)),),
+    )
+
+
+def test_unquoted_account_ids_stay_strings(tmp_path: Path) -> None:
+    # YAML 1.1 reads 123456789012 as an int and 012345670123 as octal; both must keep their text.
+    config = _load(tmp_path, "own_accounts: [123456789012, 012345670123]\ntrusted_accounts: 000000000001\n")
+    assert config.own_accounts == ("123456789012", "012345670123")
+    assert config.trusted_accounts == ("000000000001",)
+    assert all(isinstance(a, str) for a in config.own_accounts + config.trusted_accounts)
+
+
+def test_empty_file_gives_defaults(tmp_path: Path) -> None:
+    assert _load(tmp_path, "# nothing configured\n") == Config()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("own_acounts: [123456789012]\n",
+         "unknown key 'own_acounts' (known keys: allowed_permissions_boundaries, approved_oidc_subjects, "
+         "disabled_rules, fail_on, internal_accounts, max_session_seconds, own_accounts, "
+         "require_mfa, require_permissions_boundary, severity_overrides, trusted_accounts, "
+         "trusted_org_ids, waivers)"),
+        ("own_accounts: {a: 1}\n", "own_accounts: expected a list of strings, got dict"),
+        ("own_accounts: [12345]\n", "own_accounts: '12345' is not a 12-digit account id"),
+        ("trusted_accounts: [[123456789012]]\n", "trusted_accounts: expected a list of strings, found ['123456789012']"),
+        ("trusted_accounts: [true]\n", "trusted_accounts: expected a list of strings, found True"),
+        ("internal_accounts: [arn:aws:iam::123456789012:root]\n",
+         "internal_accounts: 'arn:aws:iam::123456789012:root' is not a 12-digit account id"),
+        ("trusted_org_ids: [r-abcd]\n", "trusted_org_ids: 'r-abcd' is not an organization id like o-a1b2c3d4e5"),
+        ("trusted_org_ids: true\n", "trusted_org_ids: expected a list of strings, got bool"),
+        ("max_session_seconds: 60\n", "max_session_seconds: expected a whole number of seconds from 900 to 43200, got 60"),
+        ("max_session_seconds: 1h\n",
+         "max_session_seconds: expected a whole number of seconds from 900 to 43200, got '1h'"),
+        ("max_session_seconds: 3600.5\n",
+         "max_session_seconds: expected a whole number of seconds from 900 to 43200, got '3600.5'"),
+        ("require_mfa: always\n", "require_mfa: expected one of people, all, off, got 'always'"),
+        ("require_mfa: false\n", "require_mfa: expected one of people, all, off, got False"),
+        ('require_permissions_boundary: "true"\n', "require_permissions_boundary: expected true or false, got 'true'"),
+        ("allowed_permissions_boundaries: {x: y}\n",
+         "allowed_permissions_boundaries: expected a list of strings, got dict"),
+        ("approved_oidc_subjects: [{sub: x}]\n", "approved_oidc_subjects: expected a list of strings, found {'sub': 'x'}"),
+        ("severity_overrides: [IAMG-105]\n", "severity_overrides: expected a mapping of rule id to severity"),
+        ("severity_overrides: {R-105: low}\n", "severity_overrides: 'R-105' is not a rule id like IAMG-103"),
+        ("severity_overrides: {IAMG-105: urgent}\n",
+         "severity_overrides.IAMG-105: unknown severity 'urgent' (expected one of critical, high, medium, low, info)"),
+        ("disabled_rules: [IAMG-1]\n", "disabled_rules: 'IAMG-1' is not a rule id like IAMG-103"),
+        ("fail_on: severe\n", "fail_on: unknown severity 'severe' (expected one of critical, high, medium, low, info)"),
+        ("waivers: {rule: IAMG-103}\n", "waivers: expected a list of {rule, resource, reason, file?, expires?}"),
+        ("waivers: [IAMG-103]\n", "waivers[0]: expected a mapping"),
+        ("waivers: [{rule: IAMG-103, resource: r}]\n",
+         "waivers[0]: 'reason' is required and must be a non-empty string"),
+        ("waivers: [{rule: IAMG-103, resource: r, reason: x, owner: me}]\n", "waivers[0]: unknown key 'owner'"),
+        ("waivers: [{rule: 103, resource: r, reason: x}]\n",
+         "waivers[0]: rule '103' is not a rule id like IAMG-103"),
+        ("waivers: [{rule: IAMG-103, resource: r, reason: x, expires: soon}]\n",
+         "waivers[0]: expires 'soon' is not a date (YYYY-MM-DD)"),
+        ("waivers: [{rule: IAMG-103, resource: r, reason: x, file: [a]}]\n", "waivers[0]: file must be a glob string"),
+    ],
+)
+def test_invalid_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    assert _error(tmp_path, text) == message
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    # config.py currently names the file twice here ("<file>: <file>: expected ..."); only the
+    # start (from _error) and the end are pinned down.
+    assert _error(tmp_path, "- own_accounts\n").endswith("expected a mapping of configuration keys")
+
+
+def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read: No such file or directory$"):
+        load_config(missing)
+    assert _error(tmp_path, "own_accounts: [1\n").startswith("invalid YAML at line")
+
+
+def test_with_overrides_validates_like_a_file() -> None:
+    base = config_from_mapping({"trusted_accounts": ["345678901234"], "fail_on": "medium"})
+    changed = base.with_overrides(own_accounts=["123456789012"], fail_on="critical")
+    assert changed.own_accounts == ("123456789012",)
+    assert changed.trusted_accounts == ("345678901234",)
+    assert changed.fail_on is Severity.CRITICAL
+    with pytest.raises(ConfigError, match=r"^require_mfa: expected one of people, all, off, got 'sometimes'$"):
+        base.with_overrides(require_mfa="sometimes")
+
+
+def test_find_config(tmp_path: Path) -> None:
+    assert find_config(tmp_path) is None
+    (tmp_path / ".pyiamguard.yaml").write_text("fail_on: high\n", encoding="utf-8")
+    assert find_config(tmp_path) == tmp_path / ".pyiamguard.yaml"
