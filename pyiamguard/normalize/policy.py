@@ -55,7 +55,14 @@ def detect_kind(document: Any) -> str | None:
     has_resource = any("Resource" in s or "NotResource" in s for s in statements)
     if not has_principal:
         return "identity"
-    return "resource" if has_resource else "trust"
+    # A statement that names principals and grants an assume action is trust, whatever else
+    # the document holds: misreading it as a resource policy would hide its findings.
+    grants_assume = any(
+        ("Principal" in s or "NotPrincipal" in s)
+        and any(act.matches(a, action) for a in as_list(s.get("Action")) if isinstance(a, str) for action in act.ASSUME_ACTIONS)
+        for s in statements
+    )
+    return "resource" if has_resource and not grants_assume else "trust"
 
 
 class _Builder:

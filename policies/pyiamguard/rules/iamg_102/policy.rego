@@ -25,6 +25,7 @@ import data.pyiamguard.lib.result
 import data.pyiamguard.lib.trust
 
 deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account}) if {
+	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	some p in trust.effective_principals(stmt)
@@ -35,6 +36,7 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account
 }
 
 deny contains result.finding(p.ref, {"statement": stmt.ref, "org": p.value}) if {
+	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	some p in trust.effective_principals(stmt)

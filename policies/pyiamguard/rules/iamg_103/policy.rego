@@ -26,6 +26,7 @@ import data.pyiamguard.lib.result
 import data.pyiamguard.lib.trust
 
 deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account}) if {
+	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	stmt.actions.assume_role

@@ -31,6 +31,7 @@ import data.pyiamguard.lib.trust
 
 deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account, "scope": p.scope}) if {
 	trust.config.require_mfa != "off"
+	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	stmt.actions.assume_role

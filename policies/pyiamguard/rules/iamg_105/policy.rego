@@ -25,6 +25,7 @@ import data.pyiamguard.lib.result
 import data.pyiamguard.lib.trust
 
 deny contains result.finding(p.ref, facts) if {
+	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	stmt.actions.assume_role

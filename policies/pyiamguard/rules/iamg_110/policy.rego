@@ -29,6 +29,7 @@ import data.pyiamguard.lib.trust
 source_keys := {"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid", "aws:sourceorgpaths"}
 
 deny contains result.finding(p.ref, {"statement": stmt.ref}) if {
+	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	stmt.actions.assume_role

@@ -25,6 +25,7 @@ import data.pyiamguard.lib.result
 import data.pyiamguard.lib.trust
 
 deny contains result.finding(p.ref, {"statement": stmt.ref, "action": action, "kind": p.kind}) if {
+	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	action := only_action(stmt.actions)

@@ -1,0 +1,56 @@
+"""The regopy adapter: compiled once, one document per query, failures isolated per rule."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pyiamguard.catalog import load_policy_set
+from pyiamguard.engine import Engine, EngineError
+
+# A rule that divides by zero: with strict built-in errors it fails instead of going quiet.
+BROKEN = (Path(__file__).parent / "fixtures" / "broken_rule.rego").read_text()
+
+DOC = {
+    "kind": "trust", "context": {"own_accounts": [], "partition": ""}, "problems": [], "unresolved": [],
+    "statements": [{
+        "ref": "s0", "index": 0, "effect": "Allow", "principal_element": "Principal", "principal_ref": "e1",
+        "principals": [{"ref": "p2", "kind": "wildcard", "block": "AWS", "value": "*", "account": "", "partition": "",
+                        "scope": "", "whole_account": False, "service": "", "provider": "", "issuer": "", "defects": []}],
+        "actions": {"assume_role": True, "web_identity": False, "saml": False, "broad": False, "not_action": False,
+                    "unresolved": False, "ref": "e3", "refs": ["a4"]},
+        "conditions": [],
+    }],
+}
+
+
+def _engine(extra: list[tuple[str, str]] = (), packages: list[str] | None = None) -> Engine:  # type: ignore[assignment]
+    policies = load_policy_set()
+    names = [r.package for r in policies.rules] + (packages or [])
+    return Engine(list(policies.modules) + list(extra), json.loads(policies.data), names)
+
+
+def test_wildcard_document_gives_the_wildcard_finding() -> None:
+    findings = _engine().evaluate(DOC)
+    assert findings == ({"facts": {"statement": "s0"}, "package": "iamg_101", "ref": "p2"},)
+
+
+def test_identical_documents_are_evaluated_once() -> None:
+    engine = _engine()
+    first = engine.evaluate(DOC)
+    assert engine.evaluate(json.loads(json.dumps(DOC))) is first
+
+
+def test_a_failing_rule_raises_and_is_isolated_from_the_others() -> None:
+    engine = _engine([("broken.rego", BROKEN)], ["iamg_999"])
+    with pytest.raises(EngineError):
+        engine.evaluate(DOC)
+    findings, errors = engine.evaluate_isolated(DOC)
+    assert [(f["package"], f["ref"]) for f in findings] == [("iamg_101", "p2")]
+    assert [e.package for e in errors] == ["iamg_999"]
+
+
+def test_a_policy_that_does_not_parse_is_an_engine_error() -> None:
+    with pytest.raises(EngineError, match="broken.rego"):
+        _engine([("broken.rego", "package x\n deny contains if {")])

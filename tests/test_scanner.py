@@ -1,0 +1,127 @@
+"""scan() and scan_document(): files in, Report out, never an exception for bad input."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from pyiamguard import scanner
+from pyiamguard.catalog import PolicySet, load_policy_set
+from pyiamguard.config import Config, Waiver
+from pyiamguard.model import Severity
+from pyiamguard.scanner import scan, scan_document
+
+WILDCARD = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}
+
+
+def _write(path: Path, value: object) -> Path:
+    path.write_text(value if isinstance(value, str) else json.dumps(value, indent=2))
+    return path
+
+
+def test_bad_files_are_errors_and_the_other_files_are_still_scanned(tmp_path: Path) -> None:
+    good = _write(tmp_path / "good.json", WILDCARD)
+    broken = _write(tmp_path / "broken.json", '{"Statement": [')
+    report = scan([broken, tmp_path / "missing.json", good])
+    assert [(v.rule_id, v.file, v.line) for v in report.violations] == [("IAMG-101", str(good), 6)]
+    assert [(e.file, e.message) for e in report.errors] == [
+        (str(broken), "invalid JSON at line 1 column 16: Expecting value"),
+        (str(tmp_path / "missing.json"), "no such file or directory"),
+    ]
+
+
+def test_directory_walk_skips_what_is_not_iac_and_names_why(tmp_path: Path) -> None:
+    _write(tmp_path / "package.json", {"name": "app", "version": "1.0.0"})
+    _write(tmp_path / "values.yaml", "replicas: 3\nimage: nginx\n")
+    _write(tmp_path / "chart.yaml", "name: {{ .Values.name }}\n  bad: [\n")
+    _write(tmp_path / "notes.txt", "not scanned at all")
+    _write(tmp_path / "trust.json", WILDCARD)
+    report = scan([tmp_path])
+    assert report.errors == ()
+    assert report.scanned_files == (str(tmp_path / "trust.json"),)
+    skipped = dict(report.skipped_files)
+    assert set(skipped) == {str(tmp_path / n) for n in ("package.json", "values.yaml", "chart.yaml")}
+    assert skipped[str(tmp_path / "package.json")] == "not an IAM policy, Terraform plan or CloudFormation template"
+    assert skipped[str(tmp_path / "chart.yaml")].startswith("not parseable and not IaC")
+
+
+def test_an_unparseable_file_that_looks_like_iac_is_an_error_in_a_walk(tmp_path: Path) -> None:
+    _write(tmp_path / "trust.json", '{"Statement": [{"Effect": "Allow",')
+    report = scan([tmp_path])
+    assert [e.file for e in report.errors] == [str(tmp_path / "trust.json")]
+
+
+def test_a_named_file_that_is_not_iam_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path / "package.json", {"name": "app"})
+    report = scan([path])
+    assert [(e.file, e.message) for e in report.errors] == [
+        (str(path), "not an IAM policy, Terraform plan or CloudFormation template")]
+
+
+@pytest.mark.parametrize("content,kind", [
+    ({"format_version": "1.2", "resource_changes": []}, "Terraform plan JSON"),
+    ({"AWSTemplateFormatVersion": "2010-09-09", "Resources": {}}, "CloudFormation templates"),
+])
+def test_recognised_but_unsupported_formats_fail_closed(tmp_path: Path, content: dict, kind: str) -> None:
+    path = _write(tmp_path / "x.json", content)
+    report = scan([path])
+    assert len(report.errors) == 1 and report.errors[0].message.startswith(kind)
+
+
+def test_get_role_output_is_named_by_the_role(tmp_path: Path) -> None:
+    path = _write(tmp_path / "role.json", {"Role": {"RoleName": "deployer", "AssumeRolePolicyDocument": WILDCARD}})
+    report = scan([path])
+    assert [(v.rule_id, v.resource, v.path) for v in report.violations] == [
+        ("IAMG-101", "deployer", "$.Role.AssumeRolePolicyDocument.Statement[0].Principal")]
+
+
+def test_a_list_of_documents_names_each_by_index(tmp_path: Path) -> None:
+    clean = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    path = _write(tmp_path / "trusts.json", [clean, WILDCARD])
+    report = scan([path])
+    assert [(v.rule_id, v.resource, v.path) for v in report.violations] == [
+        ("IAMG-101", "trusts.json[1]", "$[1].Statement[0].Principal")]
+
+
+def test_scan_document_accepts_objects_and_text_and_checks_kind() -> None:
+    assert [v.rule_id for v in scan_document(WILDCARD).violations] == ["IAMG-101"]
+    assert [v.rule_id for v in scan_document(json.dumps(WILDCARD), name="t.json").violations] == ["IAMG-101"]
+    assert scan_document(WILDCARD, kind="identity").violations == ()
+    assert [e.message[:12] for e in scan_document("{nope", name="x").errors] == ["invalid JSON"]
+    with pytest.raises(ValueError):
+        scan_document(WILDCARD, kind="bucket")
+
+
+def test_disabled_rules_and_severity_overrides_apply() -> None:
+    doc = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "sts:AssumeRole",
+                          "Condition": {"StringEquals": {"sts:ExternalId": "x1"}}}]}
+    config = Config(disabled_rules=("IAMG-102",), severity_overrides={"IAMG-105": Severity.CRITICAL})
+    assert [(v.rule_id, v.severity) for v in scan_document(doc, config).violations] == [("IAMG-105", Severity.CRITICAL)]
+
+
+def test_live_waivers_suppress_and_expired_ones_do_not() -> None:
+    today = dt.date.today()
+    live = Config(waivers=(Waiver("IAMG-101", "<document>", "public test role", "*", today + dt.timedelta(days=1)),))
+    expired = Config(waivers=(Waiver("IAMG-101", "<doc*", "public test role", "*", today - dt.timedelta(days=1)),))
+    assert scan_document(WILDCARD, live).violations == ()
+    assert [v.rule_id for v in scan_document(WILDCARD, expired).violations] == ["IAMG-101"]
+
+
+def test_a_failing_rule_is_an_error_with_its_id_and_the_other_rules_still_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    BROKEN = (Path(__file__).parent / "fixtures" / "broken_rule.rego").read_text()
+    real = load_policy_set()
+    rule = real.rules[0].__class__(rule_id="IAMG-999", name="broken", title="Broken", description="",
+                                  severity=Severity.LOW, remediation="", category="none", package="iamg_999")
+    broken = PolicySet(real.modules + (("broken.rego", BROKEN),), real.data, real.rules + (rule,))
+    monkeypatch.setattr(scanner, "load_policy_set", lambda: broken)
+    report = scan_document(WILDCARD)
+    assert [v.rule_id for v in report.violations] == ["IAMG-101"]
+    assert [(e.rule_id, e.file) for e in report.errors] == [("IAMG-999", "<document>")]
+
+
+def test_reports_are_deterministic(tmp_path: Path) -> None:
+    for i in range(3):
+        _write(tmp_path / f"t{i}.json", WILDCARD)
+    assert scan([tmp_path]) == scan([tmp_path])
