@@ -183,8 +183,11 @@ def _wants_color(stream: TextIO) -> bool:
 
 def _write_report(text: str, output: str | None) -> None:
     if output is None:
-        _write(sys.stdout, text)
-        sys.stdout.flush()
+        try:
+            _write(sys.stdout, text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()  # the reader (`| head`) went away; the exit code still tells
         return
     try:
         with open(output, "w", encoding="utf-8", newline="\n") as handle:
