@@ -12,16 +12,13 @@ _PACKAGE_PREFIX = "pyiamguard.rules."
 
 
 def policy_root() -> Path:
-    """The folder holding `pyiamguard/**.rego` and `data.json` (installed or source tree)."""
-    try:
-        from importlib.resources import files
-
-        root = Path(str(files("pyiamguard.policies")))
-        if (root / "pyiamguard").is_dir():
-            return root
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "policies"
+    """The folder holding `pyiamguard/**.rego` and `data.json`: inside the installed package
+    (pyproject maps `policies/` to `pyiamguard/policies`), else the source tree's `policies/`."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "policies", here.parent / "policies"):
+        if (candidate / "data.json").is_file() and (candidate / "pyiamguard").is_dir():
+            return candidate
+    raise FileNotFoundError(f"pyiamguard policies not found next to {here}")
 
 
 @dataclass(frozen=True)
