@@ -53,7 +53,7 @@ class Config:
         """A copy with `changes` applied and validated like file values."""
         merged = {f.name: getattr(self, f.name) for f in fields(self)}
         merged.update(changes)
-        return config_from_mapping(_as_plain(merged), source="arguments")
+        return config_from_mapping(_as_plain(merged))
 
     def engine_data(self) -> dict[str, Any]:
         """The rule parameters handed to the engine as `data.pyiamguard.config`."""
@@ -138,10 +138,10 @@ def _waivers(value: Any) -> tuple[Waiver, ...]:
     return tuple(out)
 
 
-def config_from_mapping(values: Mapping[str, Any], source: str = "configuration") -> Config:
+def config_from_mapping(values: Mapping[str, Any]) -> Config:
     """Validate a mapping of configuration keys into a Config."""
     if not isinstance(values, Mapping):
-        raise ConfigError(f"{source}: expected a mapping of configuration keys")
+        raise ConfigError("expected a mapping of configuration keys at the top level")
     known = {f.name for f in fields(Config)}
     for key in values:
         if key not in known:
@@ -212,7 +212,7 @@ def load_config(path: str | Path) -> Config:
     if values is None:
         return Config()
     try:
-        return config_from_mapping(values, source=str(path))
+        return config_from_mapping(values)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from ..config import CONFIG_FILE_NAME
 from .json_source import load_json
 from .source import MAX_FILE_BYTES, InputError, SourceFile, decode_bytes
 from .yaml_source import load_yaml
@@ -53,7 +54,7 @@ def _walk(root: Path) -> Iterator[Candidate | InputErrorAt]:
     for directory, dirnames, filenames in os.walk(root, onerror=errors.append, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
         for name in sorted(filenames):
-            if not name.lower().endswith(SCANNED_SUFFIXES):
+            if not name.lower().endswith(SCANNED_SUFFIXES) or name == CONFIG_FILE_NAME:
                 continue
             path = Path(directory) / name
             if path.is_symlink() and not path.exists():
