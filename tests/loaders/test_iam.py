@@ -1,0 +1,179 @@
+"""pyiamguard.loaders.iam: every policy document of a raw IAM file, named and placed."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import pytest
+
+from pyiamguard.loaders.iam import PolicySource, is_policy, looks_like_iam, policy_sources
+from pyiamguard.loaders.json_source import load_json
+from pyiamguard.loaders.source import InputError
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}],
+}
+ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+def _sources(root: object, name: str = "dump.json") -> list[PolicySource]:
+    source = load_json(name, json.dumps(root, indent=2))
+    return list(policy_sources(source, name))
+
+
+def _encoded(document: object) -> str:
+    """How the IAM API (not the CLI) returns a document: URL-encoded JSON."""
+    return urllib.parse.quote(json.dumps(document))
+
+
+def test_single_policy_file_is_one_document_named_after_the_file() -> None:
+    assert _sources(TRUST, "trust.json") == [PolicySource("trust.json", (), TRUST)]
+
+
+def test_list_of_policies_names_each_by_index() -> None:
+    assert _sources([TRUST, ADMIN], "many.json") == [
+        PolicySource("many.json[0]", (0,), TRUST),
+        PolicySource("many.json[1]", (1,), ADMIN),
+    ]
+
+
+def test_get_role_output_is_the_trust_policy_named_by_role_name() -> None:
+    root = {"Role": {"Path": "/", "RoleName": "deployer", "Arn": "arn:aws:iam::111122223333:role/deployer",
+                     "AssumeRolePolicyDocument": TRUST, "MaxSessionDuration": 3600}}
+    assert _sources(root) == [PolicySource("deployer", ("Role", "AssumeRolePolicyDocument"), TRUST, "trust")]
+
+
+def test_get_role_output_without_role_name_falls_back_to_the_file_name() -> None:
+    assert _sources({"Role": {"AssumeRolePolicyDocument": TRUST}}, "role.json") == [
+        PolicySource("role.json", ("Role", "AssumeRolePolicyDocument"), TRUST, "trust")
+    ]
+
+
+@pytest.mark.parametrize(
+    "embedded",
+    [_encoded(TRUST), _encoded(TRUST).replace("%7B", "%7b"), "  " + _encoded(TRUST) + "\n", json.dumps(TRUST)],
+    ids=["url-encoded", "lower-case-escape", "padded", "json-text"],
+)
+def test_get_role_with_embedded_document_text_is_decoded(embedded: str) -> None:
+    root = {"Role": {"RoleName": "r", "AssumeRolePolicyDocument": embedded}}
+    assert _sources(root) == [PolicySource("r", ("Role", "AssumeRolePolicyDocument"), TRUST, "trust")]
+
+
+@pytest.mark.parametrize(
+    "embedded",
+    ["%7Bnot json", "not json at all", "[" * 100_000 + "]" * 100_000],
+    ids=["bad-url-encoded", "bad-text", "nested-100000"],
+)
+def test_embedded_document_that_is_not_json_is_an_input_error(embedded: str) -> None:
+    root = {"Role": {"RoleName": "r", "AssumeRolePolicyDocument": embedded}}
+    with pytest.raises(InputError) as err:
+        _sources(root)
+    assert str(err.value) == "an embedded policy document is not valid JSON"
+
+
+def test_get_role_policy_output_is_an_identity_policy_named_owner_slash_policy() -> None:
+    root = {"RoleName": "deployer", "PolicyName": "admin", "PolicyDocument": ADMIN}
+    assert _sources(root) == [PolicySource("deployer/admin", ("PolicyDocument",), ADMIN, "identity")]
+
+
+@pytest.mark.parametrize(
+    ("owner_key", "owner"), [("UserName", "alice"), ("GroupName", "admins")]
+)
+def test_user_and_group_inline_policy_outputs_are_named_by_owner(owner_key: str, owner: str) -> None:
+    root = {owner_key: owner, "PolicyName": "p", "PolicyDocument": _encoded(ADMIN)}
+    assert _sources(root) == [PolicySource(f"{owner}/p", ("PolicyDocument",), ADMIN, "identity")]
+
+
+def test_inline_policy_output_without_policy_name_is_named_policy() -> None:
+    assert _sources({"RoleName": "r", "PolicyDocument": ADMIN}) == [
+        PolicySource("r/policy", ("PolicyDocument",), ADMIN, "identity")
+    ]
+
+
+def test_get_policy_version_output_is_an_identity_policy_named_after_the_file() -> None:
+    root = {"PolicyVersion": {"Document": _encoded(ADMIN), "VersionId": "v3", "IsDefaultVersion": True}}
+    assert _sources(root, "version.json") == [
+        PolicySource("version.json", ("PolicyVersion", "Document"), ADMIN, "identity")
+    ]
+
+
+def test_account_authorization_details_yield_every_document_with_its_path() -> None:
+    root = {
+        "RoleDetailList": [
+            {"RoleName": "cross", "AssumeRolePolicyDocument": TRUST,
+             "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": ADMIN}, {"PolicyDocument": ADMIN}]},
+            "junk",
+            {"AssumeRolePolicyDocument": _encoded(TRUST)},
+        ],
+        "UserDetailList": [{"UserName": "alice", "UserPolicyList": [{"PolicyName": "up", "PolicyDocument": ADMIN}]}],
+        "GroupDetailList": [{"GroupName": "ops", "GroupPolicyList": [{"PolicyName": "gp", "PolicyDocument": ADMIN}]}],
+        "Policies": [
+            {"PolicyName": "Managed", "PolicyVersionList": [
+                {"VersionId": "v1", "IsDefaultVersion": False, "Document": TRUST},
+                {"VersionId": "v2", "IsDefaultVersion": True, "Document": _encoded(ADMIN)},
+            ]},
+            {"PolicyVersionList": [{"IsDefaultVersion": True, "Document": ADMIN}]},
+            "junk",
+        ],
+    }
+    assert _sources(root) == [
+        PolicySource("cross", ("RoleDetailList", 0, "AssumeRolePolicyDocument"), TRUST, "trust"),
+        PolicySource("cross/inline", ("RoleDetailList", 0, "RolePolicyList", 0, "PolicyDocument"), ADMIN, "identity"),
+        PolicySource("cross/1", ("RoleDetailList", 0, "RolePolicyList", 1, "PolicyDocument"), ADMIN, "identity"),
+        PolicySource("RoleDetailList[2]", ("RoleDetailList", 2, "AssumeRolePolicyDocument"), TRUST, "trust"),
+        PolicySource("alice/up", ("UserDetailList", 0, "UserPolicyList", 0, "PolicyDocument"), ADMIN, "identity"),
+        PolicySource("ops/gp", ("GroupDetailList", 0, "GroupPolicyList", 0, "PolicyDocument"), ADMIN, "identity"),
+        PolicySource("Managed", ("Policies", 0, "PolicyVersionList", 1, "Document"), ADMIN, "identity"),
+        PolicySource("Policies[1]", ("Policies", 1, "PolicyVersionList", 0, "Document"), ADMIN, "identity"),
+    ]
+
+
+def test_non_default_managed_policy_versions_are_ignored() -> None:
+    root = {"Policies": [{"PolicyName": "M", "PolicyVersionList": [{"IsDefaultVersion": False, "Document": ADMIN}]}]}
+    assert _sources(root) == []
+
+
+@pytest.mark.parametrize("root", [{"foo": 1}, "text", 42, None], ids=["other-object", "string", "number", "null"])
+def test_files_without_policies_yield_nothing(root: object) -> None:
+    assert _sources(root) == []
+
+
+def test_embedded_document_nodes_are_located_at_the_embedding_string() -> None:
+    text = '{\n  "Role": {\n    "RoleName": "r",\n    "AssumeRolePolicyDocument": "%s"\n  }\n}' % _encoded(TRUST)
+    source = load_json("role.json", text)
+    (policy,) = policy_sources(source, "role.json")
+    assert policy.document == TRUST
+    assert source.locate(policy.base + ("Statement", 0, "Principal", "AWS")) == (4, 5)
+
+
+# --- is_policy / looks_like_iam ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [({"Statement": []}, True), ({"Statement": None}, True), ({"Version": "2012-10-17"}, False), ([{"Statement": []}], False)],
+)
+def test_is_policy_means_an_object_with_a_statement(value: object, expected: bool) -> None:
+    assert is_policy(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        (TRUST, True),
+        ([TRUST, ADMIN], True),
+        ([], False),
+        ([TRUST, {"x": 1}], False),
+        ({"Role": {"AssumeRolePolicyDocument": "%7B%7D"}}, True),
+        ({"Role": {"RoleName": "r"}}, False),
+        ({"UserDetailList": []}, True),
+        ({"GroupDetailList": []}, True),
+        ({"GroupName": "g", "PolicyDocument": {}}, True),
+        ({"PolicyDocument": {}}, False),
+        ({"PolicyVersion": {"Document": {}}}, True),
+        ({"PolicyVersion": {"VersionId": "v1"}}, False),
+    ],
+)
+def test_looks_like_iam_recognises_policies_and_cli_dumps(root: object, expected: bool) -> None:
+    assert looks_like_iam(root) is expected
