@@ -60,6 +60,10 @@ def _walk(root: Path) -> Iterator[Candidate | InputErrorAt]:
             if path.is_symlink() and not path.exists():
                 yield InputErrorAt(str(path), "broken symbolic link")
                 continue
+            if not path.is_file():
+                # A FIFO or device named like a policy: reading it could block forever.
+                yield InputErrorAt(str(path), "not a regular file")
+                continue
             yield Candidate(path, str(path), explicit=False)
     for err in errors:
         yield InputErrorAt(str(err.filename or root), f"cannot read directory: {err.strerror or err}")
@@ -88,9 +92,13 @@ def read_source(candidate: Candidate) -> SourceFile:
 def looks_like_iac_text(path: Path) -> bool:
     try:
         with path.open("rb") as handle:
-            head = handle.read(1 << 20).decode("utf-8", "ignore")
+            raw = handle.read(1 << 20)
     except OSError:
         return True
+    try:
+        head = decode_bytes(raw)
+    except InputError:
+        head = raw.decode("utf-8", "ignore")
     return any(marker in head for marker in _IAC_MARKERS)
 
 

@@ -89,11 +89,19 @@ def decode_bytes(data: bytes) -> str:
                 raise InputError(f"invalid {codec.upper()} text at byte {exc.start + len(bom)}") from None
     if len(data) >= 4 and b"\x00" in data[:4]:
         # PowerShell and some editors write UTF-16 without a BOM: ASCII then alternates with NULs.
-        codec = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+        if data[1] == 0 and data[3] == 0 and data[0] != 0 and data[2] != 0:
+            codec = "utf-16-le"
+        elif data[0] == 0 and data[2] == 0 and data[1] != 0 and data[3] != 0:
+            codec = "utf-16-be"
+        else:
+            raise InputError("binary data, not a text file")
         try:
-            return data.decode(codec)
+            text = data.decode(codec)
         except UnicodeDecodeError:
             raise InputError("binary data, not a text file") from None
+        if "\x00" in text:
+            raise InputError("binary data, not a text file")
+        return text
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

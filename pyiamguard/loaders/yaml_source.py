@@ -49,10 +49,6 @@ _OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
 
 
 def load_yaml(name: str, text: str) -> SourceFile:
-    if "\t" in text and re.search(r"^\t", text, re.M):
-        # PyYAML rejects tab indentation with a confusing message; say what it is.
-        line = text[: re.search(r"^\t", text, re.M).start()].count("\n") + 1  # type: ignore[union-attr]
-        raise InputError(f"invalid YAML at line {line}: tab used for indentation")
     try:
         loader = _Loader(text)
         try:
@@ -63,12 +59,17 @@ def load_yaml(name: str, text: str) -> SourceFile:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         reason = exc.problem or exc.context or "syntax error"
+        if mark is not None and ("'\\t'" in reason or _tab_at(text, mark.line)):
+            # PyYAML's words for tab indentation are cryptic; say what it is.
+            raise InputError(f"invalid YAML at line {mark.line + 1}: tab used for indentation") from None
         raise InputError(f"invalid YAML{where}: {reason}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise InputError("YAML nested too deeply") from None
-    builder = _Builder()
+    # Aliases may repeat a node, but not multiply the document: a budget proportional to the
+    # distinct nodes stops a billion-laughs bomb after a few thousand steps.
+    builder = _Builder(budget=_distinct_nodes(node) * 4 + 10_000 if node is not None else 0)
     root = builder.build(node, ()) if node is not None else None
     return SourceFile(
         name=name,
@@ -80,11 +81,34 @@ def load_yaml(name: str, text: str) -> SourceFile:
     )
 
 
+def _tab_at(text: str, line: int) -> bool:
+    lines = text.split("\n", line + 1)
+    return line < len(lines) and lines[line].startswith("\t")
+
+
+def _distinct_nodes(root: yaml.Node) -> int:
+    """Nodes in the composed graph, each counted once however many aliases point at it."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, budget: int) -> None:
         self.marks: dict[TreePath, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self.nodes = 0
+        self.budget = min(budget, MAX_NODES)
 
     def _mark(self, path: TreePath, node: yaml.Node) -> None:
         if path not in self.marks:
@@ -92,8 +116,8 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: TreePath) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
-            raise InputError(f"YAML expands to more than {MAX_NODES:,} nodes (alias bomb?)")
+        if self.nodes > self.budget:
+            raise InputError("YAML aliases expand the document far beyond its size (alias bomb?)")
         if len(path) > MAX_DEPTH:
             raise InputError(f"nested more than {MAX_DEPTH} levels deep")
         self._mark(path, node)

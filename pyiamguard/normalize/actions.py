@@ -18,7 +18,7 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 def matches(pattern: str, action: str) -> bool:
     """`sts:Assume*`, `STS:ASSUMEROLE`, `*` match `sts:AssumeRole`; no implicit prefix match."""
-    return _pattern(pattern.strip()).fullmatch(action) is not None
+    return _pattern(pattern.strip()).fullmatch(action.lower()) is not None
 
 
 def covers(patterns: list[str], action: str, not_action: bool) -> bool:

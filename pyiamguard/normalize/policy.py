@@ -245,7 +245,7 @@ def _actions(b: _Builder, path: TreePath, st: dict[str, Any], effect: str) -> di
     element = "Action" if has_action else "NotAction"
     raw = st.get(element)
     element_ref = b.ref("e", path + (element,), element) if element in st else b.ref("e", path, "")
-    not_action = element == "NotAction"
+    not_action = has_not and not has_action
     patterns: list[str] = []
     refs: list[str] = []
     unresolved = False

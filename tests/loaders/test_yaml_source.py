@@ -157,8 +157,8 @@ def test_yaml_alias_bomb_is_rejected_quickly() -> None:
     with pytest.raises(InputError) as err:
         load_yaml("bomb.yaml", bomb)
     elapsed = time.monotonic() - started
-    assert str(err.value) == "YAML expands to more than 2,000,000 nodes (alias bomb?)"
-    assert elapsed < 15, f"alias bomb took {elapsed:.1f}s to reject"
+    assert str(err.value) == "YAML aliases expand the document far beyond its size (alias bomb?)"
+    assert elapsed < 5, f"alias bomb took {elapsed:.1f}s to reject"
 
 
 def test_modest_aliases_are_expanded() -> None:
