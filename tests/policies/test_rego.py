@@ -1,0 +1,198 @@
+"""The Rego unit tests beside each rule (policies/**/policy_test.rego), run with real OPA.
+
+They never run in regopy: `with input as` in test rules has crashed it (engine.md). The oracle
+(../shared/tools/opa_oracle.py) runs every `test_*` rule of every `*_test.rego` file.
+
+The last tests check the test data itself: every normalized document the Rego tests feed the
+rules must be what pyiamguard.normalize would produce (principals and conditions re-derived
+from their written form, the action builder, the default configuration, the JSON Schema).
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from pyiamguard.normalize.conditions import Condition, ConditionValue
+from pyiamguard.normalize.policy import normalize_policy
+from pyiamguard.normalize.principals import classify
+
+PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
+TEST_RULE = re.compile(r"^(test_\w+)\b", re.M)  # how opa_oracle.py finds tests
+NAMED_VALUE = re.compile(r"^([a-z][a-z0-9_]*)\s*:=", re.M)  # package-level constants (no functions)
+PASS_LINE = re.compile(r"^PASS: (\d+)/(\d+)$", re.M)
+
+
+def _oracle(script: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, cwd=cwd, timeout=1800
+    )
+
+
+def _rule_dirs(policies: Path) -> list[Path]:
+    return sorted(p.parent for p in (policies / "pyiamguard" / "rules").glob("*/policy.rego"))
+
+
+def _package(path: Path) -> str:
+    match = PACKAGE.search(path.read_text(encoding="utf-8"))
+    assert match, f"{path} has no package line"
+    return match.group(1)
+
+
+def test_policies_compile_strictly(oracle_script: Path, policies_dir: Path, repo_root: Path) -> None:
+    result = _oracle(oracle_script, "check", str(policies_dir), cwd=repo_root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "ok", result.stdout
+
+
+def test_every_rule_package_has_a_test_file(policies_dir: Path) -> None:
+    rule_dirs = _rule_dirs(policies_dir)
+    assert len(rule_dirs) >= 13
+    for folder in rule_dirs:
+        test_file = folder / "policy_test.rego"
+        assert test_file.is_file(), f"{folder.name}: no policy_test.rego beside the rule"
+        package = _package(folder / "policy.rego")
+        source = test_file.read_text(encoding="utf-8")
+        assert _package(test_file) == f"{package}_test", test_file
+        assert TEST_RULE.search(source), f"{test_file}: no test_ rule"
+        short = package.rsplit(".", 1)[1]
+        assert re.search(rf"{short}\.deny == \{{", source), f"{test_file}: no exact assertion on a finding"
+        assert f"count({short}.deny) == 0" in source, f"{test_file}: no clean case"
+
+
+def test_rego_unit_tests_pass(oracle_script: Path, policies_dir: Path, repo_root: Path) -> None:
+    result = _oracle(oracle_script, "test", str(policies_dir), cwd=repo_root)
+    out = result.stdout
+    match = PASS_LINE.search(out)
+    assert match, f"no PASS line in the oracle output:\n{out}\n{result.stderr}"
+    passed, total = int(match.group(1)), int(match.group(2))
+
+    # The oracle prints one total; count per rule package from the files, as the oracle does.
+    failed_files = re.findall(r"^FAIL (\S+): (test_\w+)", out, re.M)
+    expected_total = 0
+    for folder in _rule_dirs(policies_dir):
+        test_file = folder / "policy_test.rego"
+        names = set(TEST_RULE.findall(test_file.read_text(encoding="utf-8")))
+        expected_total += len(names)
+        failed_here = {name for path, name in failed_files if Path(path).resolve() == test_file.resolve()}
+        assert len(names - failed_here) >= 1, f"{folder.name}: no passing Rego test"
+    assert total >= expected_total, f"the oracle ran {total} tests, the rule test files hold {expected_total}"
+    assert passed >= len(_rule_dirs(policies_dir)), out
+
+    failures = [line for line in out.splitlines() if line.startswith("FAIL ")]
+    assert result.returncode == 0 and not failures, "Rego tests failed:\n" + "\n".join(failures)
+
+
+# --- the test data follows the normalizer ------------------------------------------------------
+
+PRINCIPAL_KEYS = {"ref", "kind", "block", "value", "account", "partition", "scope", "whole_account",
+                  "service", "provider", "issuer", "defects"}
+CONDITION_KEYS = {"ref", "operator", "base", "set", "if_exists", "negated", "pattern", "key", "values", "state"}
+DOCUMENT_KEYS = {"kind", "context", "problems", "unresolved", "statements"}
+
+
+def _test_packages(policies: Path) -> dict[str, list[str]]:
+    """Every Rego test package and its package-level named values (the test inputs)."""
+    out: dict[str, list[str]] = {}
+    for path in sorted(policies.rglob("*_test.rego")):
+        source = path.read_text(encoding="utf-8")
+        names = sorted({n for n in NAMED_VALUE.findall(source) if not n.startswith("test_")})
+        out[_package(path)] = names
+    return out
+
+
+@pytest.fixture(scope="module")
+def test_values(opa_oracle: Any, policies_dir: Path) -> dict[str, dict[str, Any]]:
+    """The value of every named rule of every Rego test package, evaluated by OPA."""
+    engine = opa_oracle.engine()
+    opa_oracle.load(engine, [str(policies_dir)])
+    values: dict[str, dict[str, Any]] = {}
+    for package, names in _test_packages(policies_dir).items():
+        query = "x := {" + ", ".join(f'"{n}": data.{package}.{n}' for n in names) + "}"
+        values[package] = engine.eval_query(query)[0]["x"] if names else {}
+    return values
+
+
+def _walk(value: Any, partition: str = "") -> Iterator[tuple[str, dict[str, Any], str]]:
+    """(what, object, partition of the enclosing document) for every model object in value."""
+    if isinstance(value, dict):
+        keys = set(value)
+        if keys == DOCUMENT_KEYS:
+            partition = value["context"]["partition"]
+            yield "document", value, partition
+        elif keys == PRINCIPAL_KEYS:
+            yield "principal", value, partition
+        elif keys == CONDITION_KEYS:
+            yield "condition", value, partition
+        for item in value.values():
+            yield from _walk(item, partition)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item, partition)
+
+
+def test_rego_test_inputs_match_the_normalizer(test_values: dict[str, dict[str, Any]], repo_root: Path) -> None:
+    schema_path = repo_root / "pyiamguard" / "schemas" / "normalized-document.schema.json"
+    validator = None
+    if schema_path.is_file():
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
+    seen = {"document": 0, "principal": 0, "condition": 0}
+    problems: list[str] = []
+    for package, named in test_values.items():
+        for name, value in named.items():
+            for what, obj, partition in _walk(value):
+                seen[what] += 1
+                where = f"{package}.{name} {obj.get('ref', '')}"
+                if what == "document" and validator is not None:
+                    problems += [f"{where}: {e.message}" for e in validator.iter_errors(obj)]
+                elif what == "principal":
+                    expected = {"ref": obj["ref"], **classify(obj["block"], obj["value"], partition).engine_fields()}
+                    if obj != expected:
+                        problems.append(f"{where}: principal {obj} is normalized as {expected}")
+                elif what == "condition" and obj["state"] != "unresolved":
+                    values = [ConditionValue(v["text"]) for v in obj["values"]]
+                    expected = {"ref": obj["ref"], **Condition(obj["operator"], obj["key"], values).engine_fields()}
+                    if obj != expected:
+                        problems.append(f"{where}: condition {obj} is normalized as {expected}")
+    assert not problems, "\n".join(problems)
+    assert seen["document"] >= 100 and seen["principal"] >= 100 and seen["condition"] >= 50, seen
+
+
+ACTION_CASES = [
+    ("Action", ["sts:AssumeRole"]),
+    ("Action", ["sts:AssumeRoleWithWebIdentity"]),
+    ("Action", ["sts:AssumeRoleWithSAML", "sts:TagSession"]),
+    ("Action", ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]),
+    ("Action", ["sts:TagSession"]),
+    ("Action", ["sts:*"]),
+    ("Action", ["*"]),
+    ("Action", ["STS:Assume*"]),
+    ("Action", ["sts:TagSession", "STS:*"]),
+    ("Action", ["sts:Assume?ole"]),
+    ("NotAction", ["sts:AssumeRoleWithSAML"]),
+    ("NotAction", ["sts:*"]),
+]
+
+
+def test_testdata_action_builder_matches_the_normalizer(opa_oracle: Any, policies_dir: Path) -> None:
+    engine = opa_oracle.engine()
+    opa_oracle.load(engine, [str(policies_dir)])
+    for element, patterns in ACTION_CASES:
+        query = f"x := data.pyiamguard.lib.testdata_test.actions({json.dumps(element)}, {json.dumps(patterns)})"
+        built = engine.eval_query(query)[0]["x"]
+        document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", element: patterns}]}
+        actions = dict(normalize_policy(document).engine_input["statements"][0]["actions"])
+        actions.pop("ref"), actions.pop("refs")
+        assert built == actions, (element, patterns)
+
+
+def test_testdata_default_config_is_data_json(test_values: dict[str, dict[str, Any]], policies_dir: Path) -> None:
+    data = json.loads((policies_dir / "data.json").read_text(encoding="utf-8"))
+    assert test_values["pyiamguard.lib.testdata_test"]["default_config"] == data["pyiamguard"]["config"]
