@@ -1,0 +1,294 @@
+"""regopy (the product's engine) and real OPA agree on every rule, on real normalized input.
+
+Each case is a raw IAM trust policy: it is normalized with `normalize_policy`, evaluated with
+`pyiamguard.engine.Engine` (regopy, modules and data from `load_policy_set()`) and with OPA
+through ../shared/tools/opa_oracle.py (the same modules and data), and
+- both engines must return the same findings (compared as canonical JSON, order ignored);
+- the findings must be exactly the expected (rule package, ref) pairs.
+
+Refs are the normalizer's: one counter over the document in source order. A statement with a
+Principal and one Action gives s0 (statement), e1 (Principal element), p2.. (principals),
+then the Action element, its action nodes and the conditions (c..).
+
+Cases whose `bug` is set expose a rule bug (see the bug text): their expected findings are the
+right verdict per ../shared/spec/rules.md and the IAM semantics reference, so
+test_expected_findings fails for them until the rule is fixed.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from pyiamguard.catalog import load_policy_set
+from pyiamguard.engine import Engine
+from pyiamguard.normalize.policy import NormalizeContext, normalize_policy
+
+OWN = "111122223333"
+FOREIGN = "444455556666"
+GITHUB = f"arn:aws:iam::{OWN}:oidc-provider/token.actions.githubusercontent.com"
+SAML = f"arn:aws:iam::{OWN}:saml-provider/Okta"
+FOREIGN_ROOT = {"AWS": f"arn:aws:iam::{FOREIGN}:root"}
+FOREIGN_ROLE = {"AWS": f"arn:aws:iam::{FOREIGN}:role/ci"}
+
+# Configurations (merged over data.json's defaults).
+OWN_CFG = {"own_accounts": [OWN]}
+TRUSTED = {"own_accounts": [OWN], "trusted_accounts": [FOREIGN]}  # IAMG-102 silent for FOREIGN
+INTERNAL = {**TRUSTED, "internal_accounts": [FOREIGN]}  # and IAMG-103
+
+
+def trust(*statements: dict[str, Any]) -> dict[str, Any]:
+    """A trust policy; one statement is written as an object, as the AWS docs often do."""
+    return {"Version": "2012-10-17", "Statement": statements[0] if len(statements) == 1 else list(statements)}
+
+
+def allow(principal: Any, condition: dict[str, Any] | None = None, action: Any = "sts:AssumeRole") -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Principal": principal, "Action": action}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def deny(principal: Any, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    statement = {"Effect": "Deny", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    rule: str  # the rule package the case is about
+    document: dict[str, Any]
+    expected: frozenset[tuple[str, str]]  # every (package, ref) that must fire, and nothing else
+    config: dict[str, Any] = field(default_factory=dict)
+    context: NormalizeContext = NormalizeContext()
+    bug: str = ""
+
+
+def case(id: str, document: dict[str, Any], *expected: tuple[str, str], **kw: Any) -> Case:
+    return Case(id=id, rule="iamg_" + id[:3], document=document, expected=frozenset(expected), **kw)
+
+
+CASES = [
+    # IAMG-001: never a silent pass.
+    case("001-unresolved-principal", trust(allow({"AWS": "arn:aws:iam::${TrustedAccount}:root"})),
+         ("iamg_001", "u3")),
+    # An unknown SourceAccount decides IAMG-110 (which fails closed); an unknown region does not.
+    case("001-unresolved-condition",
+         trust(allow({"Service": "sns.amazonaws.com"},
+                     {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}", "aws:RequestedRegion": "${Region}"}})),
+         ("iamg_001", "u5"), ("iamg_110", "p2")),
+    case("001-clean", trust(allow({"Service": "sns.amazonaws.com"},
+                                  {"StringEquals": {"aws:SourceAccount": OWN, "aws:RequestedRegion": "eu-west-1"}}))),
+    # IAMG-002
+    case("002-missing-effect-unknown-version",
+         {"Version": "2012-10-18", "Statement": [{"Principal": {"Service": "sns.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+         ("iamg_002", "x0"), ("iamg_002", "x2")),
+    case("002-principal-and-not-principal",
+         trust({**allow({"Service": "ec2.amazonaws.com"}), "NotPrincipal": {"AWS": f"arn:aws:iam::{FOREIGN}:role/x"}}),
+         ("iamg_002", "x1")),
+    case("002-clean", trust(allow({"Service": "ec2.amazonaws.com"}))),
+    # IAMG-101 (D.37-D.50, D.82)
+    case("101-star-string", trust(allow("*")), ("iamg_101", "p2")),
+    case("101-star-hidden-in-list", trust(allow({"AWS": [f"arn:aws:iam::{OWN}:root", "*"]})),
+         ("iamg_101", "p3"), ("iamg_105", "p2"), config=OWN_CFG),
+    case("101-service-star-sts-wildcard", trust(allow({"Service": "*"}, action="sts:*")),
+         ("iamg_101", "p2"), ("iamg_107", "e3")),
+    case("101-org-id-if-exists", trust(allow({"AWS": "*"}, {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}})),
+         ("iamg_101", "p2"), ("iamg_108", "c5")),
+    case("101-org-id-for-all-values",
+         trust(allow({"AWS": "*"}, {"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+         ("iamg_101", "p2"), ("iamg_108", "c5")),
+    case("101-principal-arn-any-account",
+         trust(allow({"AWS": "*"}, {"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/deployer"}})),
+         ("iamg_101", "p2")),
+    case("101-clean-trusted-org", trust(allow({"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+         config={"trusted_org_ids": ["o-abc123"]}),
+    case("101-clean-self-assume",
+         trust(allow({"AWS": "*"}, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/self"}})), config=OWN_CFG),
+    case("101-clean-deny-outside-org",
+         trust(allow({"AWS": "*"}), deny("*", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+         config={"trusted_org_ids": ["o-abc123"]}),
+    case("101-BUG-deny-any-account-principal-arn",
+         trust(allow({"AWS": "*"}), deny("*", {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/deployer"}})),
+         ("iamg_101", "p2"),
+         bug="a Deny whose aws:PrincipalArn has a wildcard account confines nothing (D.82), "
+             "trust.denied_unless does not check the values"),
+    case("101-BUG-deny-of-another-action",
+         trust(allow("*", action="sts:AssumeRoleWithWebIdentity"),
+               deny("*", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
+         ("iamg_101", "p2"), config={"trusted_org_ids": ["o-abc123"]},
+         bug="the Deny covers sts:AssumeRole only, not the web identity action the Allow grants (C.6.2)"),
+    # IAMG-102 (C.5.5, C.7, D.41-D.42, D.83)
+    case("102-bare-account-id", trust(allow({"AWS": FOREIGN}, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})),
+         ("iamg_102", "p2"), ("iamg_105", "p2"), config=OWN_CFG),
+    case("102-govcloud-same-number",
+         trust(allow({"AWS": f"arn:aws-us-gov:iam::{OWN}:role/ci"}, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})),
+         ("iamg_102", "p2"), ("iamg_109", "p2"), context=NormalizeContext(own_accounts=(OWN,), partition="aws")),
+    case("102-principal-account-condition",
+         trust(allow({"AWS": "*"}, {"StringEquals": {"aws:PrincipalAccount": [OWN, FOREIGN], "sts:ExternalId": "s3cr3t"}})),
+         ("iamg_102", "c5"), config=OWN_CFG),
+    case("102-clean-trusted", trust(allow(FOREIGN_ROLE, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})), config=TRUSTED),
+    case("102-BUG-deny-confines-to-foreign-account",
+         trust(allow({"AWS": "*"}), deny("*", {"StringNotEquals": {"aws:PrincipalAccount": FOREIGN}})),
+         ("iamg_102", "c10"), ("iamg_103", "c10"), ("iamg_104", "c10"), config=OWN_CFG,
+         bug="a wildcard confined by a Deny has no effective principals: the foreign account it admits "
+             "passes IAMG-102/103/104 (its Allow-side twin 102-principal-account-condition fires)"),
+    # IAMG-103 (C.5.2, D.52-D.53, D.57-D.59)
+    case("103-external-id-wildcard", trust(allow(FOREIGN_ROLE, {"StringLike": {"sts:ExternalId": "*"}})),
+         ("iamg_103", "p2"), ("iamg_108", "c5"), config=TRUSTED),
+    case("103-external-id-null", trust(allow(FOREIGN_ROLE, {"Null": {"sts:ExternalId": "false"}})),
+         ("iamg_103", "p2"), ("iamg_108", "c5"), config=TRUSTED),
+    case("103-not-action-saml",
+         trust({"Effect": "Allow", "Principal": FOREIGN_ROLE, "NotAction": "sts:AssumeRoleWithSAML"}),
+         ("iamg_103", "p2"), ("iamg_107", "e3"), config=TRUSTED),
+    case("103-clean-lower-case-key-with-sts-star",
+         trust(allow(FOREIGN_ROLE, {"StringEquals": {"sts:externalid": "s3cr3t"}}, action="sts:*")),
+         ("iamg_107", "e3"), config=TRUSTED),
+    case("103-clean-deny-without-external-id",
+         trust(allow(FOREIGN_ROLE), deny("*", {"StringNotEquals": {"sts:ExternalId": "s3cr3t"}})), config=TRUSTED),
+    case("103-clean-internal-account", trust(allow(FOREIGN_ROLE)), config=INTERNAL),
+    # IAMG-104 (C.5.3, D.60-D.64)
+    case("104-bool-if-exists", trust(allow(FOREIGN_ROOT, {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}})),
+         ("iamg_104", "p2"), ("iamg_105", "p2"), ("iamg_108", "c5"), config=INTERNAL),
+    case("104-require-all-role", trust(allow(FOREIGN_ROLE)), ("iamg_104", "p2"), config={**INTERNAL, "require_mfa": "all"}),
+    case("104-clean-json-bool-true", trust(allow(FOREIGN_ROOT, {"Bool": {"aws:MultiFactorAuthPresent": True}})),
+         ("iamg_105", "p2"), config=INTERNAL),
+    case("104-clean-deny-without-mfa",
+         trust(allow(FOREIGN_ROOT), deny(FOREIGN_ROOT, {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})),
+         ("iamg_105", "p2"), config=INTERNAL),
+    case("104-clean-require-off", trust(allow(FOREIGN_ROOT)), ("iamg_105", "p2"), config={**INTERNAL, "require_mfa": "off"}),
+    case("104-clean-people-external-id", trust(allow({"AWS": FOREIGN}, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})),
+         ("iamg_105", "p2"), config=TRUSTED),
+    case("104-BUG-principal-arn-user",
+         trust(allow({"AWS": "*"}, {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{FOREIGN}:user/alice"}})),
+         ("iamg_104", "c5"), config=INTERNAL,
+         bug="a user named by aws:PrincipalArn gets scope role, so require_mfa people skips it"),
+    # IAMG-105 (C.5.4, D.41-D.42, D.48)
+    case("105-own-root-low", trust(allow({"AWS": f"arn:aws:iam::{OWN}:root"})), ("iamg_105", "p2"), config=OWN_CFG),
+    case("105-china-root",
+         trust(allow({"AWS": f"arn:aws-cn:iam::{FOREIGN}:root"},
+                     {"StringEquals": {"sts:ExternalId": "s3cr3t"}, "Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+         ("iamg_105", "p2"), config=TRUSTED),
+    case("105-clean-narrowed-by-principal-arn",
+         trust(allow(FOREIGN_ROOT, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{FOREIGN}:role/x"},
+                                    "StringEquals": {"sts:ExternalId": "s3cr3t"}})),
+         config=TRUSTED),
+    # IAMG-106 (D.55)
+    case("106-allow-not-principal",
+         trust({"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{FOREIGN}:role/x"}, "Action": "sts:AssumeRole"}),
+         ("iamg_106", "e1")),
+    case("106-clean-deny-not-principal",
+         trust(allow({"Service": "ec2.amazonaws.com"}),
+               {"Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{OWN}:role/admin"}, "Action": "sts:AssumeRole"}),
+         ("iamg_002", "x8")),
+    # IAMG-107 (D.52)
+    case("107-star-action", trust(allow({"Service": "ec2.amazonaws.com"}, action="*")), ("iamg_107", "e3")),
+    case("107-clean-assume-wildcard", trust(allow({"Service": "ec2.amazonaws.com"}, action=["sts:Assume*", "sts:TagSession"]))),
+    # IAMG-108 (D.65-D.69)
+    case("108-for-all-values-sub-literal-wildcard-aud",
+         trust(allow({"Federated": GITHUB},
+                     {"ForAllValues:StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"},
+                      "StringEquals": {"token.actions.githubusercontent.com:aud": "*"}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_108", "c5"), ("iamg_108", "c6")),
+    case("108-not-like-sub-odd-casing",
+         trust(allow({"Federated": GITHUB}, {"StringNotLike": {"Token.Actions.GithubUserContent.com:SUB": "repo:evil/*"}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_108", "c5")),
+    case("108-clean",
+         trust(allow({"Federated": GITHUB},
+                     {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"},
+                      "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},
+                     action="sts:AssumeRoleWithWebIdentity"))),
+    # IAMG-109 (D.43-D.46)
+    case("109-partial-wildcard", trust(allow({"AWS": f"arn:aws:iam::{OWN}:role/*"})),
+         ("iamg_101", "p2"), ("iamg_109", "p2"), config=OWN_CFG),
+    case("109-stale-unique-id-and-canonical-user",
+         trust(allow({"AWS": "AROAEXAMPLEID1234567",
+                      "CanonicalUser": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"})),
+         ("iamg_109", "p2"), ("iamg_109", "p3"), config=OWN_CFG),
+    case("109-clean-assumed-role", trust(allow({"AWS": f"arn:aws:sts::{OWN}:assumed-role/r/s"})), config=OWN_CFG),
+    # IAMG-110 (D.51, D.73-D.74)
+    case("110-two-allows-ored",
+         trust(allow({"Service": "sns.amazonaws.com"}, {"StringEquals": {"aws:SourceAccount": OWN}}),
+               allow({"Service": "sns.amazonaws.com"})),
+         ("iamg_110", "p8")),
+    case("110-clean-source-arn-with-wildcards",
+         trust(allow({"Service": "ssm-incidents.amazonaws.com"},
+                     {"ArnLike": {"aws:SourceArn": f"arn:aws:ssm-incidents:*:{OWN}:incident-record/x/*"}}))),
+    case("110-clean-exempt-services", trust(allow({"Service": ["ec2.amazonaws.com", "lambda.amazonaws.com"]}))),
+    # IAMG-111 (C.3)
+    case("111-oidc-with-assume-role",
+         trust(allow({"Federated": GITHUB}, {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}})),
+         ("iamg_111", "p2")),
+    case("111-saml-with-web-identity", trust(allow({"Federated": SAML}, action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_111", "p2")),
+    case("111-clean-saml",
+         trust(allow({"Federated": SAML}, {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+                     action=["sts:AssumeRoleWithSAML", "sts:TagSession"]))),
+]
+
+
+def _canonical(findings: Any) -> list[str]:
+    return sorted(json.dumps(f, sort_keys=True, separators=(",", ":")) for f in findings)
+
+
+@pytest.fixture(scope="module")
+def evaluate(opa_oracle: Any) -> Callable[[Case], tuple[list[str], list[str]]]:
+    """(regopy findings, OPA findings) of a case, as sorted canonical JSON; engines are built
+    once per configuration and results memoized per case."""
+    policy = load_policy_set()
+    packages = [r.package for r in policy.rules]
+    engines: dict[str, tuple[Engine, Any]] = {}
+    results: dict[str, tuple[list[str], list[str]]] = {}
+
+    def engines_for(config: dict[str, Any]) -> tuple[Engine, Any]:
+        key = json.dumps(config, sort_keys=True)
+        if key not in engines:
+            data = json.loads(policy.data)
+            data["pyiamguard"]["config"].update(copy.deepcopy(config))
+            opa = opa_oracle.engine()
+            for name, source in policy.modules:
+                opa.add_policy(name, source)
+            opa.add_data(data)
+            engines[key] = (Engine(policy.modules, data, packages), opa)
+        return engines[key]
+
+    def run(c: Case) -> tuple[list[str], list[str]]:
+        if c.id not in results:
+            document = normalize_policy(copy.deepcopy(c.document), context=c.context).engine_input
+            regopy_engine, opa = engines_for(c.config)
+            bindings = opa.eval_query("findings := data.pyiamguard.main.findings", document)
+            assert len(bindings) == 1, f"OPA: data.pyiamguard.main.findings is undefined: {bindings}"
+            results[c.id] = (_canonical(regopy_engine.evaluate(document)), _canonical(bindings[0]["findings"]))
+        return results[c.id]
+
+    return run
+
+
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.id)
+def test_engines_agree(c: Case, evaluate: Callable[[Case], tuple[list[str], list[str]]]) -> None:
+    regopy_findings, opa_findings = evaluate(c)
+    assert regopy_findings == opa_findings
+
+
+@pytest.mark.parametrize("c", CASES, ids=lambda c: c.id)
+def test_expected_findings(c: Case, evaluate: Callable[[Case], tuple[list[str], list[str]]]) -> None:
+    regopy_findings, _ = evaluate(c)
+    fired = {(f["package"], f["ref"]) for f in map(json.loads, regopy_findings)}
+    message = f"RULE BUG: {c.bug}" if c.bug else "unexpected findings"
+    assert fired == set(c.expected), f"{message}\nfindings: {regopy_findings}"
+
+
+def test_every_rule_has_a_violating_and_a_clean_case() -> None:
+    for rule in load_policy_set().rules:
+        mine = [c for c in CASES if c.rule == rule.package and not c.bug]
+        fires = [any(p == rule.package for p, _ in c.expected) for c in mine]
+        assert any(fires), f"{rule.package}: no case where the rule fires"
+        assert not all(fires), f"{rule.package}: no clean case"
