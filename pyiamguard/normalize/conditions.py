@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .principals import parse_arn
+from .principals import arn_resource_scope, parse_arn
 from .values import Unresolved, engine_token, has_placeholder, scalar_text
 
 # Base operators from the IAM condition-operator reference, lower-cased.
@@ -33,11 +33,12 @@ class ConditionValue:
     def engine_fields(self) -> dict[str, Any]:
         text = self.text
         arn = parse_arn(text) if not self.unresolved else None
-        account, partition, account_wildcard = "", "", False
+        account, partition, account_wildcard, arn_scope = "", "", False, ""
         if _ACCOUNT.match(text):
             account = text
         elif arn is not None:
             partition = arn.partition
+            arn_scope = arn_resource_scope(arn)
             if _ACCOUNT.match(arn.account):
                 account = arn.account
             elif "*" in arn.account or "?" in arn.account:
@@ -50,6 +51,7 @@ class ConditionValue:
             "account": account,
             "account_wildcard": account_wildcard,
             "partition": engine_token(partition),
+            "arn_scope": arn_scope,
             "unresolved": self.unresolved,
         }
 

@@ -42,6 +42,21 @@ def parse_arn(text: str) -> ArnParts | None:
     return ArnParts(*parts[1:])
 
 
+def arn_resource_scope(arn: ArnParts) -> str:
+    """What an iam/sts ARN names: `root`, `role`, `user`, `assumed_role`, `federated_user`, `other`."""
+    resource = arn.resource
+    if resource == "root":
+        return "root"
+    for prefix, scope in (("role/", "role"), ("user/", "user")):
+        if resource.startswith(prefix):
+            return scope
+    if arn.service == "sts":
+        for prefix, scope in (("assumed-role/", "assumed_role"), ("federated-user/", "federated_user")):
+            if resource.startswith(prefix):
+                return scope
+    return "other"
+
+
 def oidc_provider(issuer: str, gitlab_hosts: frozenset[str] = frozenset()) -> str:
     host = issuer.lower().rstrip("/")
     if host in _BUILTIN_OIDC:
@@ -73,11 +88,18 @@ class Principal:
     issuer: str = ""
     defects: list[str] = field(default_factory=list)
 
+    def identity(self) -> str:
+        """The same principal written as a bare account id or as its `:root` ARN compares equal."""
+        if self.kind == "aws" and self.whole_account and self.account:
+            return f"account:{self.account}"
+        return self.text
+
     def engine_fields(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "block": self.block,
             "value": engine_token(self.text),
+            "identity": engine_token(self.identity()),
             "account": self.account,
             "partition": self.partition,
             "scope": self.scope,
@@ -140,19 +162,9 @@ def _aws(text: str) -> Principal:
         principal.account = arn.account
     elif not wildcard:
         principal.defects.append("bad_account_id" if arn.account else "malformed_arn")
-    resource = arn.resource
-    if resource == "root":
-        principal.scope, principal.whole_account = "root", True
-    elif resource.startswith("role/"):
-        principal.scope = "role"
-    elif resource.startswith("user/"):
-        principal.scope = "user"
-    elif resource.startswith("assumed-role/") and arn.service == "sts":
-        principal.scope = "assumed_role"
-    elif resource.startswith("federated-user/") and arn.service == "sts":
-        principal.scope = "federated_user"
-    else:
-        principal.scope = "other"
+    principal.scope = arn_resource_scope(arn)
+    principal.whole_account = principal.scope == "root"
+    if principal.scope == "other":
         principal.defects.append("malformed_arn")
     if wildcard:
         # IAM rejects partial wildcards; score them as the wildcard they try to be.

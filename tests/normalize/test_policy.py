@@ -55,10 +55,11 @@ def test_object_statement_becomes_a_one_element_list_with_refs_located_under_bas
         "statements": [{
             "ref": "s0", "index": 0, "effect": "Allow", "principal_element": "Principal", "principal_ref": "e1",
             "principals": [
-                {"ref": "p2", "kind": "aws", "block": "AWS", "value": ROOT_111, "account": "111122223333",
+                {"ref": "p2", "kind": "aws", "block": "AWS", "value": ROOT_111, "identity": "account:111122223333",
+                 "account": "111122223333",
                  "partition": "aws", "scope": "root", "whole_account": True, "service": "", "provider": "",
                  "issuer": "", "defects": []},
-                {"ref": "p3", "kind": "wildcard", "block": "AWS", "value": "*", "account": "", "partition": "",
+                {"ref": "p3", "kind": "wildcard", "block": "AWS", "value": "*", "identity": "*", "account": "", "partition": "",
                  "scope": "", "whole_account": False, "service": "", "provider": "", "issuer": "", "defects": []},
             ],
             "actions": {"assume_role": True, "web_identity": False, "saml": False, "broad": False,
@@ -67,7 +68,7 @@ def test_object_statement_becomes_a_one_element_list_with_refs_located_under_bas
                 "ref": "c6", "operator": "StringEquals", "base": "stringequals", "set": "", "if_exists": False,
                 "negated": False, "pattern": False, "key": "sts:externalid",
                 "values": [{"text": "abc", "wildcard": False, "wildcard_only": False, "account": "",
-                            "account_wildcard": False, "partition": "", "unresolved": False}],
+                            "account_wildcard": False, "partition": "", "arn_scope": "", "unresolved": False}],
                 "state": "concrete",
             }],
         }],

@@ -278,7 +278,8 @@ def test_principal_in_another_partition_than_the_role_is_cross_partition(own: st
 def test_engine_fields_dedupe_and_sort_defects_and_tokenize_text() -> None:
     principal = classify("AWS", "arn:aws:s3:::bucket")
     assert principal.engine_fields() == {
-        "kind": "aws", "block": "AWS", "value": "arn:aws:s3:::bucket", "account": "", "partition": "aws",
+        "kind": "aws", "block": "AWS", "value": "arn:aws:s3:::bucket", "identity": "arn:aws:s3:::bucket",
+        "account": "", "partition": "aws",
         "scope": "other", "whole_account": False, "service": "", "provider": "", "issuer": "",
         "defects": ["malformed_arn", "wrong_service"],
     }

@@ -10,9 +10,7 @@ Refs are the normalizer's: one counter over the document in source order. A stat
 Principal and one Action gives s0 (statement), e1 (Principal element), p2.. (principals),
 then the Action element, its action nodes and the conditions (c..).
 
-Cases whose `bug` is set expose a rule bug (see the bug text): their expected findings are the
-right verdict per ../shared/spec/rules.md and the IAM semantics reference, so
-test_expected_findings fails for them until the rule is fixed.
+Cases with a `why` are regressions of rule bugs found here; the text says what once went wrong.
 """
 from __future__ import annotations
 
@@ -67,7 +65,7 @@ class Case:
     expected: frozenset[tuple[str, str]]  # every (package, ref) that must fire, and nothing else
     config: dict[str, Any] = field(default_factory=dict)
     context: NormalizeContext = NormalizeContext()
-    bug: str = ""
+    why: str = ""
 
 
 def case(id: str, document: dict[str, Any], *expected: tuple[str, str], **kw: Any) -> Case:
@@ -114,16 +112,15 @@ CASES = [
     case("101-clean-deny-outside-org",
          trust(allow({"AWS": "*"}), deny("*", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
          config={"trusted_org_ids": ["o-abc123"]}),
-    case("101-BUG-deny-any-account-principal-arn",
+    case("101-deny-any-account-principal-arn",
          trust(allow({"AWS": "*"}), deny("*", {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/deployer"}})),
          ("iamg_101", "p2"),
-         bug="a Deny whose aws:PrincipalArn has a wildcard account confines nothing (D.82), "
-             "trust.denied_unless does not check the values"),
-    case("101-BUG-deny-of-another-action",
+         why="a Deny whose aws:PrincipalArn has a wildcard account confines nothing (D.82)"),
+    case("101-deny-of-another-action",
          trust(allow("*", action="sts:AssumeRoleWithWebIdentity"),
                deny("*", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
          ("iamg_101", "p2"), config={"trusted_org_ids": ["o-abc123"]},
-         bug="the Deny covers sts:AssumeRole only, not the web identity action the Allow grants (C.6.2)"),
+         why="a Deny covering sts:AssumeRole only does not restrict an Allow of the web identity action (C.6.2)"),
     # IAMG-102 (C.5.5, C.7, D.41-D.42, D.83)
     case("102-bare-account-id", trust(allow({"AWS": FOREIGN}, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})),
          ("iamg_102", "p2"), ("iamg_105", "p2"), config=OWN_CFG),
@@ -134,11 +131,11 @@ CASES = [
          trust(allow({"AWS": "*"}, {"StringEquals": {"aws:PrincipalAccount": [OWN, FOREIGN], "sts:ExternalId": "s3cr3t"}})),
          ("iamg_102", "c5"), config=OWN_CFG),
     case("102-clean-trusted", trust(allow(FOREIGN_ROLE, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})), config=TRUSTED),
-    case("102-BUG-deny-confines-to-foreign-account",
+    case("102-deny-confines-to-foreign-account",
          trust(allow({"AWS": "*"}), deny("*", {"StringNotEquals": {"aws:PrincipalAccount": FOREIGN}})),
          ("iamg_102", "c10"), ("iamg_103", "c10"), ("iamg_104", "c10"), config=OWN_CFG,
-         bug="a wildcard confined by a Deny has no effective principals: the foreign account it admits "
-             "passes IAMG-102/103/104 (its Allow-side twin 102-principal-account-condition fires)"),
+         why="a wildcard confined by a Deny must yield the account it admits as an effective principal, "
+             "as its Allow-side twin 102-principal-account-condition does"),
     # IAMG-103 (C.5.2, D.52-D.53, D.57-D.59)
     case("103-external-id-wildcard", trust(allow(FOREIGN_ROLE, {"StringLike": {"sts:ExternalId": "*"}})),
          ("iamg_103", "p2"), ("iamg_108", "c5"), config=TRUSTED),
@@ -165,10 +162,10 @@ CASES = [
     case("104-clean-require-off", trust(allow(FOREIGN_ROOT)), ("iamg_105", "p2"), config={**INTERNAL, "require_mfa": "off"}),
     case("104-clean-people-external-id", trust(allow({"AWS": FOREIGN}, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})),
          ("iamg_105", "p2"), config=TRUSTED),
-    case("104-BUG-principal-arn-user",
+    case("104-principal-arn-user",
          trust(allow({"AWS": "*"}, {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{FOREIGN}:user/alice"}})),
          ("iamg_104", "c5"), config=INTERNAL,
-         bug="a user named by aws:PrincipalArn gets scope role, so require_mfa people skips it"),
+         why="a user named by aws:PrincipalArn is a person: require_mfa people must cover it"),
     # IAMG-105 (C.5.4, D.41-D.42, D.48)
     case("105-own-root-low", trust(allow({"AWS": f"arn:aws:iam::{OWN}:root"})), ("iamg_105", "p2"), config=OWN_CFG),
     case("105-china-root",
@@ -282,13 +279,13 @@ def test_engines_agree(c: Case, evaluate: Callable[[Case], tuple[list[str], list
 def test_expected_findings(c: Case, evaluate: Callable[[Case], tuple[list[str], list[str]]]) -> None:
     regopy_findings, _ = evaluate(c)
     fired = {(f["package"], f["ref"]) for f in map(json.loads, regopy_findings)}
-    message = f"RULE BUG: {c.bug}" if c.bug else "unexpected findings"
+    message = f"regression: {c.why}" if c.why else "unexpected findings"
     assert fired == set(c.expected), f"{message}\nfindings: {regopy_findings}"
 
 
 def test_every_rule_has_a_violating_and_a_clean_case() -> None:
     for rule in load_policy_set().rules:
-        mine = [c for c in CASES if c.rule == rule.package and not c.bug]
+        mine = [c for c in CASES if c.rule == rule.package]
         fires = [any(p == rule.package for p, _ in c.expected) for c in mine]
         assert any(fires), f"{rule.package}: no case where the rule fires"
         assert not all(fires), f"{rule.package}: no clean case"

@@ -90,7 +90,7 @@ def test_rego_unit_tests_pass(oracle_script: Path, policies_dir: Path, repo_root
 
 # --- the test data follows the normalizer ------------------------------------------------------
 
-PRINCIPAL_KEYS = {"ref", "kind", "block", "value", "account", "partition", "scope", "whole_account",
+PRINCIPAL_KEYS = {"ref", "kind", "block", "value", "identity", "account", "partition", "scope", "whole_account",
                   "service", "provider", "issuer", "defects"}
 CONDITION_KEYS = {"ref", "operator", "base", "set", "if_exists", "negated", "pattern", "key", "values", "state"}
 DOCUMENT_KEYS = {"kind", "context", "problems", "unresolved", "statements"}

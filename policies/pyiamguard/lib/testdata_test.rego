@@ -111,7 +111,7 @@ broad(patterns) := true if {
 # Any principal: the fields not given take their empty value.
 principal(ref, kind, block, value, fields) := object.union(
 	{
-		"ref": ref, "kind": kind, "block": block, "value": value,
+		"ref": ref, "kind": kind, "block": block, "value": value, "identity": value,
 		"account": "", "partition": "", "scope": "", "whole_account": false,
 		"service": "", "provider": "", "issuer": "", "defects": [],
 	},
@@ -127,11 +127,15 @@ any_aws(ref) := principal(ref, "wildcard", "AWS", "*", {})
 any_service(ref) := principal(ref, "wildcard", "Service", "*", {})
 
 # {"AWS": "444455556666"}: a bare account id is the account root.
-account_id(ref, account) := principal(ref, "aws", "AWS", account, {"account": account, "scope": "account", "whole_account": true})
+# A whole account compares as account:<id> however it is written.
+account_id(ref, account) := principal(ref, "aws", "AWS", account, {
+	"account": account, "scope": "account", "whole_account": true, "identity": concat("", ["account:", account]),
+})
 
 # {"AWS": "arn:<partition>:iam::<account>:root"}.
 root(ref, partition, account) := principal(ref, "aws", "AWS", sprintf("arn:%s:iam::%s:root", [partition, account]), {
 	"account": account, "partition": partition, "scope": "root", "whole_account": true,
+	"identity": concat("", ["account:", account]),
 })
 
 # A principal of another partition than the document's context.partition: the normalizer
@@ -245,8 +249,27 @@ value(text) := {
 	"account": value_account(text),
 	"account_wildcard": account_wildcard(text),
 	"partition": value_partition(text),
+	"arn_scope": value_arn_scope(text),
 	"unresolved": false,
 }
+
+# What an ARN value names (the normalizer's arn_resource_scope).
+value_arn_scope(text) := scope if {
+	parts := arn_parts(text)
+	scope := resource_scope(parts[2], concat(":", array.slice(parts, 5, count(parts))))
+} else := ""
+
+resource_scope(_, resource) := "root" if {
+	resource == "root"
+} else := "role" if {
+	startswith(resource, "role/")
+} else := "user" if {
+	startswith(resource, "user/")
+} else := "assumed_role" if {
+	startswith(resource, "assumed-role/")
+} else := "federated_user" if {
+	startswith(resource, "federated-user/")
+} else := "other"
 
 has_wildcard(text) := true if {
 	some c in ["*", "?"]

@@ -48,17 +48,35 @@ restricted_by(stmt, key) if {
 	restricting(cond)
 }
 
-# A Deny statement covering principal p and the assume actions, with a negated operator on
-# key: it denies every caller whose key differs or is absent, so it is a restriction.
-denied_unless(statements, p, key) if {
+# A Deny statement covering principal p and every assume action the Allow statement grants,
+# with a negated operator on key: it denies every caller whose key differs or is absent, so
+# it is a restriction (reference C.6).
+denied_unless(statements, allow, p, key) if {
+	some cond in deny_conditions(statements, allow, p)
+	cond.key == key
+}
+
+# The negated conditions of the Deny statements that cover p and the Allow's actions.
+deny_conditions(statements, allow, p) := {cond |
 	some deny in statements
 	deny.effect == "Deny"
-	deny.actions.assume_role
+	covers_actions(deny, allow)
 	covers_principal(deny, p)
 	some cond in deny.conditions
-	cond.key == key
 	negated_restriction(cond)
 }
+
+assume_kinds := ["assume_role", "web_identity", "saml"]
+
+covers_actions(deny, allow) if {
+	every kind in assume_kinds {
+		covers_kind(deny, allow, kind)
+	}
+}
+
+covers_kind(_, allow, kind) if not allow.actions[kind]
+
+covers_kind(deny, _, kind) if deny.actions[kind]
 
 negated_restriction(cond) if {
 	cond.negated
@@ -75,9 +93,9 @@ negated_restriction(cond) if {
 }
 
 # A restriction on key, in the statement itself or through a Deny.
-restricted(statements, stmt, p, key) if restricted_by(stmt, key)
+restricted(_, stmt, _, key) if restricted_by(stmt, key)
 
-restricted(statements, _, p, key) if denied_unless(statements, p, key)
+restricted(statements, stmt, p, key) if denied_unless(statements, stmt, p, key)
 
 covers_principal(deny, _) if {
 	deny.principal_element == "Principal"
@@ -88,31 +106,24 @@ covers_principal(deny, _) if {
 covers_principal(deny, p) if {
 	deny.principal_element == "Principal"
 	some q in deny.principals
-	q.value == p.value
+	q.identity == p.identity
 }
 
 covers_principal(deny, p) if {
 	deny.principal_element == "NotPrincipal"
 	every q in deny.principals {
-		q.value != p.value
+		q.identity != p.identity
 	}
 }
 
-# A Deny without conditions that covers principal p: p can never assume the role.
-fully_denied(statements, p) if {
+# A Deny without conditions that covers principal p and the Allow's actions: p can never
+# assume the role through that Allow.
+fully_denied(statements, allow, p) if {
 	some deny in statements
 	deny.effect == "Deny"
-	deny.actions.assume_role
+	covers_actions(deny, allow)
 	count(deny.conditions) == 0
 	covers_principal(deny, p)
-}
-
-# The organization ids a statement's restricting conditions confine callers to.
-org_ids(stmt) := {v.text |
-	some cond in stmt.conditions
-	cond.key in {"aws:principalorgid", "aws:principalorgpaths"}
-	restricting(cond)
-	some v in cond.values
 }
 
 # Organization paths start with the org id: o-abc/r-root/ou-x.
@@ -126,22 +137,38 @@ trusted_org(org) if {
 	startswith(org, concat("", [trusted, "/"]))
 }
 
-confined_to_trusted_org(stmt) if {
-	orgs := org_ids(stmt)
+# The Allow statement, or a Deny covering p, confines callers to trusted organizations only.
+confined_to_trusted_org(statements, stmt, p) if {
+	orgs := {v.text |
+		some cond in confining_conditions(statements, stmt, p)
+		cond.key in org_keys
+		some v in cond.values
+	}
 	count(orgs) > 0
 	every org in orgs {
 		trusted_org(org)
 	}
 }
 
-# A wildcard is confined when a restricting condition names who may call: accounts, ARNs
-# with a concrete account, or organizations.
-confining_keys := {"aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:principalorgpaths"}
+org_keys := {"aws:principalorgid", "aws:principalorgpaths"}
 
-confining_conditions(stmt) := {cond |
+account_keys := {"aws:principalaccount", "aws:principalarn"}
+
+confining_keys := org_keys | account_keys
+
+# Conditions that name who may call principal p's way in: restricting ones on the Allow
+# statement, and negated ones of a Deny that covers p and the Allow's actions. Every value
+# must confine (an ARN with a wildcard account confines nothing, D.82).
+confining_conditions(statements, stmt, p) := {cond |
 	some cond in stmt.conditions
 	cond.key in confining_keys
 	restricting(cond)
+	every v in cond.values {
+		confines(cond.key, v)
+	}
+} | {cond |
+	some cond in deny_conditions(statements, stmt, p)
+	cond.key in confining_keys
 	every v in cond.values {
 		confines(cond.key, v)
 	}
@@ -158,17 +185,12 @@ confines("aws:principalorgid", v) if not v.wildcard
 
 confines("aws:principalorgpaths", v) if startswith(v.text, "o-")
 
-confined(stmt) if count(confining_conditions(stmt)) > 0
+# A wildcard principal w of the statement is confined by some condition.
+confined(statements, stmt, w) if count(confining_conditions(statements, stmt, w)) > 0
 
-# Deny + StringNotEquals aws:PrincipalOrgID (or account, ARN) with a wildcard principal.
-confined_by_deny(statements, p) if {
-	some key in confining_keys
-	denied_unless(statements, p, key)
-}
-
-# The principals a statement admits, with a confined wildcard replaced by what its
+# The principals a statement admits, with a confined wildcard replaced by what the
 # conditions name. `via` says where the principal came from.
-effective_principals(stmt) := named_principals(stmt) | derived_principals(stmt)
+effective_principals(statements, stmt) := named_principals(stmt) | derived_principals(statements, stmt)
 
 named_principals(stmt) := {object.union(p, {"via": "principal"}) |
 	some p in stmt.principals
@@ -176,34 +198,38 @@ named_principals(stmt) := {object.union(p, {"via": "principal"}) |
 }
 
 # Conditions are ANDed: accounts or ARNs, when named, are narrower than an organization.
-derived_principals(stmt) := {derived |
+derived_principals(statements, stmt) := {derived |
 	some w in stmt.principals
 	w.kind == "wildcard"
-	some cond in narrowest(confining_conditions(stmt))
+	some cond in narrowest(confining_conditions(statements, stmt, w))
 	some v in cond.values
 	derived := {
-		"kind": principal_kind(cond.key), "ref": cond.ref, "value": v.text, "via": "condition",
-		"account": v.account, "partition": v.partition, "whole_account": cond.key == "aws:principalaccount",
-		"scope": account_scope(cond.key), "defects": [], "block": "AWS",
+		"kind": principal_kind(cond.key), "ref": cond.ref, "value": v.text, "identity": v.text, "via": "condition",
+		"account": v.account, "partition": v.partition, "whole_account": derived_whole_account(cond.key, v),
+		"scope": derived_scope(cond.key, v), "defects": [], "block": "AWS",
 	}
 }
 
 narrowest(conds) := accounts if {
-	accounts := {c | some c in conds; c.key in {"aws:principalaccount", "aws:principalarn"}}
+	accounts := {c | some c in conds; c.key in account_keys}
 	count(accounts) > 0
 } else := conds
 
-principal_kind(key) := "org" if key in {"aws:principalorgid", "aws:principalorgpaths"}
+principal_kind(key) := "org" if key in org_keys
 
-principal_kind(key) := "aws" if key in {"aws:principalaccount", "aws:principalarn"}
+principal_kind(key) := "aws" if key in account_keys
 
-account_scope("aws:principalaccount") := "account"
+derived_scope("aws:principalaccount", _) := "account"
 
-account_scope("aws:principalarn") := "role"
+derived_scope("aws:principalarn", v) := v.arn_scope
 
-account_scope("aws:principalorgid") := "org"
+derived_scope(key, _) := "org" if key in org_keys
 
-account_scope("aws:principalorgpaths") := "org"
+derived_whole_account("aws:principalaccount", _) := true
+
+derived_whole_account("aws:principalarn", v) := v.arn_scope == "root"
+
+derived_whole_account(key, _) := false if key in org_keys
 
 # Cross-account: an aws principal whose account is not an own account. With the own
 # account unknown, every explicit account is foreign (the message says so).

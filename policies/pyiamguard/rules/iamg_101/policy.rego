@@ -31,7 +31,6 @@ deny contains result.finding(p.ref, {"statement": stmt.ref}) if {
 	trust.allows_assume(stmt)
 	some p in stmt.principals
 	p.kind == "wildcard"
-	not trust.confined(stmt)
-	not trust.confined_by_deny(input.statements, p)
-	not trust.fully_denied(input.statements, p)
+	not trust.confined(input.statements, stmt, p)
+	not trust.fully_denied(input.statements, stmt, p)
 }

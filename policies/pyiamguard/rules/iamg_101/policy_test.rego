@@ -255,19 +255,18 @@ test_deny_on_a_non_confining_key_does_not_confine if {
 	iamg_101.deny == {{"ref": "p1", "facts": {"statement": "s0"}}} with input as deny_non_confining_key
 }
 
-# RULE BUG (see the report): a Deny + ArnNotLike aws:PrincipalArn whose ARN has a wildcard
+# Regression: a Deny + ArnNotLike aws:PrincipalArn whose ARN has a wildcard
 # account only denies callers that are not a "deployer" role of *some* account, so every AWS
-# account can still assume the role (D.82 applied to the Deny, C.6.3). trust.denied_unless
-# does not check the values the way trust.confines does, and IAMG-101 is silenced.
+# account can still assume the role (D.82 applied to the Deny, C.6.3): the Deny's values must
+# confine like an Allow condition's.
 deny_any_account_principal_arn := star_and_deny([td.star("p2")], [td.cond("c3", "ArnNotLike", "aws:PrincipalArn", ["arn:aws:iam::*:role/deployer"])])
 
 test_deny_with_any_account_principal_arn_does_not_confine if {
 	iamg_101.deny == {{"ref": "p1", "facts": {"statement": "s0"}}} with input as deny_any_account_principal_arn
 }
 
-# RULE BUG (see the report): the Deny covers sts:AssumeRole only while the Allow grants
-# sts:AssumeRoleWithWebIdentity to "*": the Deny does not cover the Allow's action (C.6.2),
-# yet trust.denied_unless only asks deny.actions.assume_role.
+# Regression: the Deny covers sts:AssumeRole only while the Allow grants
+# sts:AssumeRoleWithWebIdentity to "*": the Deny does not cover the Allow's action (C.6.2).
 web_identity_and_assume_role_deny := td.trust([
 	td.allow_actions("s0", [td.star("p1")], ["sts:AssumeRoleWithWebIdentity"], []),
 	td.deny_stmt("s1", [td.star("p2")], [td.cond("c3", "StringNotEquals", "aws:PrincipalOrgID", ["o-abc123"])]),

@@ -28,18 +28,32 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account
 	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
-	some p in trust.effective_principals(stmt)
+	some p in trust.effective_principals(input.statements, stmt)
 	trust.cross_account(input, p)
 	not trust.trusted_account(p)
-	not trust.confined_to_trusted_org(stmt)
-	not trust.fully_denied(input.statements, p)
+	not trust.confined_to_trusted_org(input.statements, stmt, p)
+	not trust.fully_denied(input.statements, stmt, p)
+}
+
+# A federation provider must live in the role's own account; with the own account known, a
+# provider of another account that is not trusted is reported (reference C.5.5).
+deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account}) if {
+	input.kind == "trust"
+	count(trust.own_accounts(input)) > 0
+	some stmt in input.statements
+	trust.allows_assume(stmt)
+	some p in stmt.principals
+	p.kind in {"oidc", "saml"}
+	p.account != ""
+	not p.account in trust.own_accounts(input)
+	not trust.trusted_account(p)
 }
 
 deny contains result.finding(p.ref, {"statement": stmt.ref, "org": p.value}) if {
 	input.kind == "trust"
 	some stmt in input.statements
 	trust.allows_assume(stmt)
-	some p in trust.effective_principals(stmt)
+	some p in trust.effective_principals(input.statements, stmt)
 	p.kind == "org"
 	not trust.trusted_org(p.value)
 }

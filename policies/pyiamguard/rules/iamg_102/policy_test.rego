@@ -187,12 +187,10 @@ test_no_assume_action_is_clean if {
 	count(iamg_102.deny) == 0 with input as foreign_root_tag_session with data.pyiamguard.config as own
 }
 
-# RULE BUG (see the report): {"AWS": "*"} confined by a Deny to a foreign account (Deny "*"
+# Regression: {"AWS": "*"} confined by a Deny to a foreign account (Deny "*"
 # StringNotEquals aws:PrincipalAccount 444455556666) admits exactly that account, which is not
-# allow-listed. The Allow-side twin (star_in_accounts) fires on the condition; this one passes
-# every rule because trust.effective_principals only reads the Allow statement's conditions,
-# and IAMG-101 treats the wildcard as confined (C.6: the Deny neutralises the allowlist rule
-# only when its values are allow-listed).
+# allow-listed: it fires like its Allow-side twin (star_in_accounts), on the Deny's condition
+# (C.6: the Deny neutralises the allowlist rule only when its values are allow-listed).
 star_denied_unless_account := td.trust([
 	td.allow("s0", [td.any_aws("p1")], []),
 	td.deny_stmt("s1", [td.star("p2")], [td.cond("c3", "StringNotEquals", "aws:PrincipalAccount", ["444455556666"])]),
@@ -203,7 +201,7 @@ test_wildcard_confined_by_deny_to_foreign_account_fires if {
 		with data.pyiamguard.config as own
 }
 
-# RULE BUG (see the report): the same with an organization that is not in trusted_org_ids.
+# Regression: the same with an organization that is not in trusted_org_ids.
 star_denied_unless_org := td.trust([
 	td.allow("s0", [td.any_aws("p1")], []),
 	td.deny_stmt("s1", [td.star("p2")], [td.cond("c3", "StringNotEquals", "aws:PrincipalOrgID", ["o-abc123"])]),
@@ -219,4 +217,26 @@ resource_policy := object.union(foreign_root, {"kind": "resource"})
 
 test_resource_policy_is_clean if {
 	count(iamg_102.deny) == 0 with input as resource_policy with data.pyiamguard.config as own
+}
+
+# --- federation providers (C.5.5) ------------------------------------------------------------
+
+# A GitHub OIDC provider of another account: federation only works with a provider of the
+# role's own account, so with the own account known it is an untrusted account.
+foreign_oidc := td.trust([td.allow_actions("s0", [td.github_oidc("p1", "444455556666")], ["sts:AssumeRoleWithWebIdentity"], [
+	td.cond("c4", "StringLike", "token.actions.githubusercontent.com:sub", ["repo:org/app:*"]),
+])])
+
+test_foreign_oidc_provider_fires_when_own_account_is_known if {
+	iamg_102.deny == {{"ref": "p1", "facts": {"statement": "s0", "account": "444455556666"}}} with input as foreign_oidc
+		with data.pyiamguard.config as own
+}
+
+test_foreign_oidc_provider_is_silent_when_own_account_is_unknown if {
+	count(iamg_102.deny) == 0 with input as foreign_oidc
+}
+
+test_own_saml_provider_is_silent if {
+	doc := td.trust([td.allow_actions("s0", [td.saml("p1", "111122223333", "Okta")], ["sts:AssumeRoleWithSAML"], [])])
+	count(iamg_102.deny) == 0 with input as doc with data.pyiamguard.config as own
 }

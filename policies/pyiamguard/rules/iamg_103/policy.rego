@@ -30,10 +30,10 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	stmt.actions.assume_role
-	some p in trust.effective_principals(stmt)
+	some p in trust.effective_principals(input.statements, stmt)
 	trust.cross_account(input, p)
 	not trust.internal_account(p)
-	not trust.confined_to_trusted_org(stmt)
+	not trust.confined_to_trusted_org(input.statements, stmt, p)
 	not trust.restricted(input.statements, stmt, p, "sts:externalid")
-	not trust.fully_denied(input.statements, p)
+	not trust.fully_denied(input.statements, stmt, p)
 }

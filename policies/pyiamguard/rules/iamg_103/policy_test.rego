@@ -178,7 +178,7 @@ test_web_identity_only_is_clean if {
 	count(iamg_103.deny) == 0 with input as web_identity_only with data.pyiamguard.config as own
 }
 
-# RULE BUG (see the report): {"AWS": "*"} confined by a Deny to a foreign account admits that
+# Regression: {"AWS": "*"} confined by a Deny to a foreign account admits that
 # account without an ExternalId; the Allow-side twin (star_in_foreign_account) fires.
 star_denied_unless_account := td.trust([
 	td.allow("s0", [td.any_aws("p1")], []),

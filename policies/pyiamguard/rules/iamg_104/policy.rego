@@ -35,12 +35,12 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account
 	some stmt in input.statements
 	trust.allows_assume(stmt)
 	stmt.actions.assume_role
-	some p in trust.effective_principals(stmt)
+	some p in trust.effective_principals(input.statements, stmt)
 	trust.cross_account(input, p)
 	in_scope(stmt, p)
 	not mfa_required(stmt)
-	not trust.denied_unless(input.statements, p, "aws:multifactorauthpresent")
-	not trust.fully_denied(input.statements, p)
+	not trust.denied_unless(input.statements, stmt, p, "aws:multifactorauthpresent")
+	not trust.fully_denied(input.statements, stmt, p)
 }
 
 in_scope(_, _) if trust.config.require_mfa == "all"
@@ -49,7 +49,17 @@ in_scope(stmt, p) if {
 	trust.config.require_mfa == "people"
 	person(p)
 	not trust.restricted_by(stmt, "sts:externalid")
-	not trust.restricted_by(stmt, "aws:principalarn")
+	not narrowed_to_roles(stmt)
+}
+
+# aws:PrincipalArn naming only roles (or their sessions) narrows a whole account to machines.
+narrowed_to_roles(stmt) if {
+	some cond in stmt.conditions
+	cond.key == "aws:principalarn"
+	trust.restricting(cond)
+	every v in cond.values {
+		v.arn_scope in {"role", "assumed_role"}
+	}
 }
 
 person(p) if p.whole_account

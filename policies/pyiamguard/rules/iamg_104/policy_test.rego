@@ -196,10 +196,9 @@ test_wildcard_confined_to_foreign_account_fires if {
 		with data.pyiamguard.config as mfa_people
 }
 
-# RULE BUG (see the report): {"AWS": "*"} + ArnEquals aws:PrincipalArn <a foreign IAM user>
+# Regression: {"AWS": "*"} + ArnEquals aws:PrincipalArn <a foreign IAM user>
 # admits that user; require_mfa people covers users, and the same user named in the Principal
-# element fires (test_people_user_fires). trust.derived_principals gives every aws:PrincipalArn
-# value the scope "role", so the user is out of scope and nothing fires.
+# element fires (test_people_user_fires): the derived principal takes its scope from the ARN.
 star_confined_to_foreign_user := td.trust([td.allow("s0", [td.any_aws("p1")], [
 	td.cond("c2", "ArnEquals", "aws:PrincipalArn", ["arn:aws:iam::444455556666:user/alice"]),
 ])])

@@ -33,8 +33,8 @@ deny contains result.finding(p.ref, facts) if {
 	p.kind == "aws"
 	p.whole_account
 	not narrowed(stmt)
-	not trust.denied_unless(input.statements, p, "aws:principalarn")
-	not trust.fully_denied(input.statements, p)
+	not trust.denied_unless(input.statements, stmt, p, "aws:principalarn")
+	not trust.fully_denied(input.statements, stmt, p)
 	facts := {"statement": stmt.ref, "account": p.account, "severity": severity(input, p)}
 }
 

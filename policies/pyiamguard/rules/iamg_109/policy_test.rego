@@ -41,6 +41,7 @@ wrong_service := allow_of([td.principal("p1", "aws", "AWS", "arn:aws:s3:::bucket
 # A GovCloud principal for a role in the aws partition (D.56).
 cross_partition := td.trust_in(["111122223333"], "aws", [td.allow("s0", [td.principal("p1", "aws", "AWS", "arn:aws-us-gov:iam::444455556666:root", {
 	"account": "444455556666", "partition": "aws-us-gov", "scope": "root", "whole_account": true, "defects": ["cross_partition"],
+	"identity": "account:444455556666",
 })], [])])
 
 test_partial_wildcard_fires if {
