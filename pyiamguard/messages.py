@@ -28,6 +28,7 @@ _PROBLEMS = {
     "unknown_version": "Version must be 2012-10-17 or 2008-10-17",
     "missing_version": "without a Version, IAM reads policy variables such as ${aws:username} as literal text",
     "invalid_document": "the policy document is not a JSON object",
+    "invalid_json": "the policy string is not valid JSON, so IAM rejects it",
 }
 
 _WEAKNESS = {

@@ -16,14 +16,14 @@ from .catalog import PolicySet, load_policy_set
 from .config import Config
 from .loaders.files import Candidate, InputErrorAt, candidates, classify, looks_like_iac_text, read_source
 from .loaders.iam import PolicySource, policy_sources
+from .loaders.terraform import terraform_sources
 from .loaders.source import InputError, SourceFile, check_depth
 from .messages import MessageContext, compose
 from .model import Location, Report, RuleInfo, ScanError, Severity, Violation
-from .normalize.policy import KINDS, NormalizeContext, NormalizedDocument, normalize_policy
+from .normalize.policy import KINDS, NormalizedDocument, normalize_policy
 from .normalize.values import json_path
 
 _UNSUPPORTED = {
-    "terraform-plan": "Terraform plan JSON is recognised but not supported by this version of pyiamguard",
     "cloudformation": "CloudFormation templates are recognised but not supported by this version of pyiamguard",
 }
 
@@ -126,7 +126,10 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
         return
     state.scanned.append(candidate.display)
     try:
-        policies = list(policy_sources(source, os.path.basename(candidate.display)))
+        if kind == "terraform-plan":
+            policies = list(terraform_sources(source))
+        else:
+            policies = list(policy_sources(source, os.path.basename(candidate.display)))
     except InputError as exc:
         state.errors.append(ScanError(candidate.display, str(exc)))
         return
@@ -137,12 +140,11 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
 def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
     from .engine import EngineError
 
-    problems = tuple(p for p in source.problems if p.path[: len(policy.base)] == policy.base)
-    context = NormalizeContext(own_accounts=(), partition="")
+    problems = tuple(p for p in source.problems if p.path[: len(policy.base)] == policy.base) + policy.problems
     try:
         check_depth(policy.document)
         normalized = normalize_policy(policy.document, kind=policy.kind, base=policy.base,
-                                      context=context, parse_problems=problems)
+                                      context=policy.context, parse_problems=problems)
     except InputError as exc:
         state.errors.append(ScanError(source.name, f"{policy.resource}: {exc}"))
         return
@@ -192,7 +194,7 @@ def _violation(
         rule_id=rule.rule_id,
         title=rule.title,
         severity=severity,
-        message=compose(rule.rule_id, rule.title, ctx, ref, facts),
+        message=compose(rule.rule_id, rule.title, ctx, ref, facts) + (f" ({policy.note})" if policy.note else ""),
         resource=policy.resource,
         location=Location(file=source.name, line=line, column=column, path=json_path(path)),
         remediation=rule.remediation,

@@ -3,20 +3,28 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from .source import InputError, SourceFile, TreePath
+from ..normalize.policy import NormalizeContext
+from .source import InputError, Problem, SourceFile, TreePath
 
 
 @dataclass(frozen=True)
 class PolicySource:
-    """One policy document found in a file: what it belongs to and where it sits."""
+    """One policy document found in a file: what it belongs to and where it sits.
+
+    `base` is the document's tree path in the file; a document decoded from a JSON string sits
+    at the string's path, and its own problems (duplicate keys inside the string) come in
+    `problems`. `note` qualifies every finding (an unchanged resource, a deferred read)."""
 
     resource: str
     base: TreePath
     document: Any
     kind: str | None = None  # None: detect from the statements
+    context: NormalizeContext = field(default_factory=NormalizeContext)
+    problems: tuple[Problem, ...] = ()
+    note: str = ""
 
 
 def is_policy(value: Any) -> bool:

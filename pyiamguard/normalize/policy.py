@@ -55,11 +55,12 @@ def detect_kind(document: Any) -> str | None:
     has_resource = any("Resource" in s or "NotResource" in s for s in statements)
     if not has_principal:
         return "identity"
-    # A statement that names principals and grants an assume action is trust, whatever else
-    # the document holds: misreading it as a resource policy would hide its findings.
+    # A statement that names principals and an sts: assume action is trust, whatever else the
+    # document holds: misreading it as a resource policy would hide its findings.
     grants_assume = any(
         ("Principal" in s or "NotPrincipal" in s)
-        and any(act.matches(a, action) for a in as_list(s.get("Action")) if isinstance(a, str) for action in act.ASSUME_ACTIONS)
+        and any(a.strip().lower().startswith("sts:") and act.matches(a, action)
+                for a in as_list(s.get("Action")) if isinstance(a, str) for action in act.ASSUME_ACTIONS)
         for s in statements
     )
     return "resource" if has_resource and not grants_assume else "trust"
@@ -106,7 +107,9 @@ def normalize_policy(
     for problem in parse_problems:
         rel = problem.path[len(base):]
         b.problem(problem.code, rel, problem.detail)
-    if isinstance(document, Unresolved):
+    if any(p.code == "invalid_json" for p in parse_problems):
+        pass  # the policy text does not parse: that one problem says it all
+    elif isinstance(document, Unresolved):
         b.unknown("trust_policy" if doc_kind == "trust" else "policy", (), document.expression)
     elif not isinstance(document, dict):
         b.problem("invalid_document", (), type(document).__name__)

@@ -150,8 +150,8 @@ def _aws(text: str) -> Principal:
     arn = parse_arn(text)
     if arn is None:
         # Not an ARN and not an account id: documentation placeholders ("ACCOUNT-B-ID") and typos.
-        # IAM would reject it; for risk it is an account we cannot vouch for.
-        return Principal("aws", "AWS", text, scope="account", whole_account=True, defects=["placeholder"])
+        # IAM rejects it (IAMG-109); for the cross-account rules it is a foreign AWS principal.
+        return Principal("aws", "AWS", text, scope="account", defects=["placeholder"])
     principal = Principal("aws", "AWS", text, partition=arn.partition if arn.partition in PARTITIONS else "")
     if arn.partition not in PARTITIONS:
         principal.defects.append("malformed_arn")

@@ -91,10 +91,8 @@ def test_unique_id_is_a_stale_principal_without_account(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["ACCOUNT-B-ID", "12345678901", "0123456789012", "AROA123", "root"])
-def test_non_account_non_arn_text_is_an_account_placeholder(text: str) -> None:
-    assert _fields(classify("AWS", text)) == _expect(
-        "aws", "AWS", text, ("placeholder",), scope="account", whole_account=True
-    )
+def test_non_account_non_arn_text_is_a_placeholder_without_a_readable_account(text: str) -> None:
+    assert _fields(classify("AWS", text)) == _expect("aws", "AWS", text, ("placeholder",), scope="account")
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account
 	trust.allows_assume(stmt)
 	some p in trust.effective_principals(input.statements, stmt)
 	trust.cross_account(input, p)
+	p.account != "" # a principal without a readable account is invalid: IAMG-109 says so
 	not trust.trusted_account(p)
 	not trust.confined_to_trusted_org(input.statements, stmt, p)
 	not trust.fully_denied(input.statements, stmt, p)

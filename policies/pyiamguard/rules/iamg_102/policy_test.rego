@@ -240,3 +240,10 @@ test_own_saml_provider_is_silent if {
 	doc := td.trust([td.allow_actions("s0", [td.saml("p1", "111122223333", "Okta")], ["sts:AssumeRoleWithSAML"], [])])
 	count(iamg_102.deny) == 0 with input as doc with data.pyiamguard.config as own
 }
+
+# A placeholder such as "ACCOUNT-B-ID" names no readable account: IAMG-109 reports it, not this rule.
+placeholder := td.trust([td.allow("s0", [td.principal("p1", "aws", "AWS", "ACCOUNT-B-ID", {"scope": "account", "defects": ["placeholder"]})], [])])
+
+test_placeholder_principal_is_left_to_iamg_109 if {
+	count(iamg_102.deny) == 0 with input as placeholder
+}

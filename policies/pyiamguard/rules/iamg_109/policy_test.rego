@@ -30,7 +30,7 @@ bad_account_id := allow_of([td.principal("p1", "aws", "AWS", "arn:aws:iam::12345
 
 # A documentation placeholder left in the policy.
 placeholder := allow_of([td.principal("p1", "aws", "AWS", "ACCOUNT-B-ID", {
-	"scope": "account", "whole_account": true, "defects": ["placeholder"],
+	"scope": "account", "defects": ["placeholder"],
 })])
 
 # An S3 bucket ARN as an AWS principal: two defects, two findings.

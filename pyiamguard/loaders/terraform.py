@@ -1,0 +1,348 @@
+"""Terraform plan JSON (`terraform show -json tfplan`, OpenTofu too) and `show -json` state.
+
+The final state of each resource is read from `resource_changes[].change.after` with
+`after_unknown` (planned_values drops unknown values, so a trust policy known only after apply
+would look absent). Data sources read during plan live only in `prior_state`; deferred ones
+only in `resource_changes` as `read` with their `json` unknown. Anything that cannot be known
+statically becomes an `Unresolved` value, which the rules report as IAMG-001: never a pass.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from ..normalize.policy import NormalizeContext
+from ..normalize.values import Unresolved
+from .iam import PolicySource
+from .json_source import duplicate_problems, parse_json_text
+from .source import InputError, Problem, SourceFile, TreePath
+
+ROLE = "aws_iam_role"
+POLICY_DOCUMENT = "aws_iam_policy_document"
+# Resources holding an identity policy in `policy`: evaluated as identity documents.
+IDENTITY_POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
+_SKIPPED_ACTIONS = ({"delete"}, {"forget"}, {"delete", "forget"})
+
+
+@dataclass
+class _Resource:
+    """A resource instance from resource_changes, prior_state or state values."""
+
+    address: str
+    mode: str
+    type: str
+    after: dict[str, Any]
+    unknown: Any
+    path: TreePath  # tree path of the object holding the attributes
+    actions: tuple[str, ...] = ()
+    index: Any = None
+
+
+@dataclass
+class _Plan:
+    source: SourceFile
+    config: dict[str, dict[str, Any]] = field(default_factory=dict)  # config address -> resource config
+    changes: list[_Resource] = field(default_factory=list)
+    prior: dict[str, _Resource] = field(default_factory=dict)
+    callers: dict[str, str] = field(default_factory=dict)  # provider config key -> account id
+
+
+def is_terraform(root: Any) -> bool:
+    return isinstance(root, dict) and "format_version" in root and any(
+        k in root for k in ("resource_changes", "planned_values", "values", "prior_state"))
+
+
+def strip_instance_keys(address: str) -> str:
+    """`module.a["x"].aws_iam_role.r["a.b[c]"]` -> `module.a.aws_iam_role.r` (keys may hold anything)."""
+    out: list[str] = []
+    depth, quoted, escaped = 0, False, False
+    for char in address:
+        if depth:
+            if quoted:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    quoted = False
+            elif char == '"':
+                quoted = True
+            elif char == "]":
+                depth = 0
+            continue
+        if char == "[":
+            depth = 1
+            continue
+        out.append(char)
+    return "".join(out)
+
+
+def _module_prefix(address: str) -> str:
+    """`module.a.module.b.aws_iam_role.r` -> `module.a.module.b.` (keys already stripped)."""
+    parts = address.split(".")
+    prefix = []
+    i = 0
+    while i + 1 < len(parts) and parts[i] == "module":
+        prefix += parts[i:i + 2]
+        i += 2
+    return ".".join(prefix) + "." if prefix else ""
+
+
+def _unknown_at(unknown: Any, *steps: Any) -> bool:
+    """True when after_unknown holds a literal true at the path or an ancestor."""
+    node = unknown
+    for step in steps:
+        if node is True:
+            return True
+        if isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return False
+    return node is True
+
+
+def _walk_values(module: Any, path: TreePath) -> Iterator[tuple[dict[str, Any], TreePath]]:
+    """Resources of a values representation (planned_values, prior_state, show state), recursively."""
+    if not isinstance(module, dict):
+        return
+    for i, resource in enumerate(module.get("resources") or []):
+        if isinstance(resource, dict):
+            yield resource, path + ("resources", i)
+    for i, child in enumerate(module.get("child_modules") or []):
+        yield from _walk_values(child, path + ("child_modules", i))
+
+
+def _walk_config(module: Any, prefix: str, out: dict[str, dict[str, Any]]) -> None:
+    if not isinstance(module, dict):
+        return
+    for resource in module.get("resources") or []:
+        if isinstance(resource, dict) and isinstance(resource.get("address"), str):
+            entry = dict(resource)
+            entry["_prefix"] = prefix
+            out[prefix + resource["address"]] = entry
+    for name, call in (module.get("module_calls") or {}).items():
+        if isinstance(call, dict):
+            _walk_config(call.get("module"), f"{prefix}module.{name}.", out)
+
+
+def _index(source: SourceFile) -> _Plan:
+    root = source.root
+    plan = _Plan(source)
+    configuration = root.get("configuration")
+    if isinstance(configuration, dict):
+        _walk_config(configuration.get("root_module"), "", plan.config)
+    for i, change in enumerate(root.get("resource_changes") or []):
+        if not isinstance(change, dict) or change.get("deposed"):
+            continue  # deposed objects are always being destroyed
+        body = change.get("change") if isinstance(change.get("change"), dict) else {}
+        actions = tuple(a for a in body.get("actions") or [] if isinstance(a, str))
+        if set(actions) in _SKIPPED_ACTIONS:
+            continue
+        after = body.get("after")
+        plan.changes.append(_Resource(
+            address=str(change.get("address", "")), mode=str(change.get("mode", "managed")),
+            type=str(change.get("type", "")), after=after if isinstance(after, dict) else {},
+            unknown=body.get("after_unknown") if body.get("after_unknown") is not None else {},
+            path=("resource_changes", i, "change", "after"), actions=actions, index=change.get("index"),
+        ))
+    for state_key in ("prior_state", None):
+        holder = root.get(state_key) if state_key else root
+        values = holder.get("values") if isinstance(holder, dict) else None
+        if not isinstance(values, dict):
+            continue
+        base = (state_key, "values") if state_key else ("values",)
+        for resource, path in _walk_values(values.get("root_module"), base + ("root_module",)):
+            attributes = resource.get("values") if isinstance(resource.get("values"), dict) else {}
+            plan.prior.setdefault(str(resource.get("address", "")), _Resource(
+                address=str(resource.get("address", "")), mode=str(resource.get("mode", "managed")),
+                type=str(resource.get("type", "")), after=attributes, unknown={},
+                path=path + ("values",), index=resource.get("index"),
+            ))
+    for resource in plan.prior.values():
+        if resource.mode == "data" and resource.type == "aws_caller_identity":
+            account = resource.after.get("account_id")
+            config = plan.config.get(strip_instance_keys(resource.address), {})
+            if isinstance(account, str):
+                plan.callers[_provider_key(config)] = account
+    return plan
+
+
+def _provider_key(config: dict[str, Any]) -> str:
+    """The provider configuration a resource uses, without the module part (`aws`, `aws.prod`)."""
+    key = str(config.get("provider_config_key", "aws"))
+    return key.split(":")[-1]
+
+
+def terraform_sources(source: SourceFile) -> Iterator[PolicySource]:
+    """Every trust policy (one per role) and identity policy a plan or state will leave in place."""
+    root = source.root
+    version = str(root.get("format_version", ""))
+    if version.split(".")[0] not in ("0", "1"):
+        raise InputError(f"unsupported Terraform JSON format_version {version!r}")
+    if root.get("errored") is True:
+        raise InputError("the plan is marked errored: Terraform could not finish planning")
+    plan = _index(source)
+    consumed: set[str] = set()
+    managed = plan.changes if "resource_changes" in root else [r for r in plan.prior.values() if r.mode == "managed"]
+    for resource in managed:
+        if resource.mode != "managed":
+            continue
+        if resource.type == ROLE:
+            yield _role_trust(plan, resource, consumed)
+        elif resource.type in IDENTITY_POLICY_TYPES:
+            yield _policy_attribute(plan, resource, "policy", "identity")
+    for resource in _policy_documents(plan):
+        if resource.address not in consumed:
+            yield _data_document(resource)
+
+
+def _context(plan: _Plan, resource: _Resource) -> NormalizeContext:
+    arn = resource.after.get("arn")
+    if isinstance(arn, str) and arn.count(":") >= 5:
+        parts = arn.split(":")
+        if parts[4].isdigit():
+            return NormalizeContext(own_accounts=(parts[4],), partition=parts[1])
+    config = plan.config.get(strip_instance_keys(resource.address), {})
+    account = plan.callers.get(_provider_key(config))
+    return NormalizeContext(own_accounts=(account,) if account else ())
+
+
+def _note(resource: _Resource) -> str:
+    if resource.actions == ("no-op",):
+        return "existing resource, unchanged by this plan"
+    if resource.actions == ("update",):
+        return "existing resource, updated by this plan"
+    return ""
+
+
+def _parse_policy(text: str, base: TreePath) -> tuple[Any, tuple[Problem, ...]]:
+    try:
+        document = parse_json_text(text)
+    except InputError as exc:
+        return {}, (Problem("invalid_json", base, str(exc)),)
+    problems = tuple(Problem(p.code, base + p.path, p.detail) for p in duplicate_problems(document))
+    return document, problems
+
+
+def _policy_attribute(plan: _Plan, resource: _Resource, attribute: str, kind: str) -> PolicySource:
+    base = resource.path + (attribute,)
+    value = resource.after.get(attribute)
+    note = _note(resource)
+    if _unknown_at(resource.unknown, attribute) or not isinstance(value, str):
+        document: Any = Unresolved(f"{resource.address}.{attribute}", "known only after apply")
+        problems: tuple[Problem, ...] = ()
+    else:
+        document, problems = _parse_policy(value, base)
+    return PolicySource(resource.address, base, document, kind, context=_context(plan, resource),
+                        problems=problems, note=note)
+
+
+def _role_trust(plan: _Plan, resource: _Resource, consumed: set[str]) -> PolicySource:
+    for doc_address in _referenced_documents(plan, resource, "assume_role_policy"):
+        consumed.add(doc_address)
+    source = _policy_attribute(plan, resource, "assume_role_policy", "trust")
+    if not isinstance(source.document, Unresolved):
+        return source
+    # Unknown at plan time: a deferred policy document may still tell part of the story.
+    for doc_address in _referenced_documents(plan, resource, "assume_role_policy"):
+        document = next((r for r in plan.changes if r.address == doc_address and r.mode == "data"), None)
+        if document is not None:
+            partial = policy_from_statement_blocks(document.after, document.unknown, doc_address)
+            return PolicySource(resource.address, source.base, partial, "trust", context=source.context,
+                                note=f"trust policy from {doc_address}, read only at apply")
+    return source
+
+
+def _referenced_documents(plan: _Plan, resource: _Resource, attribute: str) -> list[str]:
+    """Addresses of aws_iam_policy_document instances an attribute's expression refers to."""
+    config = plan.config.get(strip_instance_keys(resource.address))
+    if not config:
+        return []
+    expression = (config.get("expressions") or {}).get(attribute)
+    references = expression.get("references") if isinstance(expression, dict) else None
+    out: list[str] = []
+    prefix = config.get("_prefix", "")
+    instance_key = resource.address[len(strip_instance_keys(resource.address)):] if resource.index is not None else ""
+    candidates = [r.address for r in plan.changes] + list(plan.prior)
+    for reference in references or []:
+        if not isinstance(reference, str) or not reference.startswith(f"data.{POLICY_DOCUMENT}."):
+            continue
+        target = prefix + ".".join(reference.split(".")[:3])
+        target_base = strip_instance_keys(target)
+        keyed = target + instance_key if instance_key and "[" not in reference else target
+        matches = [a for a in candidates if a == keyed] or [a for a in candidates if strip_instance_keys(a) == target_base]
+        out.extend(m for m in matches if m not in out)
+    return out
+
+
+def _policy_documents(plan: _Plan) -> list[_Resource]:
+    """aws_iam_policy_document data sources: deferred ones (read) win over a stale prior copy."""
+    deferred = {r.address: r for r in plan.changes if r.mode == "data" and r.type == POLICY_DOCUMENT}
+    read = {a: r for a, r in plan.prior.items() if r.mode == "data" and r.type == POLICY_DOCUMENT and a not in deferred}
+    return list(deferred.values()) + list(read.values())
+
+
+def _data_document(resource: _Resource) -> PolicySource:
+    if "json" in resource.after and isinstance(resource.after.get("json"), str) and not _unknown_at(resource.unknown, "json"):
+        base = resource.path + ("json",)
+        document, problems = _parse_policy(resource.after["json"], base)
+        return PolicySource(resource.address, base, document, None, problems=problems)
+    document = policy_from_statement_blocks(resource.after, resource.unknown, resource.address)
+    return PolicySource(resource.address, resource.path, document, None, note="policy document read only at apply")
+
+
+def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: str) -> dict[str, Any]:
+    """Rebuild an IAM document from a deferred aws_iam_policy_document's `statement` blocks,
+    with every unknown value (and the unknown rest of the document) marked Unresolved."""
+    statements = []
+    blocks = after.get("statement") if isinstance(after.get("statement"), list) else []
+    if _unknown_at(unknown, "statement") or after.get("source_policy_documents") or after.get("override_policy_documents"):
+        return {"Version": "2012-10-17", "Statement": Unresolved(f"{address}.json", "known only after apply")}
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        statement: dict[str, Any] = {"Effect": block.get("effect") or "Allow"}
+
+        def values(key: str, *steps: Any) -> list[Any]:
+            raw = block
+            for step in (key,) + steps:
+                raw = raw.get(step) if isinstance(raw, dict) else raw[step] if isinstance(raw, list) else None
+            items = raw if isinstance(raw, list) else []
+            return [Unresolved(f"{address}.statement[{i}].{key}", "known only after apply")
+                    if item is None or _unknown_at(unknown, "statement", i, key, *steps, j) else item
+                    for j, item in enumerate(items)]
+
+        for key, element in (("actions", "Action"), ("not_actions", "NotAction"),
+                             ("resources", "Resource"), ("not_resources", "NotResource")):
+            if block.get(key):
+                statement[element] = values(key)
+        for key, element in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+            entries = block.get(key) or []
+            if entries:
+                mapping: dict[str, list[Any]] = {}
+                for j, entry in enumerate(entries):
+                    if isinstance(entry, dict):
+                        kind = entry.get("type") or "AWS"
+                        mapping.setdefault("AWS" if kind == "*" else str(kind), []).extend(values(key, j, "identifiers"))
+                statement[element] = mapping
+        conditions: dict[str, Any] = {}
+        for j, entry in enumerate(block.get("condition") or []):
+            if not isinstance(entry, dict):
+                continue
+            test, variable = entry.get("test"), entry.get("variable")
+            if (not isinstance(test, str) or not isinstance(variable, str)
+                    or _unknown_at(unknown, "statement", i, "condition", j, "test")
+                    or _unknown_at(unknown, "statement", i, "condition", j, "variable")):
+                # An unknown operator or key may restrict anything or nothing.
+                conditions[f"Unknown{j}"] = Unresolved(f"{address}.statement[{i}].condition[{j}]", "known only after apply")
+                continue
+            block_of_test = conditions.setdefault(test, {})
+            if isinstance(block_of_test, dict):
+                block_of_test.setdefault(variable, []).extend(values("condition", j, "values"))
+        if conditions:
+            statement["Condition"] = conditions
+        statements.append(statement)
+    return {"Version": after.get("version") or "2012-10-17", "Statement": statements}
+
