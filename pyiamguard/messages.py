@@ -29,6 +29,7 @@ _PROBLEMS = {
     "missing_version": "without a Version, IAM reads policy variables such as ${aws:username} as literal text",
     "invalid_document": "the policy document is not a JSON object",
     "invalid_json": "the policy string is not valid JSON, so IAM rejects it",
+    "invalid_resource": "a resource is not a string",
 }
 
 _WEAKNESS = {
@@ -60,6 +61,7 @@ _UNRESOLVED = {
     "principal": "the principal",
     "action": "an action",
     "condition": "the condition",
+    "resource": "the resource",
 }
 
 

@@ -177,6 +177,8 @@ def _statement(b: _Builder, index: int, path: TreePath, st: dict[str, Any], kind
     if principal_element == "NotPrincipal" and kind == "trust" and effect != "Allow":
         # Allow + NotPrincipal is IAMG-106; any other NotPrincipal in a trust policy is invalid.
         b.problem("not_principal_in_trust", path + ("NotPrincipal",))
+    actions = _actions(b, path, st, effect)
+    assumes = actions["assume_role"] or actions["web_identity"] or actions["saml"]
     return {
         "ref": ref,
         "index": index,
@@ -184,9 +186,34 @@ def _statement(b: _Builder, index: int, path: TreePath, st: dict[str, Any], kind
         "principal_element": principal_element,
         "principal_ref": principal_ref,
         "principals": principals,
-        "actions": _actions(b, path, st, effect),
+        "actions": actions,
+        "resources": _resources(b, path, st, assumes),
         "conditions": _conditions(b, path, st),
     }
+
+
+def _resources(b: _Builder, path: TreePath, st: dict[str, Any], assumes: bool) -> dict[str, Any]:
+    """Resource or NotResource values as tokens (identity policies: what an action applies to).
+    An unknown resource matters to a decision only when the statement grants an assume action."""
+    element = "Resource" if "Resource" in st else "NotResource" if "NotResource" in st else "none"
+    values: list[str] = []
+    unresolved = False
+    if element != "none":
+        raw = st[element]
+        for i, item in enumerate(raw if isinstance(raw, list) else [raw]):
+            if isinstance(item, Unresolved):
+                unresolved = True
+                at = path + ((element, i) if isinstance(raw, list) else (element,))
+                b.unknown("resource", at, item.expression, "sts:assume" if assumes else "")
+                continue
+            text = scalar_text(item)
+            if text is None or not isinstance(item, str):
+                b.problem("invalid_resource", path + (element,), repr(item)[:40])
+                continue
+            values.append(engine_token(text))
+    # Trust statements have no Resource: no ref is taken, so their refs stay those of docs/model.md.
+    ref = b.ref("e", path + (element,), element) if element != "none" else ""
+    return {"element": element, "values": values, "unresolved": unresolved, "ref": ref}
 
 
 def _effect(b: _Builder, path: TreePath, st: dict[str, Any]) -> str:
@@ -275,6 +302,7 @@ def _actions(b: _Builder, path: TreePath, st: dict[str, Any], effect: str) -> di
         "web_identity": grants[act.WEB_IDENTITY] and bool(items),
         "saml": grants[act.SAML] and bool(items),
         "broad": any(act.is_broad(p) for p in patterns),
+        "patterns": [engine_token(p.strip().lower()) for p in patterns],
         "not_action": not_action,
         "unresolved": unresolved,
         "ref": element_ref,

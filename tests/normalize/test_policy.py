@@ -63,7 +63,9 @@ def test_object_statement_becomes_a_one_element_list_with_refs_located_under_bas
                  "scope": "", "whole_account": False, "service": "", "provider": "", "issuer": "", "defects": []},
             ],
             "actions": {"assume_role": True, "web_identity": False, "saml": False, "broad": False,
-                        "not_action": False, "unresolved": False, "ref": "e4", "refs": ["a5"]},
+                        "patterns": ["sts:assumerole"], "not_action": False, "unresolved": False,
+                        "ref": "e4", "refs": ["a5"]},
+            "resources": {"element": "none", "values": [], "unresolved": False, "ref": ""},
             "conditions": [{
                 "ref": "c6", "operator": "StringEquals", "base": "stringequals", "set": "", "if_exists": False,
                 "negated": False, "pattern": False, "key": "sts:externalid",

@@ -76,6 +76,7 @@ statement(ref, effect, principals, element, patterns, conditions) := {
 		"ref": sprintf("e%d2", [n]),
 		"refs": [sprintf("a%d%d", [n, i]) | some i, _ in patterns],
 	}),
+	"resources": {"element": "none", "values": [], "unresolved": false, "ref": ""},
 	"conditions": conditions,
 } if {
 	n := to_number(trim_prefix(ref, "s"))
@@ -87,6 +88,7 @@ actions(element, patterns) := {
 	"web_identity": covers(element, patterns, "sts:assumerolewithwebidentity"),
 	"saml": covers(element, patterns, "sts:assumerolewithsaml"),
 	"broad": broad(patterns),
+	"patterns": [lower(trim_space(p)) | some p in patterns],
 	"not_action": element == "NotAction",
 	"unresolved": false,
 }

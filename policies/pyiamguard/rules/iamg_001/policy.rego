@@ -26,7 +26,14 @@ import data.pyiamguard.lib.trust
 
 deny contains result.finding(u.ref, {"what": u.what}) if {
 	some u in input.unresolved
-	u.what != "condition"
+	not u.what in {"condition", "resource"}
+}
+
+# An unknown resource decides a rule only in a statement that grants an assume action.
+deny contains result.finding(u.ref, {"what": u.what}) if {
+	some u in input.unresolved
+	u.what == "resource"
+	u.key == "sts:assume"
 }
 
 # An unknown condition matters only when it sits on a key that decides a rule.
