@@ -106,6 +106,9 @@ def _parser() -> _Parser:
             flag, dest=key, action="append", metavar="ID", help=f"{key} entry (repeatable; replaces the file's list)"
         )
     scan.add_argument("--require-mfa", metavar="people|all|off", help="which cross-account principals need MFA")
+    scan.add_argument(
+        "--tf-source", metavar="DIR", help="Terraform configuration of the scanned plans: name the .tf block of each finding"
+    )
     scan.add_argument("-v", "--verbose", action="store_true", help="list skipped files on stderr")
 
     rules = commands.add_parser("rules", help="list the rules, or show one", description="List the rules, or show one.")
@@ -119,8 +122,12 @@ def _parser() -> _Parser:
 def _scan(args: argparse.Namespace) -> int:
     config = _build_config(args)
     from . import scanner
+    from .loaders.hcl_index import TfSourceError
 
-    report = scanner.scan(args.paths, config)
+    try:
+        report = scanner.scan(args.paths, config, tf_source=args.tf_source)
+    except TfSourceError as exc:
+        raise UsageError(f"--tf-source {exc}") from None
 
     if args.verbose:
         for file, reason in report.skipped_files:

@@ -58,6 +58,7 @@ class Violation:
     resource: str
     location: Location
     remediation: str
+    source: Location | None = None  # where the resource is declared (`--tf-source`: .tf file and line)
 
     @property
     def file(self) -> str:
@@ -87,7 +88,7 @@ class Violation:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "rule_id": self.rule_id,
             "title": self.title,
             "severity": self.severity.value,
@@ -99,6 +100,10 @@ class Violation:
             "path": self.location.path,
             "remediation": self.remediation,
         }
+        if self.source is not None:  # only with --tf-source: extra keys, the contract stays compatible
+            out["source_file"] = self.source.file
+            out["source_line"] = self.source.line
+        return out
 
 
 @dataclass(frozen=True)

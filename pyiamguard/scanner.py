@@ -5,6 +5,7 @@ problem becomes a ScanError scoped to its file; the other files are still scanne
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import fnmatch
 import json
@@ -15,6 +16,7 @@ from typing import Any, Iterable, Mapping
 from .catalog import PolicySet, load_policy_set
 from .config import Config
 from .loaders.files import Candidate, InputErrorAt, candidates, classify, looks_like_iac_text, read_source
+from .loaders.hcl_index import TfSourceIndex
 from .loaders.iam import PolicySource, policy_sources
 from .loaders.terraform import terraform_sources
 from .loaders.source import InputError, SourceFile, check_depth
@@ -60,17 +62,28 @@ class _Scan:
         )
 
 
-def scan(paths: Iterable[str | os.PathLike[str]], config: Config | None = None) -> Report:
+def scan(
+    paths: Iterable[str | os.PathLike[str]],
+    config: Config | None = None,
+    *,
+    tf_source: str | os.PathLike[str] | None = None,
+) -> Report:
     """Scan files and directories. Directories are walked for *.json, *.yaml, *.yml and
     *.template files; files that are not IAM, Terraform or CloudFormation documents are
-    skipped (listed in `Report.skipped_files`), but a file named explicitly must be one."""
+    skipped (listed in `Report.skipped_files`), but a file named explicitly must be one.
+
+    `tf_source`: the Terraform configuration directory of the scanned plans; every violation on
+    a Terraform resource then names the `.tf` file and line of its block (`Violation.source`).
+    Raises `loaders.hcl_index.TfSourceError` when that directory is missing or unreadable."""
+    index = TfSourceIndex.from_directory(tf_source) if tf_source is not None else None
     state = _Scan(config or Config(), load_policy_set())
     for item in candidates(list(paths)):
         if isinstance(item, InputErrorAt):
             state.errors.append(ScanError(item.display, item.message))
             continue
         _scan_file(state, item)
-    return state.report()
+    report = state.report()
+    return report if index is None else _with_tf_sources(report, index)
 
 
 def scan_document(
@@ -212,3 +225,17 @@ def _waived(config: Config, violation: Violation) -> bool:
                 and fnmatch.fnmatchcase(violation.file, waiver.file)):
             return True
     return False
+
+
+_TERRAFORM_PATHS = ("$.resource_changes[", "$.prior_state.", "$.values.", "$.planned_values.")
+
+
+def _with_tf_sources(report: Report, index: TfSourceIndex) -> Report:
+    """The report with each Terraform violation's `source` set to its resource's .tf block."""
+    violations = []
+    for violation in report.violations:
+        found = index.locate(violation.resource) if violation.path.startswith(_TERRAFORM_PATHS) else None
+        if found is not None:
+            violation = dataclasses.replace(violation, source=Location(file=found[0], line=found[1]))
+        violations.append(violation)
+    return dataclasses.replace(report, violations=tuple(violations))

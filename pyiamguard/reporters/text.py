@@ -3,8 +3,10 @@
     path/to/file.json
       7:12  CRITICAL  IAMG-101  role: message
             path: $.Statement[0].Principal.AWS
+            source: infra/iam.tf:12
             fix: remediation
 
+The `source` line (where a Terraform resource is declared) appears only with `--tf-source`.
 Colour (ANSI) only when the caller asks for it; the CLI asks only for a terminal without
 NO_COLOR. Errors are not listed here (the CLI prints them on stderr); the summary counts them.
 """
@@ -44,6 +46,8 @@ def render(report: Report, *, color: bool) -> str:
             subject = f"{v.resource}: {v.message}" if v.resource else v.message
             lines.append(f"  {_position(v).rjust(width)}  {severity}  {v.rule_id}  {subject}")
             lines.append(style(_DIM, f"{_DETAIL_INDENT}path: {v.location.path}"))
+            if v.source is not None:
+                lines.append(style(_DIM, f"{_DETAIL_INDENT}source: {v.source.file}:{v.source.line}"))
             if v.remediation:
                 lines.append(f"{_DETAIL_INDENT}fix: {v.remediation}")
     if lines:
