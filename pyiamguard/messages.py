@@ -30,6 +30,7 @@ _PROBLEMS = {
     "invalid_document": "the policy document is not a JSON object",
     "invalid_json": "the policy string is not valid JSON, so IAM rejects it",
     "invalid_resource": "a resource is not a string",
+    "invalid_max_session": "MaxSessionDuration must be a whole number of seconds from 3600 to 43200, or the deployment fails",
 }
 
 _WEAKNESS = {
@@ -62,6 +63,7 @@ _UNRESOLVED = {
     "action": "an action",
     "condition": "the condition",
     "resource": "the resource",
+    "max_session": "the maximum session duration",
 }
 
 
@@ -69,13 +71,23 @@ _UNRESOLVED = {
 class MessageContext:
     document: NormalizedDocument
     own_account_known: bool
+    redact: bool = False  # the document's values are sensitive: name nodes, never quote them
 
     def text(self, ref: str) -> str:
         node = self.document.nodes.get(ref)
+        if self.redact and node is not None and not ref.startswith(("s", "q", "r", "m", "e")):
+            return "(sensitive value)"
         return node.text if node else ""
 
+    def _all_statements(self) -> list[Mapping[str, Any]]:
+        """Statements of the document and of the role's policies."""
+        role = self.document.engine_input.get("role") or {}
+        policies = [role.get("boundary") or {}] + list(role.get("policies") or [])
+        return list(self.document.engine_input.get("statements", [])) + [
+            s for p in policies for s in p.get("statements", [])]
+
     def statement(self, ref: str) -> str:
-        for stmt in self.document.engine_input.get("statements", []):
+        for stmt in self._all_statements():
             if stmt.get("ref") == ref:
                 sid = self.document.nodes[ref].sid
                 label = f"Statement {stmt['index'] + 1}"
@@ -83,7 +95,7 @@ class MessageContext:
         return "A statement"
 
     def statement_record(self, ref: str) -> Mapping[str, Any]:
-        for stmt in self.document.engine_input.get("statements", []):
+        for stmt in self._all_statements():
             if stmt.get("ref") == ref:
                 return stmt
         return {}
@@ -190,6 +202,59 @@ def _iamg_111(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
             f"{ctx.text(ref)!r}, which cannot use that action")
 
 
+_ORIGINS = {
+    "inline": "inline policy",
+    "managed": "managed policy",
+    "attachment": "attached policy",
+    "policy_attachment": "policy attachment",
+    "role_policy": "role policy",
+    "boundary": "permissions boundary",
+}
+
+
+def _policy(ctx: MessageContext, ref: str, origin: str) -> str:
+    return f"{_ORIGINS.get(origin, 'policy')} {ctx.text(ref)!r}"
+
+
+def _iamg_301(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    boundary = {"unresolved": "; its permissions boundary cannot be known statically",
+                "external": "; its permissions boundary is defined outside this scan"}.get(str(f.get("boundary")), "")
+    return (f"The role grants admin-equivalent permissions through the {_policy(ctx, ref, str(f.get('origin')))}, "
+            f"and {ctx.text(str(f.get('principal')))!r} from outside the account may assume it{boundary}")
+
+
+def _iamg_302(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    return (f"{ctx.statement(ref)} of the policy {ctx.text(str(f.get('policy')))!r} allows {f.get('action')!r} on every "
+            f"resource, so the role can grant itself more, and {ctx.text(str(f.get('principal')))!r} from outside the "
+            "account may assume it")
+
+
+def _iamg_303(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    if ref.startswith("s"):
+        return (f"{ctx.statement(ref)} grants admin-equivalent permissions to a role whose trust policy is not in "
+                "this scan")
+    return f"The role grants admin-equivalent permissions through the {_policy(ctx, ref, str(f.get('origin')))}"
+
+
+def _iamg_304(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    form = {"everything": "every resource (\"*\")", "any_account": "roles of any account",
+            "every_role": "every role of an account", "not_resource": "everything outside NotResource"}.get(
+        str(f.get("form")), "any role")
+    return (f"{ctx.statement(str(f['statement']))} allows assuming {form}: the holder can assume any role that trusts "
+            "its account")
+
+
+def _iamg_401(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    return (f"The externally assumable role allows sessions of {f.get('seconds')} seconds, more than "
+            f"max_session_seconds ({f.get('limit')})")
+
+
+def _iamg_402(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    if f.get("boundary") == "none":
+        return "The externally assumable role has no permissions boundary (require_permissions_boundary is set)"
+    return f"The permissions boundary {ctx.text(ref)!r} is not in allowed_permissions_boundaries"
+
+
 _COMPOSERS: dict[str, Callable[[MessageContext, str, Mapping[str, Any]], str]] = {
     "IAMG-001": _iamg_001,
     "IAMG-002": _iamg_002,
@@ -204,6 +269,12 @@ _COMPOSERS: dict[str, Callable[[MessageContext, str, Mapping[str, Any]], str]] =
     "IAMG-109": _iamg_109,
     "IAMG-110": _iamg_110,
     "IAMG-111": _iamg_111,
+    "IAMG-301": _iamg_301,
+    "IAMG-302": _iamg_302,
+    "IAMG-303": _iamg_303,
+    "IAMG-304": _iamg_304,
+    "IAMG-401": _iamg_401,
+    "IAMG-402": _iamg_402,
 }
 
 

@@ -157,7 +157,7 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
     try:
         check_depth(policy.document)
         normalized = normalize_policy(policy.document, kind=policy.kind, base=policy.base,
-                                      context=policy.context, parse_problems=problems)
+                                      context=policy.context, parse_problems=problems, role=policy.role)
     except InputError as exc:
         state.errors.append(ScanError(source.name, f"{policy.resource}: {exc}"))
         return
@@ -174,7 +174,7 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
             state.errors.append(ScanError(source.name, f"{policy.resource}: rule could not be evaluated: {failure}",
                                           rule.rule_id if rule else None))
     own_known = bool(state.config.own_accounts or normalized.engine_input["context"]["own_accounts"])
-    ctx = MessageContext(normalized, own_known)
+    ctx = MessageContext(normalized, own_known, redact=policy.sensitive)
     rules = state.policies.by_package()
     for finding in findings:
         rule = rules.get(str(finding.get("package")))

@@ -13,7 +13,7 @@ from pyiamguard.engine import Engine, EngineError
 BROKEN = (Path(__file__).parent / "fixtures" / "broken_rule.rego").read_text()
 
 DOC = {
-    "kind": "trust", "context": {"own_accounts": [], "partition": ""}, "problems": [], "unresolved": [],
+    "kind": "trust", "context": {"own_accounts": [], "partition": "", "owner": ""}, "problems": [], "unresolved": [],
     "statements": [{
         "ref": "s0", "index": 0, "effect": "Allow", "principal_element": "Principal", "principal_ref": "e1",
         "principals": [{"ref": "p2", "kind": "wildcard", "block": "AWS", "value": "*", "account": "", "partition": "",

@@ -17,7 +17,7 @@ _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv
 # Words that IaC and IAM files contain: a file without any of them that fails to parse is not
 # one of ours, so a directory walk skips it instead of failing the scan.
 _IAC_MARKERS = ("Statement", "AWSTemplateFormatVersion", "Resources", "resource_changes", "format_version",
-                "AssumeRolePolicyDocument", "RoleDetailList", "Principal")
+                "AssumeRolePolicyDocument", "RoleDetailList", "Principal", "terraform_version")
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,35 @@ def read_source(candidate: Candidate) -> SourceFile:
         raise InputError("empty file")
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
-        return load_json(candidate.display, text)
+        try:
+            source = load_json(candidate.display, text)
+        except InputError:
+            if _is_ui_stream(stripped.split("\n", 1)[0]):
+                raise InputError(_UI_STREAM) from None
+            raise
+        if isinstance(source.root, dict) and _is_ui_message(source.root):
+            raise InputError(_UI_STREAM)
+        return source
     if len(data) > MAX_YAML_BYTES:
         raise InputError(f"YAML file over the {MAX_YAML_BYTES // 2**20} MiB limit")
     return load_yaml(candidate.display, text)
+
+
+_UI_STREAM = ("this is `terraform plan -json` output (a stream of UI messages), not a plan: "
+              "save the plan with `terraform plan -out=tfplan` and scan `terraform show -json tfplan`")
+
+
+def _is_ui_message(value: Any) -> bool:
+    return isinstance(value, dict) and "@message" in value and ("type" in value or "@level" in value)
+
+
+def _is_ui_stream(first_line: str) -> bool:
+    import json
+
+    try:
+        return _is_ui_message(json.loads(first_line))
+    except (ValueError, RecursionError):
+        return False
 
 
 def looks_like_iac_text(path: Path) -> bool:

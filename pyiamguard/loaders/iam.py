@@ -6,7 +6,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from ..normalize.policy import NormalizeContext
+from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from .source import InputError, Problem, SourceFile, TreePath
 
 
@@ -25,6 +25,8 @@ class PolicySource:
     context: NormalizeContext = field(default_factory=NormalizeContext)
     problems: tuple[Problem, ...] = ()
     note: str = ""
+    role: RoleFacts | None = None
+    sensitive: bool = False  # the values are secret (Terraform after_sensitive): never quote them
 
 
 def is_policy(value: Any) -> bool:
@@ -76,7 +78,8 @@ def policy_sources(source: SourceFile, display_name: str) -> Iterator[PolicySour
     role = root.get("Role")
     if isinstance(role, dict) and "AssumeRolePolicyDocument" in role:
         name = str(role.get("RoleName") or display_name)
-        yield PolicySource(name, ("Role", "AssumeRolePolicyDocument"), _embedded(role["AssumeRolePolicyDocument"]), "trust")
+        yield PolicySource(name, ("Role", "AssumeRolePolicyDocument"), _embedded(role["AssumeRolePolicyDocument"]), "trust",
+                           context=_role_context(role), role=_role_facts(role, ("Role",), {}))
     if "PolicyDocument" in root:
         owner = root.get("RoleName") or root.get("UserName") or root.get("GroupName") or display_name
         name = f"{owner}/{root.get('PolicyName', 'policy')}"
@@ -90,6 +93,7 @@ def policy_sources(source: SourceFile, display_name: str) -> Iterator[PolicySour
 def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
     """`aws iam get-account-authorization-details`: roles with trust and inline policies,
     users and groups with inline policies, managed policies with their default version."""
+    managed = _managed_documents(root)
     for list_key, name_key, inline_key in (
         ("RoleDetailList", "RoleName", "RolePolicyList"),
         ("UserDetailList", "UserName", "UserPolicyList"),
@@ -104,7 +108,8 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
             owner = str(entry.get(name_key) or f"{list_key}[{i}]")
             if "AssumeRolePolicyDocument" in entry:
                 yield PolicySource(owner, (list_key, i, "AssumeRolePolicyDocument"),
-                                   _embedded(entry["AssumeRolePolicyDocument"]), "trust")
+                                   _embedded(entry["AssumeRolePolicyDocument"]), "trust",
+                                   context=_role_context(entry), role=_role_facts(entry, (list_key, i), managed))
             for j, inline in enumerate(entry.get(inline_key) or []):
                 if isinstance(inline, dict) and "PolicyDocument" in inline:
                     yield PolicySource(f"{owner}/{inline.get('PolicyName', j)}", (list_key, i, inline_key, j, "PolicyDocument"),
@@ -117,3 +122,56 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
                 yield PolicySource(str(policy.get("PolicyName") or f"Policies[{i}]"),
                                    ("Policies", i, "PolicyVersionList", j, "Document"),
                                    _embedded(version["Document"]), "identity")
+
+
+def _role_context(role: dict[str, Any]) -> NormalizeContext:
+    """The role's own account and partition, from its ARN when the dump has it."""
+    arn = role.get("Arn")
+    if isinstance(arn, str) and arn.count(":") >= 5:
+        parts = arn.split(":")
+        if parts[4].isdigit() and len(parts[4]) == 12:
+            return NormalizeContext(own_accounts=(parts[4],), partition=parts[1])
+    return NormalizeContext()
+
+
+def _managed_documents(root: dict[str, Any]) -> dict[str, tuple[Any, TreePath]]:
+    """Customer-managed policies of an authorization-details dump: ARN -> (default document, path)."""
+    out: dict[str, tuple[Any, TreePath]] = {}
+    for i, policy in enumerate(root.get("Policies") or []):
+        if not isinstance(policy, dict) or not isinstance(policy.get("Arn"), str):
+            continue
+        for j, version in enumerate(policy.get("PolicyVersionList") or []):
+            if isinstance(version, dict) and version.get("IsDefaultVersion") and "Document" in version:
+                try:
+                    out[policy["Arn"]] = (_embedded(version["Document"]), ("Policies", i, "PolicyVersionList", j, "Document"))
+                except InputError:
+                    pass  # reported when the policy itself is scanned
+    return out
+
+
+def _role_facts(role: dict[str, Any], base: TreePath, managed: dict[str, tuple[Any, TreePath]]) -> RoleFacts:
+    """Permissions, boundary and session length of a role in a get-role or
+    get-account-authorization-details dump (inline and customer-managed documents are also
+    scanned on their own, so their problems are reported there)."""
+    permissions: list[Permission] = []
+    for j, inline in enumerate(role.get("RolePolicyList") or []):
+        if isinstance(inline, dict) and "PolicyDocument" in inline:
+            try:
+                document = _embedded(inline["PolicyDocument"])
+            except InputError:
+                continue
+            permissions.append(Permission("inline", str(inline.get("PolicyName", j)), base + ("RolePolicyList", j, "PolicyDocument"),
+                                          document, reported_elsewhere=True))
+    for j, attached in enumerate(role.get("AttachedManagedPolicies") or []):
+        if isinstance(attached, dict) and isinstance(attached.get("PolicyArn"), str):
+            arn = attached["PolicyArn"]
+            document, path = managed.get(arn, (None, base + ("AttachedManagedPolicies", j, "PolicyArn")))
+            permissions.append(Permission("managed", arn, path, document, arn=arn, reported_elsewhere=document is not None))
+    boundary = None
+    raw_boundary = role.get("PermissionsBoundary")
+    if isinstance(raw_boundary, dict) and isinstance(raw_boundary.get("PermissionsBoundaryArn"), str):
+        arn = raw_boundary["PermissionsBoundaryArn"]
+        document, path = managed.get(arn, (None, base + ("PermissionsBoundary", "PermissionsBoundaryArn")))
+        boundary = Permission("boundary", arn, path, document, arn=arn, reported_elsewhere=document is not None)
+    return RoleFacts(base=base, permissions=tuple(permissions), boundary=boundary,
+                     max_session=role.get("MaxSessionDuration"), max_session_path=base + ("MaxSessionDuration",))

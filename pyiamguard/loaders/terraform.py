@@ -8,10 +8,10 @@ statically becomes an `Unresolved` value, which the rules report as IAMG-001: ne
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
-from ..normalize.policy import NormalizeContext
+from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import Unresolved
 from .iam import PolicySource
 from .json_source import duplicate_problems, parse_json_text
@@ -36,6 +36,7 @@ class _Resource:
     path: TreePath  # tree path of the object holding the attributes
     actions: tuple[str, ...] = ()
     index: Any = None
+    sensitive: Any = None  # after_sensitive: true marks values that must not be quoted
 
 
 @dataclass
@@ -75,6 +76,45 @@ def strip_instance_keys(address: str) -> str:
             continue
         out.append(char)
     return "".join(out)
+
+
+def address_segments(address: str) -> list[str]:
+    """Split an address on the dots outside instance keys: `a["x.y"].b` -> [`a["x.y"]`, `b`]."""
+    segments, current = [], []
+    depth, quoted, escaped = 0, False, False
+    for char in address:
+        if quoted:
+            current.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+            continue
+        if char == '"' and depth:
+            quoted = True
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "." and not depth:
+            segments.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    segments.append("".join(current))
+    return segments
+
+
+def module_instance(address: str) -> str:
+    """`module.a["x"].module.b.aws_iam_role.r["k"]` -> `module.a["x"].module.b.` (keys kept)."""
+    segments = address_segments(address)
+    prefix: list[str] = []
+    while len(segments) >= 2 and segments[0] == "module":
+        prefix += segments[:2]
+        segments = segments[2:]
+    return ".".join(prefix) + "." if prefix else ""
 
 
 def _module_prefix(address: str) -> str:
@@ -146,6 +186,7 @@ def _index(source: SourceFile) -> _Plan:
             type=str(change.get("type", "")), after=after if isinstance(after, dict) else {},
             unknown=body.get("after_unknown") if body.get("after_unknown") is not None else {},
             path=("resource_changes", i, "change", "after"), actions=actions, index=change.get("index"),
+            sensitive=body.get("after_sensitive"),
         ))
     for state_key in ("prior_state", None):
         holder = root.get(state_key) if state_key else root
@@ -186,13 +227,18 @@ def terraform_sources(source: SourceFile) -> Iterator[PolicySource]:
     plan = _index(source)
     consumed: set[str] = set()
     managed = plan.changes if "resource_changes" in root else [r for r in plan.prior.values() if r.mode == "managed"]
+    managed = [r for r in managed if r.mode == "managed"]
+    links, linked = _link_permissions(plan, managed)
     for resource in managed:
-        if resource.mode != "managed":
-            continue
         if resource.type == ROLE:
-            yield _role_trust(plan, resource, consumed)
+            trust = _role_trust(plan, resource, consumed)
+            yield replace(trust, role=_role_facts(plan, resource, links.get(resource.address, [])))
         elif resource.type in IDENTITY_POLICY_TYPES:
-            yield _policy_attribute(plan, resource, "policy", "identity")
+            source = _policy_attribute(plan, resource, "policy", "identity")
+            if resource.type == "aws_iam_role_policy" and resource.address not in linked:
+                # Its role is not in the plan: the role-level rules judge the policy alone.
+                source = replace(source, context=replace(source.context, owner="role"))
+            yield source
     for resource in _policy_documents(plan):
         if resource.address not in consumed:
             yield _data_document(resource)
@@ -236,7 +282,7 @@ def _policy_attribute(plan: _Plan, resource: _Resource, attribute: str, kind: st
     else:
         document, problems = _parse_policy(value, base)
     return PolicySource(resource.address, base, document, kind, context=_context(plan, resource),
-                        problems=problems, note=note)
+                        problems=problems, note=note, sensitive=_unknown_at(resource.sensitive, attribute))
 
 
 def _role_trust(plan: _Plan, resource: _Resource, consumed: set[str]) -> PolicySource:
@@ -245,35 +291,61 @@ def _role_trust(plan: _Plan, resource: _Resource, consumed: set[str]) -> PolicyS
     source = _policy_attribute(plan, resource, "assume_role_policy", "trust")
     if not isinstance(source.document, Unresolved):
         return source
-    # Unknown at plan time: a deferred policy document may still tell part of the story.
-    for doc_address in _referenced_documents(plan, resource, "assume_role_policy"):
-        document = next((r for r in plan.changes if r.address == doc_address and r.mode == "data"), None)
-        if document is not None:
-            partial = policy_from_statement_blocks(document.after, document.unknown, doc_address)
-            return PolicySource(resource.address, source.base, partial, "trust", context=source.context,
-                                note=f"trust policy from {doc_address}, read only at apply")
+    # Unknown at plan time: a deferred policy document may still tell part of the story, if
+    # exactly one document is referenced (several candidates: which one applies is unknown).
+    documents = _referenced_documents(plan, resource, "assume_role_policy")
+    deferred = [r for r in plan.changes if r.mode == "data" and r.address in documents]
+    if len(documents) == 1 and len(deferred) == 1:
+        partial = policy_from_statement_blocks(deferred[0].after, deferred[0].unknown, deferred[0].address)
+        return PolicySource(resource.address, source.base, partial, "trust", context=source.context,
+                            note=f"trust policy from {deferred[0].address}, read only at apply",
+                            sensitive=source.sensitive)
     return source
 
 
 def _referenced_documents(plan: _Plan, resource: _Resource, attribute: str) -> list[str]:
-    """Addresses of aws_iam_policy_document instances an attribute's expression refers to."""
-    config = plan.config.get(strip_instance_keys(resource.address))
+    """Addresses of aws_iam_policy_document instances an attribute's expression refers to, in
+    the referring resource's own module instance; a keyed reference names its instance, and an
+    unkeyed one pairs instance keys when both sides have them."""
+    targets = _reference_targets(plan, resource, attribute, f"data.{POLICY_DOCUMENT}",
+                                 list(plan.changes) + list(plan.prior.values()))
+    return list(dict.fromkeys(r.address for r in targets))
+
+
+def _reference_targets(plan: _Plan, referrer: _Resource, attribute: str, target_type: str,
+                       pool: list[_Resource]) -> list[_Resource]:
+    config = plan.config.get(strip_instance_keys(referrer.address))
     if not config:
         return []
     expression = (config.get("expressions") or {}).get(attribute)
     references = expression.get("references") if isinstance(expression, dict) else None
-    out: list[str] = []
-    prefix = config.get("_prefix", "")
-    instance_key = resource.address[len(strip_instance_keys(resource.address)):] if resource.index is not None else ""
-    candidates = [r.address for r in plan.changes] + list(plan.prior)
+    module = module_instance(referrer.address)
+    own_segments = address_segments(referrer.address)
+    own_last = own_segments[-1]
+    own_key = own_last[own_last.index("["):] if "[" in own_last else ""
+    width = len(target_type.split("."))
+    names = []
     for reference in references or []:
-        if not isinstance(reference, str) or not reference.startswith(f"data.{POLICY_DOCUMENT}."):
+        if isinstance(reference, str) and reference.startswith(target_type + "."):
+            segments = address_segments(reference)
+            if len(segments) >= width + 1:
+                names.append(".".join(segments[:width + 1]))  # data.TYPE.NAME["key"] or TYPE.NAME[0]
+    # Terraform lists `x.y["k"].attr`, `x.y["k"]` and the unkeyed `x.y`: the keyed form wins.
+    keyed_bases = {strip_instance_keys(n) for n in names if n != strip_instance_keys(n)}
+    out: list[_Resource] = []
+    for named in dict.fromkeys(names):
+        if named == strip_instance_keys(named) and named in keyed_bases:
             continue
-        target = prefix + ".".join(reference.split(".")[:3])
-        target_base = strip_instance_keys(target)
-        keyed = target + instance_key if instance_key and "[" not in reference else target
-        matches = [a for a in candidates if a == keyed] or [a for a in candidates if strip_instance_keys(a) == target_base]
-        out.extend(m for m in matches if m not in out)
+        target = module + named
+        base = strip_instance_keys(target)
+        instances = [r for r in pool if strip_instance_keys(r.address) == base and module_instance(r.address) == module]
+        if named != strip_instance_keys(named):
+            chosen = [r for r in instances if r.address == target]
+        else:
+            chosen = [r for r in instances if own_key and r.address == base + own_key] or instances
+        for r in chosen:
+            if r not in out:
+                out.append(r)
     return out
 
 
@@ -346,3 +418,135 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
         statements.append(statement)
     return {"Version": after.get("version") or "2012-10-17", "Statement": statements}
 
+
+
+# --- permissions that reach a role -------------------------------------------------------------
+
+_ATTACHMENTS = {
+    # type: (attribute naming the role(s), attribute with the policy ARN(s), origin)
+    "aws_iam_role_policy_attachment": ("role", "policy_arn", "attachment"),
+    "aws_iam_policy_attachment": ("roles", "policy_arn", "policy_attachment"),
+    "aws_iam_role_policy_attachments_exclusive": ("role_name", "policy_arns", "attachment"),
+}
+
+
+def _configured(plan: _Plan, resource: _Resource, attribute: str) -> bool:
+    """Optional+Computed attributes (managed_policy_arns, inline_policy) matter only when set."""
+    config = plan.config.get(strip_instance_keys(resource.address))
+    if config is None:
+        return not _unknown_at(resource.unknown, attribute)
+    return attribute in (config.get("expressions") or {})
+
+
+def _role_facts(plan: _Plan, role: _Resource, linked: list[Permission]) -> RoleFacts:
+    permissions: list[Permission] = []
+    if _configured(plan, role, "inline_policy") or not _unknown_at(role.unknown, "inline_policy"):
+        blocks = role.after.get("inline_policy")
+        if _unknown_at(role.unknown, "inline_policy") and _configured(plan, role, "inline_policy"):
+            permissions.append(Permission("inline", f"{role.address}.inline_policy", role.path + ("inline_policy",),
+                                          Unresolved(f"{role.address}.inline_policy", "known only after apply")))
+        for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+            if not isinstance(block, dict) or (not block.get("name") and not block.get("policy")):
+                continue  # `inline_policy {}` removes all inline policies
+            base = role.path + ("inline_policy", i, "policy")
+            label = str(block.get("name") or f"inline_policy[{i}]")
+            if _unknown_at(role.unknown, "inline_policy", i, "policy") or not isinstance(block.get("policy"), str):
+                permissions.append(Permission("inline", label, base, Unresolved(f"{role.address}.inline_policy[{i}].policy")))
+            else:
+                document, problems = _parse_policy(block["policy"], base)
+                permissions.append(Permission("inline", label, base, document, problems=problems))
+    if _configured(plan, role, "managed_policy_arns"):
+        arns = role.after.get("managed_policy_arns")
+        if _unknown_at(role.unknown, "managed_policy_arns") and not isinstance(arns, list):
+            permissions.append(Permission("managed", f"{role.address}.managed_policy_arns", role.path + ("managed_policy_arns",),
+                                          arn=Unresolved(f"{role.address}.managed_policy_arns", "known only after apply")))
+        for i, arn in enumerate(arns if isinstance(arns, list) else []):
+            base = role.path + ("managed_policy_arns", i)
+            if arn is None or _unknown_at(role.unknown, "managed_policy_arns", i):
+                arn = Unresolved(f"{role.address}.managed_policy_arns[{i}]", "known only after apply")
+            permissions.append(_managed(plan, "managed", str(arn), base, arn, None))
+    boundary = None
+    if "permissions_boundary" in role.after or _unknown_at(role.unknown, "permissions_boundary"):
+        value = role.after.get("permissions_boundary")
+        base = role.path + ("permissions_boundary",)
+        if _unknown_at(role.unknown, "permissions_boundary"):
+            boundary = Permission("boundary", f"{role.address}.permissions_boundary", base,
+                                  arn=Unresolved(f"{role.address}.permissions_boundary", "known only after apply"))
+        elif isinstance(value, str) and value:
+            boundary = replace(_managed(plan, "boundary", value, base, value, None), reported_elsewhere=False)
+    max_session = role.after.get("max_session_duration")
+    if _unknown_at(role.unknown, "max_session_duration"):
+        max_session = Unresolved(f"{role.address}.max_session_duration", "known only after apply")
+    return RoleFacts(base=role.path[:-2], permissions=tuple(permissions + linked), boundary=boundary,
+                     max_session=max_session, max_session_path=role.path + ("max_session_duration",))
+
+
+def _managed(plan: _Plan, origin: str, label: str, base: TreePath, arn: Any, linking: _Resource | None,
+             attribute: str = "policy_arn") -> Permission:
+    """A managed policy by ARN, with its document when the policy is defined in the plan."""
+    policy = None
+    if isinstance(arn, str):
+        policy = next((r for r in plan.changes if r.type == "aws_iam_policy" and r.after.get("arn") == arn), None)
+    elif linking is not None:
+        targets = _referenced(plan, linking, attribute, "aws_iam_policy")
+        policy = targets[0] if len(targets) == 1 else None
+    if policy is None:
+        return Permission(origin, label, base, None, arn=arn)
+    if _unknown_at(policy.unknown, "policy") or not isinstance(policy.after.get("policy"), str):
+        document: Any = Unresolved(f"{policy.address}.policy", "known only after apply")
+    else:
+        document, _ = _parse_policy(policy.after["policy"], policy.path + ("policy",))
+    label = f"{policy.address} ({arn})" if isinstance(arn, str) else policy.address
+    return Permission(origin, label, policy.path + ("policy",), document,
+                      arn=arn if isinstance(arn, str) else f"arn:aws:iam::000000000000:policy/{policy.address}",
+                      reported_elsewhere=True)
+
+
+def _link_permissions(plan: _Plan, managed: list[_Resource]) -> tuple[dict[str, list[Permission]], set[str]]:
+    """Role address -> permissions granted by other resources (role policies, attachments),
+    and the addresses of the linking resources that reached a role of the plan."""
+    roles = [r for r in managed if r.type == ROLE]
+    links: dict[str, list[Permission]] = {}
+    linked: set[str] = set()
+    for resource in managed:
+        if resource.type == "aws_iam_role_policy":
+            base = resource.path + ("policy",)
+            if _unknown_at(resource.unknown, "policy") or not isinstance(resource.after.get("policy"), str):
+                document: Any = Unresolved(f"{resource.address}.policy", "known only after apply")
+            else:
+                document, _ = _parse_policy(resource.after["policy"], base)
+            permission = Permission("role_policy", resource.address, base, document, reported_elsewhere=True)
+            for role in _target_roles(plan, roles, resource, "role"):
+                links.setdefault(role.address, []).append(permission)
+                linked.add(resource.address)
+        elif resource.type in _ATTACHMENTS:
+            role_attribute, arn_attribute, origin = _ATTACHMENTS[resource.type]
+            arns = resource.after.get(arn_attribute)
+            arn_list = arns if isinstance(arns, list) else [arns]
+            for i, arn in enumerate(arn_list):
+                steps = (arn_attribute, i) if isinstance(arns, list) else (arn_attribute,)
+                if arn is None or _unknown_at(resource.unknown, *steps):
+                    arn = Unresolved(f"{resource.address}.{arn_attribute}", "known only after apply")
+                label = arn if isinstance(arn, str) else resource.address
+                permission = _managed(plan, origin, label, resource.path + steps, arn, resource, arn_attribute)
+                for role in _target_roles(plan, roles, resource, role_attribute):
+                    links.setdefault(role.address, []).append(permission)
+                    linked.add(resource.address)
+    return links, linked
+
+
+def _target_roles(plan: _Plan, roles: list[_Resource], linking: _Resource, attribute: str) -> list[_Resource]:
+    """Roles a linking resource names: by name when known (IAM role names are case-insensitive),
+    else through its configuration references (module-aware, instance keys paired)."""
+    value = linking.after.get(attribute)
+    names = value if isinstance(value, list) else [value]
+    known = [n.lower() for n in names if isinstance(n, str)]
+    out = [r for r in roles if isinstance(r.after.get("name"), str) and r.after["name"].lower() in known]
+    if len(known) < len(names) or _unknown_at(linking.unknown, attribute) or not out:
+        out += [r for r in _referenced(plan, linking, attribute, ROLE) if r not in out]
+    return out
+
+
+def _referenced(plan: _Plan, linking: _Resource, attribute: str, target_type: str) -> list[_Resource]:
+    """Instances of `target_type` that the attribute's configuration expression refers to."""
+    return _reference_targets(plan, linking, attribute, target_type, plan.changes)

@@ -1,6 +1,7 @@
 """One IAM policy document (trust, identity or resource) to the normalized model of docs/model.md."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -32,6 +33,8 @@ class NormalizeContext:
     own_accounts: tuple[str, ...] = ()
     partition: str = ""
     gitlab_hosts: frozenset[str] = frozenset()
+    # For an identity policy whose role is not in the scan: "role" (its trust is unknown).
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,46 @@ class _Builder:
     def unknown(self, what: str, path: TreePath, text: str, key: str = "") -> None:
         self.unresolved.append({"ref": self.ref("u", path, text), "what": what, "key": engine_token(key)})
 
+    # The same for nodes outside the document (the role's other attributes and policies),
+    # located by their absolute tree path.
+    def ref_abs(self, prefix: str, path: TreePath, text: str = "") -> str:
+        name = f"{prefix}{self.counter}"
+        self.counter += 1
+        self.nodes[name] = Node(tuple(path), text)
+        return name
+
+    def problem_abs(self, code: str, path: TreePath, text: str = "") -> None:
+        self.problems.append({"ref": self.ref_abs("x", path, text), "code": code})
+
+    def unknown_abs(self, what: str, path: TreePath, text: str, key: str = "") -> None:
+        self.unresolved.append({"ref": self.ref_abs("u", path, text), "what": what, "key": engine_token(key)})
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A policy that reaches a role: inline, managed by ARN, attached, or its boundary."""
+
+    origin: str  # inline, managed, attachment, role_policy, policy_attachment, boundary
+    label: str  # for messages: the policy name, ARN or resource address
+    base: TreePath  # where it sits in the source file
+    document: Any = None  # the policy document, Unresolved, or None when only an ARN is known
+    arn: Any = None  # managed policy ARN: str or Unresolved
+    problems: tuple[Problem, ...] = ()
+    # A policy scanned on its own too (a separate resource): its problems and unknowns are
+    # reported there, not again on every role it reaches.
+    reported_elsewhere: bool = False
+
+
+@dataclass(frozen=True)
+class RoleFacts:
+    """What the loader knows about the role a trust policy belongs to."""
+
+    base: TreePath
+    permissions: tuple[Permission, ...] = ()
+    boundary: Permission | None = None
+    max_session: Any = None  # seconds as int or text, Unresolved, or None for the 3600 default
+    max_session_path: TreePath = ()
+
 
 def normalize_policy(
     document: Any,
@@ -95,11 +138,13 @@ def normalize_policy(
     base: TreePath = (),
     context: NormalizeContext = NormalizeContext(),
     parse_problems: tuple[Problem, ...] = (),
+    role: RoleFacts | None = None,
 ) -> NormalizedDocument:
     """Normalize `document` found at tree path `base` of its source file.
 
     `parse_problems` are the loader's findings (duplicate keys, octal numbers) inside this
-    document; they become IAMG-002 problems at their own paths.
+    document; they become IAMG-002 problems at their own paths. `role` adds the role's
+    permissions, boundary and session length (the `role` section of docs/model.md).
     """
     b = _Builder(base, context)
     doc_kind = kind or detect_kind(document) or "trust"
@@ -117,11 +162,14 @@ def normalize_policy(
         statements = _statements(b, document, doc_kind)
     engine_input = {
         "kind": doc_kind,
-        "context": {"own_accounts": list(context.own_accounts), "partition": context.partition},
+        "context": {"own_accounts": list(context.own_accounts), "partition": context.partition,
+                    "owner": context.owner},
         "problems": b.problems,
         "unresolved": b.unresolved,
         "statements": statements,
     }
+    if role is not None:
+        engine_input["role"] = _role(b, role)
     return NormalizedDocument(engine_input=engine_input, nodes=MappingProxyType(b.nodes))
 
 
@@ -352,3 +400,75 @@ def _unknown_condition(b: _Builder, path: TreePath, expression: str, operator: s
     fields = condition.engine_fields()
     fields["state"] = "unresolved"
     return {"ref": b.ref("c", path, expression), **fields}
+
+
+_AWS_MANAGED = re.compile(r"^arn:[a-z-]+:iam::aws:policy/(?:.*/)?([^/]+)$")
+MIN_SESSION, MAX_SESSION = 3600, 43200
+
+
+def _role(b: _Builder, role: RoleFacts) -> dict[str, Any]:
+    return {
+        "ref": b.ref_abs("r", role.base, "role"),
+        "max_session": _max_session(b, role),
+        "boundary": _permission(b, role.boundary) if role.boundary else {
+            "ref": "", "origin": "boundary", "state": "none", "aws_managed": False, "name": "", "arn": "",
+            "statements": []},
+        "policies": [_permission(b, p) for p in role.permissions],
+    }
+
+
+def _max_session(b: _Builder, role: RoleFacts) -> dict[str, Any]:
+    raw = role.max_session
+    ref = b.ref_abs("m", role.max_session_path or role.base, "MaxSessionDuration")
+    if raw is None:
+        return {"ref": ref, "state": "default", "seconds": MIN_SESSION}
+    if isinstance(raw, Unresolved):
+        b.unknown_abs("max_session", role.max_session_path, raw.expression)
+        return {"ref": ref, "state": "unresolved", "seconds": 0}
+    text = scalar_text(raw) or ""
+    try:
+        seconds = int(float(text))
+    except ValueError:
+        b.problem_abs("invalid_max_session", role.max_session_path, text)
+        return {"ref": ref, "state": "invalid", "seconds": 0}
+    if not MIN_SESSION <= seconds <= MAX_SESSION:
+        b.problem_abs("invalid_max_session", role.max_session_path, text)
+        return {"ref": ref, "state": "invalid", "seconds": seconds}
+    return {"ref": ref, "state": "known", "seconds": seconds}
+
+
+def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
+    ref = b.ref_abs("q", permission.base, permission.label)
+    arn, name, aws_managed, state = "", "", False, "known"
+    statements: list[dict[str, Any]] = []
+    quiet = permission.reported_elsewhere
+    if isinstance(permission.arn, Unresolved):
+        state = "unresolved"
+        if not quiet:
+            b.unknown_abs("policy", permission.base, permission.arn.expression)
+    elif isinstance(permission.arn, str):
+        arn = permission.arn
+        match = _AWS_MANAGED.match(arn.strip())
+        aws_managed = match is not None
+        name = match.group(1) if match else arn.rsplit("/", 1)[-1]
+        if permission.document is None and not aws_managed:
+            state = "external"  # a customer-managed policy defined outside this scan
+    for problem in () if quiet else permission.problems:
+        b.problem_abs(problem.code, problem.path, problem.detail)
+    if isinstance(permission.document, Unresolved):
+        state = "unresolved"
+        if not quiet:
+            b.unknown_abs("policy", permission.base, permission.document.expression)
+    elif isinstance(permission.document, dict) and not any(p.code == "invalid_json" for p in permission.problems):
+        saved = (b.base, b.problems, b.unresolved)
+        b.base = permission.base
+        if quiet:
+            b.problems, b.unresolved = [], []
+        try:
+            statements = _statements(b, permission.document, "identity")
+        finally:
+            b.base = saved[0]
+            if quiet:
+                b.problems, b.unresolved = saved[1], saved[2]
+    return {"ref": ref, "origin": permission.origin, "state": state, "aws_managed": aws_managed,
+            "name": engine_token(name), "arn": engine_token(arn), "statements": statements}

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from dataclasses import replace
 
 import pytest
 
 from pyiamguard.loaders.iam import PolicySource, is_policy, looks_like_iam, policy_sources
 from pyiamguard.loaders.json_source import load_json
 from pyiamguard.loaders.source import InputError
+from pyiamguard.normalize.policy import NormalizeContext, Permission, RoleFacts
 
 TRUST = {
     "Version": "2012-10-17",
@@ -17,9 +19,14 @@ TRUST = {
 ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
-def _sources(root: object, name: str = "dump.json") -> list[PolicySource]:
+def _all(root: object, name: str = "dump.json") -> list[PolicySource]:
     source = load_json(name, json.dumps(root, indent=2))
     return list(policy_sources(source, name))
+
+
+def _sources(root: object, name: str = "dump.json") -> list[PolicySource]:
+    """Where the documents are; the role facts and context are checked by their own tests."""
+    return [replace(p, role=None, context=NormalizeContext()) for p in _all(root, name)]
 
 
 def _encoded(document: object) -> str:
@@ -177,3 +184,43 @@ def test_is_policy_means_an_object_with_a_statement(value: object, expected: boo
 )
 def test_looks_like_iam_recognises_policies_and_cli_dumps(root: object, expected: bool) -> None:
     assert looks_like_iam(root) is expected
+
+
+def test_get_role_gives_the_role_account_session_length_and_boundary() -> None:
+    role = {"Role": {"RoleName": "deployer", "Arn": "arn:aws-us-gov:iam::111122223333:role/deployer",
+                     "AssumeRolePolicyDocument": TRUST, "MaxSessionDuration": 43200,
+                     "PermissionsBoundary": {"PermissionsBoundaryType": "Policy",
+                                             "PermissionsBoundaryArn": "arn:aws:iam::aws:policy/PowerUserAccess"}}}
+    (source,) = _all(role)
+    assert source.context == NormalizeContext(own_accounts=("111122223333",), partition="aws-us-gov")
+    assert source.role == RoleFacts(
+        base=("Role",), permissions=(),
+        boundary=Permission("boundary", "arn:aws:iam::aws:policy/PowerUserAccess",
+                            ("Role", "PermissionsBoundary", "PermissionsBoundaryArn"), None,
+                            arn="arn:aws:iam::aws:policy/PowerUserAccess"),
+        max_session=43200, max_session_path=("Role", "MaxSessionDuration"))
+
+
+def test_authorization_details_link_inline_and_managed_policies_to_the_role() -> None:
+    customer = "arn:aws:iam::111122223333:policy/deploy"
+    dump = {
+        "RoleDetailList": [{
+            "RoleName": "r", "Arn": "arn:aws:iam::111122223333:role/r", "AssumeRolePolicyDocument": TRUST,
+            "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": ADMIN}],
+            "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"},
+                                        {"PolicyName": "deploy", "PolicyArn": customer}],
+        }],
+        "Policies": [{"PolicyName": "deploy", "Arn": customer,
+                      "PolicyVersionList": [{"IsDefaultVersion": True, "Document": ADMIN}]}],
+    }
+    trust = next(s for s in _all(dump) if s.kind == "trust")
+    assert trust.role is not None
+    assert trust.role.permissions == (
+        Permission("inline", "inline", ("RoleDetailList", 0, "RolePolicyList", 0, "PolicyDocument"), ADMIN,
+                   reported_elsewhere=True),
+        Permission("managed", "arn:aws:iam::aws:policy/AdministratorAccess",
+                   ("RoleDetailList", 0, "AttachedManagedPolicies", 0, "PolicyArn"), None,
+                   arn="arn:aws:iam::aws:policy/AdministratorAccess"),
+        Permission("managed", customer, ("Policies", 0, "PolicyVersionList", 0, "Document"), ADMIN, arn=customer,
+                   reported_elsewhere=True),
+    )

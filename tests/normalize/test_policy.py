@@ -49,7 +49,7 @@ def test_object_statement_becomes_a_one_element_list_with_refs_located_under_bas
     assert doc.kind == "trust"
     assert doc.engine_input == {
         "kind": "trust",
-        "context": {"own_accounts": [], "partition": ""},
+        "context": {"own_accounts": [], "partition": "", "owner": ""},
         "problems": [],
         "unresolved": [],
         "statements": [{
@@ -193,7 +193,7 @@ def test_context_partition_marks_cross_partition_principals_and_is_passed_throug
     context = NormalizeContext(own_accounts=("111122223333",), partition="aws-us-gov")
     doc = normalize_policy({"Statement": [_allow({"AWS": [ROOT_111, "arn:aws-us-gov:iam::444455556666:root"]})]},
                            context=context)
-    assert doc.engine_input["context"] == {"own_accounts": ["111122223333"], "partition": "aws-us-gov"}
+    assert doc.engine_input["context"] == {"own_accounts": ["111122223333"], "partition": "aws-us-gov", "owner": ""}
     assert [p["defects"] for p in doc.engine_input["statements"][0]["principals"]] == [["cross_partition"], []]
 
 

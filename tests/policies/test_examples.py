@@ -38,7 +38,7 @@ def test_example_produces_exactly_the_expected_violations(rule_dir: str, entry: 
     got = sorted((v.rule_id, v.severity.value, v.path, v.line) for v in report.violations)
     want = sorted(tuple(v) for v in entry["violations"])
     assert got == want
-    assert {v.resource for v in report.violations} <= {entry["file"]}
+    assert {v.resource for v in report.violations} <= {entry["file"], *entry.get("resources", [])}
     assert all(v.file == str(path) and v.column and v.remediation and v.message for v in report.violations)
 
 

@@ -1,0 +1,58 @@
+# METADATA
+# title: Identity may assume any role
+# description: |
+#   An identity policy (of a role, user or group, managed or inline) allows an assume action
+#   on "*", on role ARNs with a wildcard account, on every role of an account
+#   (arn:aws:iam::123456789012:role/*), or through NotResource. The holder can then assume any
+#   role in any account that trusts its account. Action "*" is admin, left to IAMG-301/303.
+# scope: package
+# related_resources:
+#   - ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+#     description: Granting a user permissions to switch roles
+# custom:
+#   id: IAMG-304
+#   name: assume-any-role
+#   severity: HIGH
+#   category: assume_role_on_any_resource
+#   remediation: List the role ARNs the identity needs to assume in Resource.
+package pyiamguard.rules.iamg_304
+
+import rego.v1
+
+import data.pyiamguard.lib.result
+
+deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": form}) if {
+	input.kind == "identity"
+	some st in input.statements
+	st.effect == "Allow"
+	assumes(st.actions)
+	not full_admin(st.actions)
+	some form in any_role(st.resources)
+}
+
+# "*" on "*" grants everything: that is admin (IAMG-301/303), not an assume-role finding.
+full_admin(actions) if {
+	not actions.not_action
+	some pattern in actions.patterns
+	pattern in {"*", "*:*"}
+}
+
+assumes(actions) if actions.assume_role
+
+assumes(actions) if actions.web_identity
+
+assumes(actions) if actions.saml
+
+any_role(resources) := {"not_resource"} if resources.element == "NotResource"
+
+any_role(resources) := {form |
+	resources.element == "Resource"
+	some value in resources.values
+	some form in forms(value)
+}
+
+forms(value) := {"everything"} if value == "*"
+
+forms(value) := {"any_account"} if regex.match(`^arn:[^:]*:(iam|sts)::[*?][^:]*:`, value)
+
+forms(value) := {"every_role"} if regex.match(`^arn:[^:]*:iam::[0-9]{12}:role/\*$`, value)
