@@ -46,6 +46,24 @@ class _Plan:
     changes: list[_Resource] = field(default_factory=list)
     prior: dict[str, _Resource] = field(default_factory=dict)
     callers: dict[str, str] = field(default_factory=dict)  # provider config key -> account id
+    # Indexes, so linking stays linear in the number of resources.
+    by_base: dict[str, list[_Resource]] = field(default_factory=dict)  # address without keys -> instances
+    roles_by_name: dict[str, list[_Resource]] = field(default_factory=dict)  # lower-case role name -> roles
+    policies_by_arn: dict[str, _Resource] = field(default_factory=dict)
+
+    def index_resources(self) -> None:
+        seen: set[str] = set()
+        for resource in self.changes + list(self.prior.values()):
+            if resource.address not in seen:  # a change wins over its prior_state copy
+                seen.add(resource.address)
+                self.by_base.setdefault(strip_instance_keys(resource.address), []).append(resource)
+        for resource in self.changes:
+            name = resource.after.get("name")
+            if resource.type == ROLE and isinstance(name, str):
+                self.roles_by_name.setdefault(name.lower(), []).append(resource)
+            arn = resource.after.get("arn")
+            if resource.type == "aws_iam_policy" and isinstance(arn, str):
+                self.policies_by_arn.setdefault(arn, resource)
 
 
 def is_terraform(root: Any) -> bool:
@@ -207,6 +225,7 @@ def _index(source: SourceFile) -> _Plan:
             config = plan.config.get(strip_instance_keys(resource.address), {})
             if isinstance(account, str):
                 plan.callers[_provider_key(config)] = account
+    plan.index_resources()
     return plan
 
 
@@ -307,13 +326,12 @@ def _referenced_documents(plan: _Plan, resource: _Resource, attribute: str) -> l
     """Addresses of aws_iam_policy_document instances an attribute's expression refers to, in
     the referring resource's own module instance; a keyed reference names its instance, and an
     unkeyed one pairs instance keys when both sides have them."""
-    targets = _reference_targets(plan, resource, attribute, f"data.{POLICY_DOCUMENT}",
-                                 list(plan.changes) + list(plan.prior.values()))
+    targets = _reference_targets(plan, resource, attribute, f"data.{POLICY_DOCUMENT}", changes_only=False)
     return list(dict.fromkeys(r.address for r in targets))
 
 
 def _reference_targets(plan: _Plan, referrer: _Resource, attribute: str, target_type: str,
-                       pool: list[_Resource]) -> list[_Resource]:
+                       changes_only: bool = True) -> list[_Resource]:
     config = plan.config.get(strip_instance_keys(referrer.address))
     if not config:
         return []
@@ -338,7 +356,8 @@ def _reference_targets(plan: _Plan, referrer: _Resource, attribute: str, target_
             continue
         target = module + named
         base = strip_instance_keys(target)
-        instances = [r for r in pool if strip_instance_keys(r.address) == base and module_instance(r.address) == module]
+        instances = [r for r in plan.by_base.get(base, []) if module_instance(r.address) == module
+                     and (not changes_only or r.path[0] == "resource_changes")]
         if named != strip_instance_keys(named):
             chosen = [r for r in instances if r.address == target]
         else:
@@ -486,7 +505,7 @@ def _managed(plan: _Plan, origin: str, label: str, base: TreePath, arn: Any, lin
     """A managed policy by ARN, with its document when the policy is defined in the plan."""
     policy = None
     if isinstance(arn, str):
-        policy = next((r for r in plan.changes if r.type == "aws_iam_policy" and r.after.get("arn") == arn), None)
+        policy = plan.policies_by_arn.get(arn)
     elif linking is not None:
         targets = _referenced(plan, linking, attribute, "aws_iam_policy")
         policy = targets[0] if len(targets) == 1 else None
@@ -541,7 +560,7 @@ def _target_roles(plan: _Plan, roles: list[_Resource], linking: _Resource, attri
     value = linking.after.get(attribute)
     names = value if isinstance(value, list) else [value]
     known = [n.lower() for n in names if isinstance(n, str)]
-    out = [r for r in roles if isinstance(r.after.get("name"), str) and r.after["name"].lower() in known]
+    out = [r for name in known for r in plan.roles_by_name.get(name, [])]
     if len(known) < len(names) or _unknown_at(linking.unknown, attribute) or not out:
         out += [r for r in _referenced(plan, linking, attribute, ROLE) if r not in out]
     return out
@@ -549,4 +568,4 @@ def _target_roles(plan: _Plan, roles: list[_Resource], linking: _Resource, attri
 
 def _referenced(plan: _Plan, linking: _Resource, attribute: str, target_type: str) -> list[_Resource]:
     """Instances of `target_type` that the attribute's configuration expression refers to."""
-    return _reference_targets(plan, linking, attribute, target_type, plan.changes)
+    return _reference_targets(plan, linking, attribute, target_type)
