@@ -66,6 +66,7 @@ class Config:
             "require_mfa": self.require_mfa,
             "require_permissions_boundary": self.require_permissions_boundary,
             "allowed_permissions_boundaries": list(self.allowed_permissions_boundaries),
+            "approved_oidc_subjects": list(self.approved_oidc_subjects),
         }
 
 

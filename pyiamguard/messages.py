@@ -255,6 +255,25 @@ def _iamg_402(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     return f"The permissions boundary {ctx.text(ref)!r} is not in allowed_permissions_boundaries"
 
 
+def _iamg_201(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    return (f"{ctx.statement(str(f['statement']))} lets identities of the OIDC provider {ctx.text(ref)!r} assume the "
+            f"role without a restricting condition on {f.get('key')}: any of its users (any repository, project or "
+            "service account) can assume it")
+
+
+def _iamg_202(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    if f.get("reason") == "not_approved":
+        return (f"The subject condition {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} has a value outside "
+                "approved_oidc_subjects")
+    return (f"The subject condition {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} has a value that "
+            "matches identities outside your organization")
+
+
+def _iamg_203(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    return (f"{ctx.statement(str(f['statement']))} trusts the federation provider {ctx.text(ref)!r} without a "
+            f"restricting condition on {f.get('key')}, so tokens issued for other applications are accepted")
+
+
 _COMPOSERS: dict[str, Callable[[MessageContext, str, Mapping[str, Any]], str]] = {
     "IAMG-001": _iamg_001,
     "IAMG-002": _iamg_002,
@@ -269,6 +288,9 @@ _COMPOSERS: dict[str, Callable[[MessageContext, str, Mapping[str, Any]], str]] =
     "IAMG-109": _iamg_109,
     "IAMG-110": _iamg_110,
     "IAMG-111": _iamg_111,
+    "IAMG-201": _iamg_201,
+    "IAMG-202": _iamg_202,
+    "IAMG-203": _iamg_203,
     "IAMG-301": _iamg_301,
     "IAMG-302": _iamg_302,
     "IAMG-303": _iamg_303,

@@ -62,6 +62,12 @@ denies_everything(statements) if {
 	"*" in st.actions.patterns
 }
 
+# A Deny of everything in any of the role's policies cancels every grant.
+role_denies_everything(role) if {
+	some policy in role.policies
+	denies_everything(policy.statements)
+}
+
 admin_policy(policy) if {
 	policy.aws_managed
 	lower(policy.name) in admin_managed_names
@@ -112,11 +118,18 @@ external_principals(doc) := {p.ref |
 	trust.allows_assume(stmt)
 	some p in stmt.principals
 	p.kind in {"oidc", "saml"}
+} | {stmt.principal_ref |
+	# Allow + NotPrincipal: everyone except the listed principals (IAMG-106).
+	some stmt in doc.statements
+	stmt.effect == "Allow"
+	stmt.principal_element == "NotPrincipal"
+	trust.grants_any_assume(stmt)
 }
 
-outsider(doc, _, _, p) if {
+outsider(doc, statements, stmt, p) if {
 	trust.cross_account(doc, p)
 	not trust.internal_account(p)
+	not trust.confined_to_trusted_org(statements, stmt, p)
 }
 
 outsider(_, _, _, p) if {

@@ -48,6 +48,28 @@ restricted_by(stmt, key) if {
 	restricting(cond)
 }
 
+# A strong operator whose value cannot be known statically still demands the key (an
+# ExternalId from an undefaulted parameter is still an ExternalId), and a condition block that
+# cannot be known at all may be the restriction: IAMG-001 reports both instead of a guess.
+restricted_by(stmt, key) if {
+	some cond in stmt.conditions
+	cond.key == key
+	possibly_restricting(cond)
+}
+
+restricted_by(stmt, _) if {
+	some cond in stmt.conditions
+	cond.key == "?"
+}
+
+possibly_restricting(cond) if {
+	not cond.if_exists
+	cond.set != "forallvalues"
+	not cond.negated
+	cond.base != "null"
+	cond.state == "unresolved"
+}
+
 # A Deny statement covering principal p and every assume action the Allow statement grants,
 # with a negated operator on key: it denies every caller whose key differs or is absent, so
 # it is a restriction (reference C.6).

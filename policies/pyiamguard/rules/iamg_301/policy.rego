@@ -31,6 +31,7 @@ deny contains result.finding(policy.ref, facts) if {
 	some policy in input.role.policies
 	permissions.admin_policy(policy)
 	not permissions.capped(input.role)
+	not permissions.role_denies_everything(input.role)
 	principals := permissions.external_principals(input)
 	count(principals) > 0
 	facts := {"principal": min(principals), "origin": policy.origin, "boundary": input.role.boundary.state}

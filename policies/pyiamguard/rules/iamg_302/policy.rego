@@ -26,7 +26,8 @@ import data.pyiamguard.lib.result
 deny contains result.finding(st.ref, facts) if {
 	input.kind == "trust"
 	not admin_role
-	not permissions.capped(input.role)
+	not boundary_blocks_escalation
+	not permissions.role_denies_everything(input.role)
 	some policy in input.role.policies
 	some st in policy.statements
 	granted := permissions.escalation_patterns(st)
@@ -34,6 +35,14 @@ deny contains result.finding(st.ref, facts) if {
 	principals := permissions.external_principals(input)
 	count(principals) > 0
 	facts := {"principal": min(principals), "policy": policy.ref, "action": min(granted)}
+}
+
+# A known boundary caps escalation unless it allows an escalation action itself.
+boundary_blocks_escalation if {
+	permissions.capped(input.role)
+	every st in input.role.boundary.statements {
+		count(permissions.escalation_patterns(st)) == 0
+	}
 }
 
 admin_role if {

@@ -26,6 +26,7 @@ deny contains result.finding(policy.ref, {"origin": policy.origin}) if {
 	not permissions.externally_assumable(input)
 	not permissions.capped(input.role)
 	some policy in input.role.policies
+	not permissions.role_denies_everything(input.role)
 	permissions.admin_policy(policy)
 }
 

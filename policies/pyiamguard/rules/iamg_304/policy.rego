@@ -26,15 +26,16 @@ deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": for
 	some st in input.statements
 	st.effect == "Allow"
 	assumes(st.actions)
-	not full_admin(st.actions)
+	not full_admin(st)
 	some form in any_role(st.resources)
 }
 
 # "*" on "*" grants everything: that is admin (IAMG-301/303), not an assume-role finding.
-full_admin(actions) if {
-	not actions.not_action
-	some pattern in actions.patterns
+full_admin(st) if {
+	not st.actions.not_action
+	some pattern in st.actions.patterns
 	pattern in {"*", "*:*"}
+	"*" in st.resources.values
 }
 
 assumes(actions) if actions.assume_role
@@ -46,13 +47,12 @@ assumes(actions) if actions.saml
 any_role(resources) := {"not_resource"} if resources.element == "NotResource"
 
 any_role(resources) := {form |
-	resources.element == "Resource"
 	some value in resources.values
 	some form in forms(value)
-}
+} if resources.element == "Resource"
 
 forms(value) := {"everything"} if value == "*"
 
 forms(value) := {"any_account"} if regex.match(`^arn:[^:]*:(iam|sts)::[*?][^:]*:`, value)
 
-forms(value) := {"every_role"} if regex.match(`^arn:[^:]*:iam::[0-9]{12}:role/\*$`, value)
+forms(value) := {"every_role"} if regex.match(`^arn:[^:]*:iam::[0-9]{12}:(role/)?\*$`, value)
