@@ -315,7 +315,8 @@ def _role_trust(plan: _Plan, resource: _Resource, consumed: set[str]) -> PolicyS
     documents = _referenced_documents(plan, resource, "assume_role_policy")
     deferred = [r for r in plan.changes if r.mode == "data" and r.address in documents]
     if len(documents) == 1 and len(deferred) == 1:
-        partial = policy_from_statement_blocks(deferred[0].after, deferred[0].unknown, deferred[0].address)
+        partial = policy_from_statement_blocks(deferred[0].after, deferred[0].unknown, deferred[0].address,
+                                               _provider_identifiers(plan, deferred[0], source.context))
         return PolicySource(resource.address, source.base, partial, "trust", context=source.context,
                             note=f"trust policy from {deferred[0].address}, read only at apply",
                             sensitive=source.sensitive)
@@ -384,9 +385,12 @@ def _data_document(resource: _Resource) -> PolicySource:
     return PolicySource(resource.address, resource.path, document, None, note="policy document read only at apply")
 
 
-def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: str) -> dict[str, Any]:
+def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: str,
+                                 identifiers: Any = None) -> dict[str, Any]:
     """Rebuild an IAM document from a deferred aws_iam_policy_document's `statement` blocks,
-    with every unknown value (and the unknown rest of the document) marked Unresolved."""
+    with every unknown value (and the unknown rest of the document) marked Unresolved.
+    `identifiers(i, j)` may name the principals of statement i, block j that the plan leaves
+    unknown (an OIDC provider created by the same plan, known by its url)."""
     statements = []
     blocks = after.get("statement") if isinstance(after.get("statement"), list) else []
     if _unknown_at(unknown, "statement") or after.get("source_policy_documents") or after.get("override_policy_documents"):
@@ -416,7 +420,10 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
                 for j, entry in enumerate(entries):
                     if isinstance(entry, dict):
                         kind = entry.get("type") or "AWS"
-                        mapping.setdefault("AWS" if kind == "*" else str(kind), []).extend(values(key, j, "identifiers"))
+                        found = values(key, j, "identifiers")
+                        if identifiers is not None and any(isinstance(v, Unresolved) for v in found):
+                            found = identifiers(i, key, j) or found
+                        mapping.setdefault("AWS" if kind == "*" else str(kind), []).extend(found)
                 statement[element] = mapping
         conditions: dict[str, Any] = {}
         for j, entry in enumerate(block.get("condition") or []):
@@ -569,3 +576,31 @@ def _target_roles(plan: _Plan, roles: list[_Resource], linking: _Resource, attri
 def _referenced(plan: _Plan, linking: _Resource, attribute: str, target_type: str) -> list[_Resource]:
     """Instances of `target_type` that the attribute's configuration expression refers to."""
     return _reference_targets(plan, linking, attribute, target_type)
+
+
+def _provider_identifiers(plan: _Plan, document: _Resource, context: NormalizeContext) -> Any:
+    """For a deferred policy document: principals that reference an aws_iam_openid_connect_provider
+    of the plan become its ARN, built from the provider's url (the issuer its keys are named by)."""
+    config = plan.config.get(strip_instance_keys(document.address)) or {}
+
+    def resolve(i: int, key: str, j: int) -> list[str] | None:
+        try:
+            expression = config["expressions"]["statement"][i][key][j]["identifiers"]
+        except (KeyError, IndexError, TypeError):
+            return None
+        references = expression.get("references") if isinstance(expression, dict) else None
+        prefix = module_instance(document.address)
+        arns = []
+        for reference in references or []:
+            if not isinstance(reference, str) or not reference.startswith("aws_iam_openid_connect_provider."):
+                continue
+            named = ".".join(address_segments(reference)[:2])
+            for provider in plan.by_base.get(strip_instance_keys(prefix + named), []):
+                url = provider.after.get("url")
+                if isinstance(url, str) and url:
+                    issuer = url.split("://", 1)[-1].rstrip("/")
+                    account = context.own_accounts[0] if context.own_accounts else "000000000000"
+                    arns.append(f"arn:aws:iam::{account}:oidc-provider/{issuer}")
+        return list(dict.fromkeys(arns)) or None
+
+    return resolve

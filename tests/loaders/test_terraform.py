@@ -345,3 +345,14 @@ def test_a_sensitive_trust_policy_is_evaluated_but_not_quoted() -> None:
     assert [(v.rule_id, v.resource) for v in report.violations] == [
         ("IAMG-102", "aws_iam_role.vendor"), ("IAMG-103", "aws_iam_role.vendor")]
     assert not any("acme-secret-integration" in v.message for v in report.violations)
+
+
+def test_an_oidc_provider_created_by_the_plan_names_the_issuer_of_a_deferred_trust() -> None:
+    # The provider's ARN is unknown on create, but its url is known: the trust rebuilt from the
+    # deferred policy document names the GitHub issuer, so the missing sub condition is found.
+    report = _scan("oidc_provider_in_plan.json")
+    assert report.errors == ()
+    assert [(v.rule_id, v.resource, v.path, v.line) for v in report.violations] == [(
+        "IAMG-201", "aws_iam_role.deploy",
+        "$.resource_changes[2].change.after.assume_role_policy.Statement[0].Principal.Federated[0]", 97)]
+    assert "token.actions.githubusercontent.com" in report.violations[0].message
