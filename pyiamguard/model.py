@@ -59,6 +59,7 @@ class Violation:
     location: Location
     remediation: str
     source: Location | None = None  # where the resource is declared (`--tf-source`: .tf file and line)
+    suppression: str | None = None  # why it is suppressed (a template's Metadata): Report.suppressed only
 
     @property
     def file(self) -> str:
@@ -103,6 +104,8 @@ class Violation:
         if self.source is not None:  # only with --tf-source: extra keys, the contract stays compatible
             out["source_file"] = self.source.file
             out["source_line"] = self.source.line
+        if self.suppression is not None:
+            out["reason"] = self.suppression
         return out
 
 
@@ -130,16 +133,21 @@ class ScanError:
 
 @dataclass(frozen=True)
 class Report:
-    """The result of a scan: violations and errors, both sorted deterministically."""
+    """The result of a scan: violations and errors, both sorted deterministically.
+
+    `suppressed`: violations a template suppresses on its resource (`Metadata: pyiamguard:
+    ignore:`), each with its reason; they do not count toward the exit code."""
 
     violations: tuple[Violation, ...] = ()
     errors: tuple[ScanError, ...] = ()
     scanned_files: tuple[str, ...] = ()
     skipped_files: tuple[tuple[str, str], ...] = ()
     documents: int = 0
+    suppressed: tuple[Violation, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "violations", tuple(sorted(set(self.violations), key=Violation.sort_key)))
+        object.__setattr__(self, "suppressed", tuple(sorted(set(self.suppressed), key=Violation.sort_key)))
         object.__setattr__(self, "errors", tuple(sorted(set(self.errors), key=ScanError.sort_key)))
         object.__setattr__(self, "scanned_files", tuple(sorted(set(self.scanned_files))))
         object.__setattr__(self, "skipped_files", tuple(sorted(set(self.skipped_files))))
@@ -151,6 +159,7 @@ class Report:
             scanned_files=self.scanned_files + other.scanned_files,
             skipped_files=self.skipped_files + other.skipped_files,
             documents=self.documents + other.documents,
+            suppressed=self.suppressed + other.suppressed,
         )
 
     def counts_by_severity(self) -> dict[str, int]:

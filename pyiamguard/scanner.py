@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from .catalog import PolicySet, load_policy_set
 from .config import Config
+from .loaders.cloudformation import cloudformation_sources, template_suppressions
 from .loaders.files import Candidate, InputErrorAt, candidates, classify, looks_like_iac_text, read_source
 from .loaders.hcl_index import TfSourceIndex
 from .loaders.iam import PolicySource, policy_sources
@@ -24,10 +25,6 @@ from .messages import MessageContext, compose
 from .model import Location, Report, RuleInfo, ScanError, Severity, Violation
 from .normalize.policy import KINDS, NormalizedDocument, normalize_policy
 from .normalize.values import json_path
-
-_UNSUPPORTED = {
-    "cloudformation": "CloudFormation templates are recognised but not supported by this version of pyiamguard",
-}
 
 
 @dataclass
@@ -42,6 +39,7 @@ class _Scan:
     scanned: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     documents: int = 0
+    suppressed: list[Violation] = field(default_factory=list)
 
     def get_engine(self) -> Any:
         if self.engine is None:
@@ -59,6 +57,7 @@ class _Scan:
             scanned_files=tuple(self.scanned),
             skipped_files=tuple(self.skipped),
             documents=self.documents,
+            suppressed=tuple(self.suppressed),
         )
 
 
@@ -134,20 +133,59 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
         else:
             state.skipped.append((candidate.display, reason))
         return
-    if kind in _UNSUPPORTED:
-        state.errors.append(ScanError(candidate.display, _UNSUPPORTED[kind]))
-        return
     state.scanned.append(candidate.display)
+    suppressions: dict[str, dict[str, str]] = {}
     try:
         if kind == "terraform-plan":
             policies = list(terraform_sources(source))
+        elif kind == "cloudformation":
+            policies = list(cloudformation_sources(source, state.config.own_accounts))
+            suppressions, problems = template_suppressions(source)
+            state.errors.extend(ScanError(candidate.display, problem) for problem in problems)
         else:
             policies = list(policy_sources(source, os.path.basename(candidate.display)))
     except InputError as exc:
         state.errors.append(ScanError(candidate.display, str(exc)))
         return
+    found: list[tuple[PolicySource, list[Violation]]] = []
     for policy in policies:
+        start = len(state.violations)
         _evaluate(state, source, policy)
+        found.append((policy, state.violations[start:]))
+        del state.violations[start:]
+    for violation in _merge_variants(found):
+        reason = suppressions.get(violation.resource, {}).get(violation.rule_id)
+        if reason is None:
+            state.violations.append(violation)
+        else:
+            state.suppressed.append(dataclasses.replace(violation, suppression=reason))
+
+
+def _merge_variants(found: list[tuple[PolicySource, list[Violation]]]) -> list[Violation]:
+    """A resource evaluated in several variants (a template's Fn::If conditions and allowed
+    parameter values): a finding of every variant is reported once, and one of only some
+    variants says in which. A note (an assumed default) stays only when every variant with
+    the finding made that assumption."""
+    variants: dict[str, set[str]] = {}
+    for policy, _ in found:
+        variants.setdefault(policy.resource, set()).add(policy.variant)
+    merged: dict[Violation, tuple[list[str], list[list[str]]]] = {}
+    for policy, violations in found:
+        suffix = f" ({policy.note})" if policy.note else ""
+        for violation in violations:
+            bare = violation.message[:len(violation.message) - len(suffix)] if suffix else violation.message
+            labels, notes = merged.setdefault(dataclasses.replace(violation, message=bare), ([], []))
+            if policy.variant not in labels:
+                labels.append(policy.variant)
+                notes.append(policy.note.split("; ") if policy.note else [])
+    out = []
+    for violation, (labels, notes) in merged.items():
+        common = [n for n in notes[0] if all(n in other for other in notes[1:])]
+        message = violation.message + (f" ({'; '.join(common)})" if common else "")
+        if "" not in labels and set(labels) != variants[violation.resource]:
+            message += f" (when {' or '.join(labels)})"
+        out.append(dataclasses.replace(violation, message=message))
+    return out
 
 
 def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
@@ -198,6 +236,8 @@ def _violation(
     facts = finding.get("facts") or {}
     node = normalized.nodes.get(ref)
     path = node.path if node else policy.base
+    if policy.source_path is not None:
+        path = policy.source_path(path)
     line, column = source.locate(path)
     severity = rule.severity
     if isinstance(facts.get("severity"), str):

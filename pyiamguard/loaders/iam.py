@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from .source import InputError, Problem, SourceFile, TreePath
@@ -16,7 +16,12 @@ class PolicySource:
 
     `base` is the document's tree path in the file; a document decoded from a JSON string sits
     at the string's path, and its own problems (duplicate keys inside the string) come in
-    `problems`. `note` qualifies every finding (an unchanged resource, a deferred read)."""
+    `problems`. `note` qualifies every finding (an unchanged resource, a deferred read).
+
+    A CloudFormation resource is evaluated once per variant (the Fn::If branches and allowed
+    parameter values it depends on): `variant` says which, and the scanner reports a finding
+    of every variant once. `source_path` maps the paths of a resolved document back to the
+    file, where resolution moved nodes (None: the paths are the file's)."""
 
     resource: str
     base: TreePath
@@ -27,6 +32,8 @@ class PolicySource:
     note: str = ""
     role: RoleFacts | None = None
     sensitive: bool = False  # the values are secret (Terraform after_sensitive): never quote them
+    variant: str = ""
+    source_path: Callable[[TreePath], TreePath] | None = None
 
 
 def is_policy(value: Any) -> bool:

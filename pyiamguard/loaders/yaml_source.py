@@ -42,6 +42,9 @@ _CFN_TAGS = {
     "!Length": "Fn::Length",
     "!ToJsonString": "Fn::ToJsonString",
     "!ForEach": "Fn::ForEach",
+    # org-formation's file include: kept as data (never followed); the CloudFormation loader
+    # reports what depends on it as unresolved.
+    "!Include": "Fn::Include",
 }
 
 _TAG = "tag:yaml.org,2002:"
