@@ -234,8 +234,10 @@ def test_jsonencode_escapes_are_decoded_before_the_rules_see_the_policy() -> Non
 def test_duplicate_keys_in_a_heredoc_policy_are_iamg_002_on_the_role() -> None:
     report = _scan("duplicate_keys.json")
     assert report.errors == ()
+    # The aud block is the one the duplicate silently dropped: IAMG-203 sees it missing.
     assert _found(report) == [
-        ("IAMG-002", "aws_iam_role.github_deploy", TRUST.format(0) + ".Statement[0].Condition.StringEquals", 15)]
+        ("IAMG-002", "aws_iam_role.github_deploy", TRUST.format(0) + ".Statement[0].Condition.StringEquals", 15),
+        ("IAMG-203", "aws_iam_role.github_deploy", TRUST.format(0) + ".Statement[0].Principal.Federated", 15)]
     assert report.violations[0].message == (
         "Invalid policy: the key appears more than once; only the last one takes effect, the others are "
         "silently dropped ('StringEquals')")
