@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark: the full pyiamguard CLI on generated IAM trust-document sets.
+"""Benchmark: the full pyiamguard CLI on generated inputs.
 
-For each size it writes a realistic mix of clean and risky trust policies (a list of documents
-in one JSON file, as `get-account-authorization-details`-style dumps are), runs
-`pyiamguard scan --format json` in a fresh process, and prints wall time, roles per second,
-peak memory, and the ratio to a floor measured in the same run: a process that only
-`json.load`s the same file. Usage: python bench/run.py [--sizes 100,1000] [--unique]
-(--unique makes every document distinct, defeating the engine's memo of identical documents).
+For each input kind (raw IAM documents: a list of trust policies in one JSON file; Terraform
+plans from bench/gen_tfplan.py) and size, it writes a realistic mix of clean and risky roles,
+runs `pyiamguard scan --format json` in a fresh process, and prints wall time, roles per
+second, peak memory of that process, and the ratio to a floor measured in the same run: a
+process that only `json.load`s the same file. Also the CLI start-up with nothing to scan.
+
+Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform] [--unique]
+(--unique makes every IAM document distinct, defeating the engine's memo of identical ones).
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from gen_tfplan import plan as terraform_plan  # noqa: E402  (a sibling script)
 
 TEMPLATES = [
     lambda i, acct: {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
@@ -35,50 +39,60 @@ TEMPLATES = [
 ]
 
 
-def generate(count: int, unique: bool, seed: int = 7) -> list[dict]:
+def iam_documents(count: int, unique: bool, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
     docs = []
     for i in range(count):
         acct = f"{rng.randrange(10**11, 10**12):012d}" if unique else "444455556666"
         template = TEMPLATES[rng.randrange(len(TEMPLATES))]
-        statement = template(i if unique else 0, acct)
-        docs.append({"Version": "2012-10-17", "Statement": [statement]})
+        docs.append({"Version": "2012-10-17", "Statement": [template(i if unique else 0, acct)]})
     return docs
 
 
-def run(command: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in MiB and exit code of a child process."""
+def measure(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
     started = time.perf_counter()
-    proc = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(command)} failed ({proc.returncode}): {proc.stderr[-500:]}")
-    return wall, peak, proc.returncode
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} exited {code}: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
+    return wall, usage.ru_maxrss // 1024
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="100,1000")
+    ap.add_argument("--sizes", default="100,1000,10000")
+    ap.add_argument("--kinds", default="iam,terraform")
     ap.add_argument("--unique", action="store_true")
     args = ap.parse_args()
     cli = [sys.executable, "-m", "pyiamguard"]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        startup, _, _ = run(cli + ["--version"])
-        for size in (int(s) for s in args.sizes.split(",")):
-            path = Path(tmp) / f"roles-{size}.json"
-            path.write_text(json.dumps(generate(size, args.unique), indent=2))
-            floor, _, _ = run([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
-            wall, peak, _ = run(cli + ["scan", "--format", "json", str(path)])
-            rows.append((size, wall, size / wall, peak, wall / floor))
-    print(f"CLI start-up (--version): {startup * 1000:.0f} ms; documents {'unique' if args.unique else 'repeating (realistic)'}")
-    print(f"{'roles':>7} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load floor':>17}")
-    for size, wall, rate, peak, ratio in rows:
-        print(f"{size:>7} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>17.1f}")
+        startup, _ = measure(cli + ["--version"])
+        empty = Path(tmp) / "empty"
+        empty.mkdir()
+        nothing, _ = measure(cli + ["scan", str(empty)])
+        for kind in args.kinds.split(","):
+            for size in (int(s) for s in args.sizes.split(",")):
+                path = Path(tmp) / f"{kind}-{size}.json"
+                data = iam_documents(size, args.unique) if kind == "iam" else terraform_plan(size)
+                path.write_text(json.dumps(data, indent=2))
+                floor, _ = measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
+                wall, peak = measure(cli + ["scan", "--format", "json", str(path)])
+                rows.append((kind, size, wall, size / wall, peak, wall / floor))
+    print(f"CLI start-up: --version {startup * 1000:.0f} ms, scan of an empty folder {nothing * 1000:.0f} ms; "
+          f"IAM documents {'unique' if args.unique else 'repeating (realistic)'}")
+    print(f"{'kind':>10} | {'roles':>6} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load':>11}")
+    for kind, size, wall, rate, peak, ratio in rows:
+        print(f"{kind:>10} | {size:>6} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>11.1f}")
+    by = {(k, s): w for k, s, w, *_ in rows}
+    for kind in args.kinds.split(","):
+        if (kind, 1000) in by and (kind, 10000) in by:
+            print(f"{kind}: 10,000-role time / 1,000-role time = {by[(kind, 10000)] / by[(kind, 1000)]:.1f}")
     return 0
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     sys.exit(main())
