@@ -633,9 +633,10 @@ T = TypeVar("T")
 
 def variants(run: Callable[[Resolver], T], make: Callable[[dict[Choice, Any]], Resolver],
              initial: Mapping[Choice, Any] | None = None, limit: int = MAX_VARIANTS) -> Iterator[tuple[Resolver, T]]:
-    """Run `run` once for every combination of the choices it asks for, in template order
-    (conditions true before false, allowed values as listed). Past `limit` variants a new
-    choice stays OPEN instead of multiplying the runs."""
+    """Run `run` once for every combination of the choices it asks for (conditions true
+    before false, allowed values as listed). The combinations grow breadth first: past `limit`
+    variants, the choices asked for last stay OPEN in every variant instead of multiplying
+    the runs."""
     pending: list[dict[Choice, Any]] = [dict(initial or {})]
     finished = 0
     while pending:
@@ -645,9 +646,9 @@ def variants(run: Callable[[Resolver], T], make: Callable[[dict[Choice, Any]], R
             result = run(resolver)
         except NeedChoice as need:
             if finished + len(pending) + len(need.domain) > limit:
-                pending.insert(0, {**choices, need.choice: OPEN})
+                pending.append({**choices, need.choice: OPEN})
             else:
-                pending[0:0] = [{**choices, need.choice: value} for value in need.domain]
+                pending.extend({**choices, need.choice: value} for value in need.domain)
             continue
         finished += 1
         yield resolver, result

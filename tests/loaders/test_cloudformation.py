@@ -1,0 +1,451 @@
+"""CloudFormation and SAM templates end to end: tests/fixtures/cloudformation/ through scanner.scan().
+
+Every fixture exists as YAML (short-form tags) and as JSON (long form) and holds one concern;
+the tests pin exactly which violations each gives, as (rule, logical id, JSONPath, line), in
+both forms. yaml_traps.yaml is YAML only: its traps do not exist in JSON.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pyiamguard.config import Config
+from pyiamguard.loaders.yaml_source import load_yaml
+from pyiamguard.model import Report, Severity
+from pyiamguard.reporters.json_report import render
+from pyiamguard.scanner import scan
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cloudformation"
+FORMS = ("yaml", "json")
+PAIRS = sorted(p.stem for p in FIXTURES.glob("*.json"))
+
+Expected = list[tuple[str, str, str, int, int]]  # rule, resource, path under $.Resources., YAML line, JSON line
+
+
+def _scan(name: str, config: Config | None = None) -> Report:
+    return scan([FIXTURES / name], config)
+
+
+def _found(report: Report) -> list[tuple[str, str, str, int | None]]:
+    return [(v.rule_id, v.resource, v.path, v.line) for v in report.violations]
+
+
+def _expect(expected: Expected, form: str) -> list[tuple[str, str, str, int]]:
+    rows = [(rule, resource, "$.Resources." + path, yaml_line if form == "yaml" else json_line)
+            for rule, resource, path, yaml_line, json_line in expected]
+    return sorted(rows, key=lambda r: (r[3], r[0], r[1], r[2]))
+
+
+def _check(name: str, form: str, expected: Expected, config: Config | None = None) -> Report:
+    report = _scan(f"{name}.{form}", config)
+    assert report.errors == ()
+    found = sorted(_found(report), key=lambda r: (r[3] or 0, r[0], r[1], r[2]))
+    assert found == _expect(expected, form)
+    return report
+
+
+def _messages(report: Report) -> dict[tuple[str, str], list[str]]:
+    out: dict[tuple[str, str], list[str]] = {}
+    for v in report.violations:
+        out.setdefault((v.rule_id, v.resource), []).append(v.message)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A tree with every scalar as CloudFormation passes it on (YAML keeps number text)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if isinstance(value, (int, float)) else value
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_the_json_and_yaml_forms_are_the_same_template(name: str) -> None:
+    yaml_path = FIXTURES / f"{name}.yaml"
+    json_tree = json.loads((FIXTURES / f"{name}.json").read_text())
+    assert _plain(load_yaml(str(yaml_path), yaml_path.read_text()).root) == _plain(json_tree)
+
+
+TRUST = "{}.Properties.AssumeRolePolicyDocument.Statement[0]"
+
+
+# --- principals: cross-account, own account --------------------------------------------------------
+
+
+CROSS_ACCOUNT: Expected = [
+    ("IAMG-102", "PartnerRole", TRUST.format("PartnerRole") + ".Principal.AWS", 12, 14),
+    ("IAMG-103", "PartnerRole", TRUST.format("PartnerRole") + ".Principal.AWS", 12, 14),
+    ("IAMG-104", "PartnerRole", TRUST.format("PartnerRole") + ".Principal.AWS", 12, 14),
+    ("IAMG-105", "PartnerRole", TRUST.format("PartnerRole") + ".Principal.AWS", 12, 14),
+    # ${AWS::AccountId}, a Join of it and GetAtt of a role of the template: the own account.
+    ("IAMG-105", "OwnAccountRole", TRUST.format("OwnAccountRole") + ".Principal.AWS[0]", 23, 32),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_foreign_account_is_cross_account_and_aws_account_id_is_the_own_one(form: str) -> None:
+    report = _check("cross_account", form, CROSS_ACCOUNT)
+    own = next(v for v in report.violations if v.resource == "OwnAccountRole")
+    assert own.severity == Severity.LOW  # the own account's root
+    assert own.message == (
+        "Statement 1 trusts the whole account 000000000000 ('arn:aws:iam::000000000000:root'): any identity that "
+        "account allows can assume the role, and no aws:PrincipalArn condition narrows it "
+        "(000000000000 stands for the stack's own account, AWS::AccountId)")
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_configured_own_account_stands_for_aws_account_id(form: str) -> None:
+    report = _check("cross_account", form, CROSS_ACCOUNT, Config(own_accounts=("111122223333",)))
+    own = next(v for v in report.violations if v.resource == "OwnAccountRole")
+    assert own.message == (
+        "Statement 1 trusts the whole account 111122223333 ('arn:aws:iam::111122223333:root'): any identity that "
+        "account allows can assume the role, and no aws:PrincipalArn condition narrows it")
+
+
+def test_the_own_account_token_is_never_an_account_the_template_names(tmp_path: Path) -> None:
+    template = {"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": {"AWS": ["arn:aws:iam::000000000000:root", {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}]},
+        }]}}}}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template, indent=1))
+    found = [(v.rule_id, v.path.rsplit(".", 1)[-1], v.severity) for v in scan([path]).violations]
+    assert ("IAMG-103", "AWS[0]", Severity.HIGH) in found  # the literal 000000000000 is foreign
+    assert ("IAMG-105", "AWS[1]", Severity.LOW) in found  # AWS::AccountId became 000000000001, own
+    assert not any(rule == "IAMG-103" and at == "AWS[1]" for rule, at, _ in found)
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+
+PARAMETERS: Expected = [
+    ("IAMG-102", "DefaultRole", TRUST.format("DefaultRole") + ".Principal.AWS", 28, 40),
+    ("IAMG-105", "DefaultRole", TRUST.format("DefaultRole") + ".Principal.AWS", 28, 40),
+    ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[0]", 44, 68),
+    ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[1]", 45, 71),
+    ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[2]", 46, 74),
+    ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[3]", 47, 77),
+    ("IAMG-102", "AllowedRole", TRUST.format("AllowedRole") + ".Principal.AWS", 57, 100),
+    ("IAMG-102", "AllowedRole", TRUST.format("AllowedRole") + ".Principal.AWS", 57, 100),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_parameters_take_their_default_and_say_so_or_are_unresolved(form: str) -> None:
+    messages = _messages(_check("parameters", form, PARAMETERS))
+    assert messages[("IAMG-105", "DefaultRole")] == [
+        "Statement 1 trusts the whole account 444455556666 ('arn:aws:iam::444455556666:root'): any identity that "
+        "account allows can assume the role, and no aws:PrincipalArn condition narrows it "
+        "(assuming the default of parameter TrustedAccountId = '444455556666')"]
+    # No default, an SSM parameter (its Default is a parameter name), an import, a nested
+    # stack's output: each is named as written, never evaluated as some account.
+    assert [m.split("'")[1] for m in messages[("IAMG-001", "UnknownRole")]] == [
+        "${AuditorAccountId}", "arn:aws:iam::${DeployerAccountId}:root", "${ImportValue shared-ci-role-arn}",
+        "${Shared.Outputs.RoleArn}"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_allowed_value_is_evaluated_and_named(form: str) -> None:
+    report = _scan(f"parameters.{form}")
+    assert sorted(_messages(report)[("IAMG-102", "AllowedRole")]) == [
+        "Statement 1 trusts 'arn:aws:iam::111122223333:role/partner' of account 111122223333, which is neither an own "
+        "account nor in trusted_accounts (account of the role unknown: set own_accounts) "
+        "(when parameter PartnerAccountId = '111122223333')",
+        "Statement 1 trusts 'arn:aws:iam::777788889999:role/partner' of account 777788889999, which is neither an own "
+        "account nor in trusted_accounts (account of the role unknown: set own_accounts) "
+        "(when parameter PartnerAccountId = '777788889999')",
+    ]
+
+
+def test_a_trusted_allowed_value_leaves_only_the_other() -> None:
+    report = _scan("parameters.yaml", Config(trusted_accounts=("111122223333", "444455556666")))
+    assert [v.message.rsplit(" (", 1)[-1] for v in report.violations if v.rule_id == "IAMG-102"] == [
+        "when parameter PartnerAccountId = '777788889999')"]
+
+
+# --- conditions: Fn::If, AWS::NoValue -----------------------------------------------------------------
+
+
+CONDITIONS: Expected = [
+    ("IAMG-102", "VendorRole", TRUST.format("VendorRole") + ".Principal.AWS", 23, 55),
+    ("IAMG-103", "VendorRole", TRUST.format("VendorRole") + ".Principal.AWS", 23, 55),
+    # The Never statement is removed: the third one keeps its path and line in the file.
+    ("IAMG-101", "StageRole", "StageRole.Properties.AssumeRolePolicyDocument.Statement[2].Principal.AWS['Fn::If'][1]",
+     48, 110),
+    ("IAMG-105", "StageRole", "StageRole.Properties.AssumeRolePolicyDocument.Statement[2].Principal.AWS['Fn::If'][2]",
+     48, 111),
+    ("IAMG-301", "StageRole", "StageRole.Properties.Policies[0]['Fn::If'][1].PolicyDocument", 54, 127),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_both_branches_of_fn_if_are_evaluated_and_the_worst_case_is_reported(form: str) -> None:
+    report = _check("conditions", form, CONDITIONS)
+    messages = _messages(report)
+    # An ExternalId condition behind `!If [HasExternalId, ..., !Ref AWS::NoValue]` may be absent.
+    assert messages[("IAMG-103", "VendorRole")] == [
+        "Statement 1 lets 'arn:aws:iam::444455556666:role/vendor' from another account call sts:AssumeRole without a "
+        "restricting sts:ExternalId condition (account of the role unknown: set own_accounts) "
+        "(when condition HasExternalId is false)"]
+    # A finding of both branches is reported once, without a branch (and without the default
+    # that only one branch assumed).
+    assert messages[("IAMG-102", "VendorRole")] == [
+        "Statement 1 trusts 'arn:aws:iam::444455556666:role/vendor' of account 444455556666, which is neither an own "
+        "account nor in trusted_accounts (account of the role unknown: set own_accounts)"]
+    assert messages[("IAMG-301", "StageRole")][0].endswith("(when parameter Stage = 'prod')")
+    assert messages[("IAMG-105", "StageRole")][0].endswith("(when parameter Stage = 'dev')")
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_resource_whose_condition_is_always_false_is_not_created(form: str) -> None:
+    report = _scan(f"conditions.{form}")
+    assert "NeverRole" not in {v.resource for v in report.violations}
+    assert report.documents == 5  # VendorRole x2, StageRole x2 and its prod-only inline policy
+
+
+def test_too_many_choices_leave_the_rest_unresolved(tmp_path: Path) -> None:
+    conditions = {f"C{i}": {"Fn::Equals": [{"Ref": "P"}, str(i)]} for i in range(8)}
+    principals = [{"Fn::If": [f"C{i}", f"arn:aws:iam::{i:012d}:root", {"Ref": "AWS::NoValue"}]} for i in range(8)]
+    template = {"Parameters": {"P": {"Type": "String", "Default": "0"}}, "Conditions": conditions,
+                "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": principals}}]}}}}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template, indent=1))
+    report = scan([path])
+    assert report.errors == ()
+    assert report.documents == 32  # the variant budget
+    unresolved = {v.path.rsplit(".", 1)[-1] for v in report.violations if v.rule_id == "IAMG-001"}
+    # C5..C7 stay open in every variant: Unresolved, never a pass (located in the file even
+    # where removed elements before them shift them in the resolved list).
+    assert unresolved == {"AWS[5]", "AWS[6]", "AWS[7]"}
+
+
+# --- documents as JSON text ------------------------------------------------------------------------------
+
+
+JSON_STRINGS: Expected = [
+    ("IAMG-101", "PlainStringRole", TRUST.format("PlainStringRole") + ".Principal.AWS", 11, 14),
+    ("IAMG-101", "BlockScalarRole", TRUST.format("BlockScalarRole") + ".Principal.AWS", 15, 20),
+    ("IAMG-102", "SubJsonRole", TRUST.format("SubJsonRole") + ".Principal.AWS", 25, 26),
+    ("IAMG-105", "SubJsonRole", TRUST.format("SubJsonRole") + ".Principal.AWS", 25, 26),
+    ("IAMG-002", "BrokenJsonRole", "BrokenJsonRole.Properties.AssumeRolePolicyDocument", 41, 42),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_documents_given_as_json_text_are_parsed_after_resolution(form: str) -> None:
+    # Sub over JSON: the variable map and `${!aws:username}` (a literal IAM policy variable)
+    # resolve; the ExternalId from the map restricts, so there is no IAMG-103. Findings inside
+    # the text point at the line of the string.
+    report = _check("json_strings", form, JSON_STRINGS)
+    assert _messages(report)[("IAMG-002", "BrokenJsonRole")] == [
+        "Invalid policy: the policy string is not valid JSON, so IAM rejects it "
+        "('invalid JSON at line 1 column 41: Expecting value')"]
+
+
+def test_sub_over_json_with_an_unknown_value_keeps_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Parameters:\n  Vendor: {Type: String}\nResources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n"
+        "      AssumeRolePolicyDocument: !Sub |\n"
+        '        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",\n'
+        '         "Principal": {"AWS": ["arn:aws:iam::${Vendor}:root", "*"]}}]}\n')
+    found = [(v.rule_id, v.path.rsplit(".", 1)[-1], v.line) for v in scan([path]).violations]
+    assert found == [("IAMG-001", "AWS[0]", 7), ("IAMG-101", "AWS[1]", 7)]
+
+
+# --- permissions --------------------------------------------------------------------------------------------
+
+
+PERMISSIONS: Expected = [
+    ("IAMG-102", "VendorRole", TRUST.format("VendorRole") + ".Principal.AWS", 12, 14),
+    ("IAMG-401", "VendorRole", "VendorRole.Properties.MaxSessionDuration", 19, 28),
+    # Inline policies are identity policies too (named by their role).
+    ("IAMG-304", "VendorRole", "VendorRole.Properties.Policies[0].PolicyDocument.Statement[0].Resource", 29, 43),
+    ("IAMG-102", "AdminVendorRole", TRUST.format("AdminVendorRole") + ".Principal.AWS", 38, 60),
+    ("IAMG-301", "AdminVendorRole", "AdminVendorRole.Properties.ManagedPolicyArns[0]", 46, 75),
+    # ManagedPolicyArns: [!Ref EscalationPolicy] gives the role that policy's document.
+    ("IAMG-302", "VendorRole", "EscalationPolicy.Properties.PolicyDocument.Statement[0]", 53, 87),
+    # Roles: [!Ref AppRole] and Roles: [app] (its RoleName) both reach AppRole.
+    ("IAMG-303", "AppRole", "AdminManagedPolicy.Properties.PolicyDocument", 72, 122),
+    ("IAMG-303", "AppRole", "AdminInlinePolicy.Properties.PolicyDocument", 84, 141),
+    # A boundary from the template caps AdministratorAccess: no IAMG-301.
+    ("IAMG-102", "CappedRole", TRUST.format("CappedRole") + ".Principal.AWS", 98, 162),
+    # A policy for a role the template does not create.
+    ("IAMG-303", "ExternalRolePolicy", "ExternalRolePolicy.Properties.PolicyDocument.Statement[0]", 125, 207),
+    ("IAMG-304", "Operators", "Operators.Properties.Policies[0].PolicyDocument.Statement[0].Resource", 138, 228),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_permissions_reach_the_role_from_the_role_and_from_the_resources_naming_it(form: str) -> None:
+    report = _check("permissions", form, PERMISSIONS)
+    messages = _messages(report)
+    assert messages[("IAMG-301", "AdminVendorRole")] == [
+        "The role grants admin-equivalent permissions through the managed policy "
+        "'arn:aws:iam::aws:policy/AdministratorAccess', and 'arn:aws:iam::444455556666:role/vendor' from outside "
+        "the account may assume it"]
+    assert messages[("IAMG-303", "AppRole")] == [
+        "The role grants admin-equivalent permissions through the attached policy 'AdminManagedPolicy'",
+        "The role grants admin-equivalent permissions through the role policy 'AdminInlinePolicy'"]
+
+
+# --- OIDC providers -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_federated_provider_of_the_template_is_named_by_its_url(form: str) -> None:
+    # !Ref GitHubProvider and !GetAtt GitHubProvider.Arn become the provider's ARN, so the
+    # GitHub rules apply: DeployRole has no sub condition, ReleaseRole has one.
+    report = _check("oidc", form, [("IAMG-201", "DeployRole", TRUST.format("DeployRole") + ".Principal.Federated", 17, 23)])
+    assert report.violations[0].message.startswith(
+        "Statement 1 lets identities of the OIDC provider "
+        "'arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com' assume the role")
+
+
+# --- SAM -------------------------------------------------------------------------------------------------------
+
+
+SAM: Expected = [
+    # Globals give every function the Boundary; Worker removes it with AWS::NoValue.
+    ("IAMG-303", "Worker", "Worker.Properties.Policies[0]", 24, 37),
+    ("IAMG-102", "VendorHook", TRUST.format("VendorHook") + ".Principal.AWS", 42, 66),
+    ("IAMG-301", "VendorHook", "VendorHook.Properties.Policies[0]", 50, 81),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_sam_functions_get_the_role_sam_generates(form: str) -> None:
+    # Processor: AdministratorAccess capped by the Globals boundary. OwnRoleFunction names an
+    # existing role: SAM creates none.
+    report = _check("sam", form, SAM)
+    assert _messages(report)[("IAMG-303", "Worker")] == [
+        "The role grants admin-equivalent permissions through the managed policy "
+        "'arn:aws:iam::aws:policy/AdministratorAccess' (SAM policy template S3ReadPolicy not evaluated)"]
+    assert report.documents == 5
+
+
+def test_a_sam_function_trusts_lambda_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                    "    Properties:\n      Handler: a.b\n      Policies: [AdministratorAccess]\n")
+    report = scan([path])
+    # lambda.amazonaws.com: not externally assumable, so admin is IAMG-303, not IAMG-301.
+    assert [(v.rule_id, v.resource, v.path, v.line) for v in report.violations] == [
+        ("IAMG-303", "Fn", "$.Resources.Fn.Properties.Policies[0]", 7)]
+
+
+# --- YAML traps and duplicate keys -----------------------------------------------------------------------------
+
+
+def test_yaml_traps() -> None:
+    report = _scan("yaml_traps.yaml")
+    assert report.errors == ()
+    # `AWS: 444455556666` unquoted stays the account id; `Version: 2012-10-17` unquoted is fine.
+    # `012345670123` is octal to CloudFormation: IAMG-002, and never judged as an account.
+    assert _found(report) == [
+        ("IAMG-102", "UnquotedRole", "$.Resources.UnquotedRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 12),
+        ("IAMG-105", "UnquotedRole", "$.Resources.UnquotedRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 12),
+        ("IAMG-002", "OctalRole", "$.Resources.OctalRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS[0]", 28),
+        ("IAMG-102", "OctalRole", "$.Resources.OctalRole.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS[1]", 29),
+    ]
+    assert "012345670123" not in " ".join(v.message for v in report.violations if v.rule_id != "IAMG-002")
+
+
+@pytest.mark.parametrize(("form", "line"), [("yaml", 17), ("json", 17)])
+def test_a_duplicate_key_is_iamg_002_and_the_last_value_wins(form: str, line: int) -> None:
+    report = _scan(f"duplicates.{form}")
+    principal = (TRUST.format("DuplicateRole") + ".Principal.AWS", 12 if form == "yaml" else 13)
+    assert _found(report) == [
+        ("IAMG-102", "DuplicateRole", "$.Resources." + principal[0], principal[1]),
+        # The ExternalId block was overwritten by the second StringEquals.
+        ("IAMG-103", "DuplicateRole", "$.Resources." + principal[0], principal[1]),
+        ("IAMG-002", "DuplicateRole", "$.Resources." + TRUST.format("DuplicateRole") + ".Condition.StringEquals", line),
+    ]
+
+
+def test_a_duplicate_logical_id_is_iamg_002_on_the_resource(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    role = ("  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n"
+            "        Version: '2012-10-17'\n        Statement:\n          - {Effect: Allow, Action: sts:AssumeRole, "
+            "Principal: {Service: ec2.amazonaws.com}}\n")
+    path.write_text("Resources:\n" + role + role)
+    assert _found(scan([path])) == [("IAMG-002", "R", "$.Resources.R", 9)]
+
+
+def test_no_yaml_tag_constructs_an_object(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    path = tmp_path / "t.yaml"
+    path.write_text(f"Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n"
+                    f"      RoleName: !!python/object/apply:os.system ['touch {marker}']\n")
+    report = scan([path])
+    assert [e.message for e in report.errors] == ["unsupported YAML tag tag:yaml.org,2002:python/object/apply:os.system at line 5"]
+    assert not marker.exists()
+
+
+def test_a_tool_specific_include_loads_and_what_depends_on_it_is_unresolved(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n"
+                    "        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n"
+                    "            Action: sts:AssumeRole\n            Principal:\n              AWS: !Include account.yml\n")
+    assert _found(scan([path])) == [
+        ("IAMG-001", "R", "$.Resources.R.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 11)]
+
+
+def test_fn_for_each_roles_are_unresolved(tmp_path: Path) -> None:
+    template = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::LanguageExtensions",
+                "Resources": {"Fn::ForEach::Roles": [
+        "Name", ["A", "B"], {"${Name}Role": {"Type": "AWS::IAM::Role", "Properties": {}}}]}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(template, indent=1))
+    assert [(v.rule_id, v.resource) for v in scan([path]).violations] == [("IAMG-001", "Fn::ForEach::Roles")]
+
+
+def test_a_role_without_a_trust_policy_is_invalid(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  R:\n    Type: AWS::IAM::Role\n")
+    assert _found(scan([path])) == [("IAMG-002", "R", "$.Resources.R.Properties.AssumeRolePolicyDocument", 2)]
+
+
+# --- suppressions in the template ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("form", "line", "entry_line"), [("yaml", 18, 11), ("json", 27, 14)])
+def test_metadata_suppresses_a_rule_on_its_resource_with_a_reason(form: str, line: int, entry_line: int) -> None:
+    report = _scan(f"suppressions.{form}")
+    principal = "$.Resources." + TRUST.format("PartnerRole") + ".Principal.AWS"
+    assert [(v.rule_id, v.resource, v.path, v.line, v.suppression) for v in report.suppressed] == [
+        ("IAMG-103", "PartnerRole", principal, line,
+         "The partner's SAML federation cannot pass an ExternalId; reviewed quarterly.")]
+    assert [(v.rule_id, v.resource) for v in report.violations] == [
+        ("IAMG-102", "PartnerRole"), ("IAMG-104", "PartnerRole"), ("IAMG-105", "PartnerRole"),
+        ("IAMG-102", "OtherRole"), ("IAMG-103", "OtherRole"), ("IAMG-104", "OtherRole"), ("IAMG-105", "OtherRole")]
+    # Without a reason, nothing is suppressed, and that is an error.
+    assert [e.message for e in report.errors] == [
+        f"PartnerRole: the suppression of IAMG-104 at line {entry_line} needs a reason; it suppresses nothing"]
+    rendered = json.loads(render(report, tool_version="0"))
+    assert list(rendered) == ["schema_version", "tool", "violations", "errors", "suppressed", "summary"]
+    assert rendered["suppressed"][0]["reason"] == report.suppressed[0].suppression
+
+
+def test_suppressed_findings_merge_and_do_not_fail_the_scan() -> None:
+    report = _scan("suppressions.yaml").merge(Report())
+    assert len(report.suppressed) == 1
+    assert all(v.rule_id != "IAMG-103" or v.resource != "PartnerRole" for v in report.violations)
+
+
+# --- the corpus ---------------------------------------------------------------------------------------------------
+
+
+def test_every_template_of_the_corpus_scans_without_error(shared_dir: Path) -> None:
+    report = scan([shared_dir / "corpus" / "cloudformation"])
+    assert report.errors == ()
+    assert len(report.scanned_files) == len(list((shared_dir / "corpus" / "cloudformation").iterdir()))
