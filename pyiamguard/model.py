@@ -60,6 +60,7 @@ class Violation:
     remediation: str
     source: Location | None = None  # where the resource is declared (`--tf-source`: .tf file and line)
     suppression: str | None = None  # why it is suppressed (a template's Metadata): Report.suppressed only
+    waiver: str | None = None  # the configuration waiver that suppresses it, "waivers[N]": Report.suppressed only
 
     @property
     def file(self) -> str:
@@ -106,6 +107,8 @@ class Violation:
             out["source_line"] = self.source.line
         if self.suppression is not None:
             out["reason"] = self.suppression
+        if self.waiver is not None:
+            out["waiver"] = self.waiver
         return out
 
 
@@ -132,11 +135,29 @@ class ScanError:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something the report says about the configuration that fails nothing by itself: a waiver
+    that expired (its findings are reported again) or one that matches no finding (stale)."""
+
+    kind: str  # "expired-waiver" or "stale-waiver"
+    waiver: str  # "waivers[N]": the entry of the configuration's waiver list
+    message: str
+
+    def sort_key(self) -> tuple[str, str, str]:
+        return (self.waiver, self.kind, self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "waiver": self.waiver, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Report:
     """The result of a scan: violations and errors, both sorted deterministically.
 
     `suppressed`: violations a template suppresses on its resource (`Metadata: pyiamguard:
-    ignore:`), each with its reason; they do not count toward the exit code."""
+    ignore:`) or a live configuration waiver suppresses (`waiver` set), each with its reason;
+    `baselined`: violations already recorded in the `--baseline` file. Neither counts toward the
+    exit code. `notices`: expired and stale waivers."""
 
     violations: tuple[Violation, ...] = ()
     errors: tuple[ScanError, ...] = ()
@@ -144,10 +165,14 @@ class Report:
     skipped_files: tuple[tuple[str, str], ...] = ()
     documents: int = 0
     suppressed: tuple[Violation, ...] = ()
+    baselined: tuple[Violation, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "violations", tuple(sorted(set(self.violations), key=Violation.sort_key)))
         object.__setattr__(self, "suppressed", tuple(sorted(set(self.suppressed), key=Violation.sort_key)))
+        object.__setattr__(self, "baselined", tuple(sorted(set(self.baselined), key=Violation.sort_key)))
+        object.__setattr__(self, "notices", tuple(sorted(set(self.notices), key=Notice.sort_key)))
         object.__setattr__(self, "errors", tuple(sorted(set(self.errors), key=ScanError.sort_key)))
         object.__setattr__(self, "scanned_files", tuple(sorted(set(self.scanned_files))))
         object.__setattr__(self, "skipped_files", tuple(sorted(set(self.skipped_files))))
@@ -160,6 +185,8 @@ class Report:
             skipped_files=self.skipped_files + other.skipped_files,
             documents=self.documents + other.documents,
             suppressed=self.suppressed + other.suppressed,
+            baselined=self.baselined + other.baselined,
+            notices=self.notices + other.notices,
         )
 
     def counts_by_severity(self) -> dict[str, int]:
@@ -173,7 +200,8 @@ class Report:
         return any(v.severity.rank >= threshold.rank for v in self.violations)
 
     def summary(self) -> dict[str, Any]:
-        return {
+        """Counts; `suppressed`, `baselined` and `notices` only when there are some."""
+        out: dict[str, Any] = {
             "files_scanned": len(self.scanned_files),
             "files_skipped": len(self.skipped_files),
             "documents": self.documents,
@@ -181,6 +209,10 @@ class Report:
             "errors": len(self.errors),
             "by_severity": self.counts_by_severity(),
         }
+        for key in ("suppressed", "baselined", "notices"):
+            if getattr(self, key):
+                out[key] = len(getattr(self, key))
+        return out
 
 
 @dataclass(frozen=True)

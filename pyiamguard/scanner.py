@@ -6,8 +6,6 @@ problem becomes a ScanError scoped to its file; the other files are still scanne
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
-import fnmatch
 import json
 import os
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from .messages import MessageContext, compose
 from .model import Location, Report, RuleInfo, ScanError, Severity, Violation
 from .normalize.policy import KINDS, NormalizedDocument, normalize_policy
 from .normalize.values import json_path
+from .waivers import apply_config as _apply_waivers
 
 
 @dataclass
@@ -82,7 +81,7 @@ def scan(
             continue
         _scan_file(state, item)
     report = state.report()
-    return report if index is None else _with_tf_sources(report, index)
+    return _apply_waivers(report if index is None else _with_tf_sources(report, index), state.config)
 
 
 def scan_document(
@@ -109,11 +108,11 @@ def scan_document(
             source = load_json(name, text)
     except (InputError, UnicodeDecodeError, TypeError, ValueError) as exc:
         state.errors.append(ScanError(name, str(exc)))
-        return state.report()
+        return _apply_waivers(state.report(), state.config)
     state.scanned.append(name)
     for policy in policy_sources(source, name) if kind is None else [PolicySource(name, (), source.root, kind)]:
         _evaluate(state, source, policy)
-    return state.report()
+    return _apply_waivers(state.report(), state.config)
 
 
 def _scan_file(state: _Scan, candidate: Candidate) -> None:
@@ -252,19 +251,7 @@ def _violation(
         location=Location(file=source.name, line=line, column=column, path=json_path(path)),
         remediation=rule.remediation,
     )
-    return None if _waived(config, violation) else violation
-
-
-def _waived(config: Config, violation: Violation) -> bool:
-    today = _dt.date.today()
-    for waiver in config.waivers:
-        if waiver.expires is not None and waiver.expires < today:
-            continue
-        if (waiver.rule == violation.rule_id
-                and fnmatch.fnmatchcase(violation.resource, waiver.resource)
-                and fnmatch.fnmatchcase(violation.file, waiver.file)):
-            return True
-    return False
+    return violation
 
 
 _TERRAFORM_PATHS = ("$.resource_changes[", "$.prior_state.", "$.values.", "$.planned_values.")
