@@ -343,11 +343,14 @@ class _Loader:
 
     def _by_arn(self, r: Resolver, arn: str, origin: str, base: TreePath) -> Permission:
         """A managed policy by ARN, with its document when the template defines it."""
-        for logical_id, resource in self.template.resources.items():
-            if resource.get("Type") == "AWS::IAM::ManagedPolicy" and r.arn(logical_id) == arn:
-                document, problems = self._policy_document(r, logical_id)
-                return Permission(origin, logical_id, _in(("Resources", logical_id, "Properties", "PolicyDocument")),
-                                  document, arn=arn, problems=problems, reported_elsewhere=True)
+        if "managed" not in r.cache:
+            r.cache["managed"] = {r.arn(logical_id): logical_id for logical_id, resource in self.template.resources.items()
+                                  if resource.get("Type") == "AWS::IAM::ManagedPolicy"}
+        logical_id = r.cache["managed"].get(arn)
+        if logical_id is not None:
+            document, problems = self._policy_document(r, logical_id)
+            return Permission(origin, logical_id, _in(("Resources", logical_id, "Properties", "PolicyDocument")),
+                              document, arn=arn, problems=problems, reported_elsewhere=True)
         return Permission(origin, arn, base, None, arn=arn)
 
     def _policy_document(self, r: Resolver, logical_id: str) -> tuple[Any, tuple[Problem, ...]]:
@@ -479,7 +482,7 @@ def _role_targets(r: Resolver, node: Any, at: TreePath, roles: set[str]) -> set[
     """What a `Roles`/`RoleName` value may name: ("id", logical id) for `!Ref Role`,
     ("name", lower-cased name) for a name, ("unknown", "") when it cannot be told. Both
     branches of an `Fn::If` count: linking the role in either is the worst case."""
-    if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in roles:
+    if isinstance(node, dict) and set(node) == {"Ref"} and isinstance(node["Ref"], str) and node["Ref"] in roles:
         return {("id", node["Ref"])}
     if isinstance(node, dict) and set(node) == {"Fn::If"} and isinstance(node["Fn::If"], list) and len(node["Fn::If"]) == 3:
         branches = node["Fn::If"]

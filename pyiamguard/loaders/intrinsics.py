@@ -154,6 +154,7 @@ class Resolver:
     used: set[Choice] = field(default_factory=set)
     account_used: bool = False
     sensitive: bool = False  # a NoEcho parameter's value was used
+    cache: dict[Any, Any] = field(default_factory=dict)  # the caller's, for this variant
     _strict: bool = False  # evaluating a condition: only values fixed before deployment count
     _depth: int = 0
 
