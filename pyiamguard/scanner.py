@@ -139,7 +139,7 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
             policies = list(terraform_sources(source))
         elif kind == "cloudformation":
             policies = list(cloudformation_sources(source, state.config.own_accounts))
-            suppressions, problems = template_suppressions(source)
+            suppressions, problems = template_suppressions(source, frozenset(r.rule_id for r in state.policies.rules))
             state.errors.extend(ScanError(candidate.display, problem) for problem in problems)
         else:
             policies = list(policy_sources(source, os.path.basename(candidate.display)))

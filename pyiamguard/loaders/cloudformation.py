@@ -527,10 +527,11 @@ def _holes(value: Any) -> Any:
 # --- suppressions in the template ---------------------------------------------------------------
 
 
-def template_suppressions(source: SourceFile) -> tuple[dict[str, dict[str, str]], list[str]]:
+def template_suppressions(source: SourceFile, rule_ids: frozenset[str] | None = None
+                          ) -> tuple[dict[str, dict[str, str]], list[str]]:
     """`Metadata: {pyiamguard: {ignore: [{rule: IAMG-103, reason: ...}]}}` on a resource:
     logical id -> {rule id: reason}, and the errors of malformed entries (an entry without a
-    reason suppresses nothing)."""
+    reason, or naming no rule of `rule_ids`, suppresses nothing)."""
     out: dict[str, dict[str, str]] = {}
     errors: list[str] = []
     resources = source.root.get("Resources") if isinstance(source.root, dict) else None
@@ -551,6 +552,9 @@ def template_suppressions(source: SourceFile) -> tuple[dict[str, dict[str, str]]
             reason = entry.get("reason") if isinstance(entry, dict) else None
             if not isinstance(rule, str) or not _RULE_ID.match(rule.strip()):
                 errors.append(f"{logical_id}: the suppression at line {line} needs a rule id like IAMG-103; "
+                              "it suppresses nothing")
+            elif rule_ids is not None and rule.strip() not in rule_ids:
+                errors.append(f"{logical_id}: the suppression at line {line} names {rule.strip()}, which is not a rule; "
                               "it suppresses nothing")
             elif not isinstance(reason, str) or not reason.strip():
                 errors.append(f"{logical_id}: the suppression of {rule.strip()} at line {line} needs a reason; "

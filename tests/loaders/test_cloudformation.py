@@ -372,6 +372,13 @@ def test_a_duplicate_key_is_iamg_002_and_the_last_value_wins(form: str, line: in
     ]
 
 
+def test_a_tab_indented_json_template_is_read_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(json.loads((FIXTURES / "cross_account.json").read_text()), indent="\t"))
+    report = scan([path])
+    assert report.errors == () and [v.line for v in report.violations] == [14, 14, 14, 14, 32]
+
+
 def test_a_duplicate_logical_id_is_iamg_002_on_the_resource(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     role = ("  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n"
@@ -434,6 +441,18 @@ def test_metadata_suppresses_a_rule_on_its_resource_with_a_reason(form: str, lin
     rendered = json.loads(render(report, tool_version="0"))
     assert list(rendered) == ["schema_version", "tool", "violations", "errors", "suppressed", "summary"]
     assert rendered["suppressed"][0]["reason"] == report.suppressed[0].suppression
+
+
+def test_a_suppression_of_an_unknown_rule_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  R:\n    Type: AWS::IAM::Role\n    Metadata:\n      pyiamguard:\n        ignore:\n"
+                    "          - {rule: IAMG-999, reason: typo}\n          - {rule: any, reason: x}\n"
+                    "  P:\n    Type: AWS::IAM::Policy\n    Metadata:\n      pyiamguard: [IAMG-103]\n")
+    assert [e.message for e in scan([path]).errors] == [
+        "P: Metadata.pyiamguard (line 12) must be a mapping with an `ignore` list of {rule, reason}",
+        "R: the suppression at line 7 names IAMG-999, which is not a rule; it suppresses nothing",
+        "R: the suppression at line 8 needs a rule id like IAMG-103; it suppresses nothing",
+    ]
 
 
 def test_suppressed_findings_merge_and_do_not_fail_the_scan() -> None:
