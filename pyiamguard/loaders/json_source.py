@@ -76,8 +76,66 @@ def load_json(name: str, text: str) -> SourceFile:
         root=root,
         format="json",
         problems=duplicate_problems(root),
-        _mark_builder=lambda: json_marks(text),
+        _locator=JsonLocator(text).locate,
     )
+
+
+class JsonLocator:
+    """Finds the (line, column) of one tree path in JSON text on demand.
+
+    Each container on a requested path is indexed once: its children's offsets, found by
+    skipping every child with the C decoder. A finding in a 20 MB plan costs one pass over
+    the containers above it, not a pure-Python parse of the whole file.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._decoder = json.JSONDecoder()
+        self._index: LineIndex | None = None
+        self._children: dict[int, dict[Any, tuple[int, int]]] = {}  # container offset -> child -> (mark, value)
+
+    def locate(self, path: TreePath) -> tuple[int, int] | None:
+        ws = json.decoder.WHITESPACE.match
+        offset = ws(self._text, 0).end()
+        mark = offset
+        for step in path:
+            children = self._children.get(offset)
+            if children is None:
+                children = self._scan(offset)
+                self._children[offset] = children
+            if step not in children:
+                return None
+            mark, offset = children[step]
+        if self._index is None:
+            self._index = LineIndex(self._text)
+        return self._index.position(mark)
+
+    def _scan(self, offset: int) -> dict[Any, tuple[int, int]]:
+        text, ws = self._text, json.decoder.WHITESPACE.match
+        out: dict[Any, tuple[int, int]] = {}
+        opener = text[offset:offset + 1]
+        if opener not in ("{", "["):
+            return out
+        pos = ws(text, offset + 1).end()
+        index = 0
+        try:
+            while text[pos:pos + 1] not in ("}", "]", ""):
+                if opener == "{":
+                    key_at = pos
+                    key, pos = json.decoder.scanstring(text, pos + 1)
+                    pos = ws(text, ws(text, pos).end() + 1).end()  # past ':'
+                    _, end = self._decoder.raw_decode(text, pos)
+                    out[key] = (key_at, pos)  # a duplicate key keeps the last, as the parser does
+                else:
+                    _, end = self._decoder.raw_decode(text, pos)
+                    out[index] = (pos, pos)
+                    index += 1
+                pos = ws(text, end).end()
+                if text[pos:pos + 1] == ",":
+                    pos = ws(text, pos + 1).end()
+        except (ValueError, RecursionError):
+            pass
+        return out
 
 
 def json_marks(text: str) -> dict[TreePath, tuple[int, int]]:

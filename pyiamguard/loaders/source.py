@@ -58,9 +58,20 @@ class SourceFile:
     problems: list[Problem] = field(default_factory=list)
     _marks: dict[TreePath, tuple[int, int]] | None = None
     _mark_builder: Callable[[], dict[TreePath, tuple[int, int]]] | None = None
+    # Alternative to marks: finds one path on demand (large JSON files).
+    _locator: Callable[[TreePath], tuple[int, int] | None] | None = None
 
     def locate(self, path: TreePath) -> tuple[int | None, int | None]:
         """Line and column of the node at `path`, or of its nearest located ancestor."""
+        if self._locator is not None:
+            probe = tuple(path)
+            while True:
+                hit = self._locator(probe)
+                if hit is not None:
+                    return hit
+                if not probe:
+                    return (1, 1) if self.text else (None, None)
+                probe = probe[:-1]
         if self._marks is None:
             self._marks = self._mark_builder() if self._mark_builder else {}
         probe = tuple(path)

@@ -127,9 +127,19 @@ def test_load_json_rejects_trees_deeper_than_the_limit() -> None:
 
 def test_load_json_does_not_compute_marks_until_a_location_is_needed() -> None:
     source = load_json("f.json", TRUST)
-    assert source._marks is None
+    locator = source._locator.__self__  # type: ignore[union-attr]
+    assert locator._children == {}
     assert source.locate(("Statement", 0, "Action")) == (7, 7)
-    assert source._marks is not None
+    # Only the containers on the path were indexed: root, Statement, Statement[0].
+    assert len(locator._children) == 3
+
+
+def test_the_locator_agrees_with_full_marks_on_every_node() -> None:
+    from pyiamguard.loaders.json_source import JsonLocator
+
+    text = TRUST.replace("\n", "\r\n")
+    locator = JsonLocator(text)
+    assert {path: locator.locate(path) for path in json_marks(text)} == json_marks(text)
 
 
 # --- json_marks --------------------------------------------------------------------------------
