@@ -3,9 +3,11 @@
 Contract (README "JSON report"): `schema_version`, `tool` {name, version}, `violations`
 (each `Violation.to_dict()`), `errors` (each `ScanError.to_dict()`), `summary`
 (`Report.summary()`), in that order. The Report is already sorted, so the output is
-byte-for-byte deterministic for the same input. When a template suppressed findings, a
-`suppressed` list (each violation with its `reason`) follows `errors`: an extra key, so the
-contract stays compatible.
+byte-for-byte deterministic for the same input. Extra keys, present only when not empty (so
+the contract stays compatible), follow `errors`: `suppressed` (findings a template or a
+configuration waiver suppresses, each with its `reason`, and `waiver` for a configuration
+waiver), `baselined` (findings recorded in the `--baseline` file) and `notices` (expired and
+stale waivers: `kind`, `waiver`, `message`); `summary` then counts them too.
 """
 from __future__ import annotations
 
@@ -25,5 +27,9 @@ def render(report: Report, *, tool_version: str) -> str:
     }
     if report.suppressed:
         document["suppressed"] = [v.to_dict() for v in report.suppressed]
+    if report.baselined:
+        document["baselined"] = [v.to_dict() for v in report.baselined]
+    if report.notices:
+        document["notices"] = [n.to_dict() for n in report.notices]
     document["summary"] = report.summary()
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -9,6 +9,10 @@
 The `source` line (where a Terraform resource is declared) appears only with `--tf-source`.
 Colour (ANSI) only when the caller asks for it; the CLI asks only for a terminal without
 NO_COLOR. Errors are not listed here (the CLI prints them on stderr); the summary counts them.
+
+Suppressed findings (template metadata, configuration waivers) follow, one line each with the
+reason; then one `notice:` line per expired or stale waiver. The summary adds the number of
+suppressed and baselined findings when there are some.
 """
 from __future__ import annotations
 
@@ -50,9 +54,21 @@ def render(report: Report, *, color: bool) -> str:
                 lines.append(style(_DIM, f"{_DETAIL_INDENT}source: {v.source.file}:{v.source.line}"))
             if v.remediation:
                 lines.append(f"{_DETAIL_INDENT}fix: {v.remediation}")
+    if report.suppressed:
+        if lines:
+            lines.append("")
+        lines.append(style(_BOLD, "suppressed (not counted)"))
+        for v in report.suppressed:
+            where = f"{v.location.file}:{_position(v)}" if v.location.line is not None else v.location.file
+            why = f"waived by {v.waiver}: {v.suppression}" if v.waiver else f"suppressed: {v.suppression}"
+            lines.append(f"  {where}  {v.severity.value}  {v.rule_id}  {v.resource}  {why}")
+    if report.notices:
+        if lines:
+            lines.append("")
+        lines += [f"notice: {n.message}" for n in report.notices]
     if lines:
         lines.append("")
-    lines.append(_summary(report))
+    lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
 
@@ -68,12 +84,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _summary(report: Report) -> str:
+def summary_line(report: Report) -> str:
+    """`3 violations (1 critical, ...) in 5 files scanned, 0 errors[, 2 suppressed][, 4 baselined]`."""
     summary = report.summary()
     scanned = f"{_plural(summary['files_scanned'], 'file')} scanned"
     if summary["files_skipped"]:
         scanned += f", {summary['files_skipped']} skipped"
     errors = _plural(summary["errors"], "error")
+    for key in ("suppressed", "baselined"):
+        if summary.get(key):
+            errors += f", {summary[key]} {key}"
     if not report.violations:
         return f"no violations in {scanned}, {errors}"
     counts = ", ".join(f"{n} {name.lower()}" for name, n in summary["by_severity"].items())
