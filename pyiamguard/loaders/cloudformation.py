@@ -65,7 +65,8 @@ _MISSING: Any = object()
 
 @dataclass(frozen=True)
 class _Exact:
-    """A path step that stands for an exact path of the file (a parse problem)."""
+    """A path step that stands for an exact path of the file (a parse problem, a generated
+    document): whatever follows it is located there."""
 
     path: TreePath
 
@@ -83,8 +84,9 @@ def source_path_function(moves: dict[TreePath, TreePath]) -> Callable[[TreePath]
     def source_path(path: TreePath) -> TreePath:
         if not path or path[0] is not RESOLVED:
             return path
-        if isinstance(path[-1], _Exact):
-            return path[-1].path
+        for step in reversed(path):
+            if isinstance(step, _Exact):
+                return step.path
         rest = tuple(path[1:])
         for k in range(len(rest), 0, -1):
             hit = frozen.get(rest[:k])
@@ -103,7 +105,13 @@ def _own_account_placeholder(text: str) -> str:
     it becomes a 12-digit token that the loader adds to the document's own accounts; 000000000000
     is no real account, and a template that writes it literally gets another token, so a
     literal account is never mistaken for the own one. Messages quote the token, and a note
-    says what it stands for."""
+    says what it stands for.
+
+    The token joins the own accounts only of trust documents that mention it: elsewhere the own
+    account stays unknown, so findings on literal accounts keep saying "account of the role
+    unknown". (A configured own account is used instead, and always: it is known.) Where the
+    token is an own account, a literal federation provider ARN of another account is judged
+    foreign to it (IAMG-102), as it would be with a configured own account."""
     for n in range(1000):
         candidate = f"{n:012d}"
         if candidate not in text:
@@ -412,10 +420,11 @@ class _Loader:
 
         trust_at = at + ("AssumeRolePolicyDocument",)
         trust, problems = self._document(prop("AssumeRolePolicyDocument"), trust_at)
+        trust_base = _in(trust_at)
         if trust is None:
             trust = {"Version": "2012-10-17", "Statement": [{
                 "Effect": "Allow", "Principal": {"Service": [_SAM_SERVICES[kind]]}, "Action": ["sts:AssumeRole"]}]}
-            r.moves[trust_at] = ("Resources", logical_id)  # generated: located at the resource
+            trust_base = _in(("Resources", logical_id)) + (_Exact(("Resources", logical_id)),)  # generated
         notes: list[str] = []
         permissions: list[Permission] = []
         identity: list[_Draft] = []
@@ -443,10 +452,9 @@ class _Loader:
         boundary = self._boundary(r, prop("PermissionsBoundary"), at + ("PermissionsBoundary",))
         role = RoleFacts(base=_in(("Resources", logical_id)), permissions=tuple(permissions), boundary=boundary,
                          max_session_path=_in(("Resources", logical_id)))
-        base = _in(trust_at)
-        problems += self._file_problems(base, lambda p: _of_resource(p, logical_id) and p[3:4] in (
+        problems += self._file_problems(trust_base, lambda p: _of_resource(p, logical_id) and p[3:4] in (
             ("AssumeRolePolicyDocument",), ("PermissionsBoundary",), ()))
-        trust_source = PolicySource(logical_id, base, trust, "trust", problems=problems, role=role)
+        trust_source = PolicySource(logical_id, trust_base, trust, "trust", problems=problems, role=role)
         return [_Draft(trust_source, notes)] + [replace(d, notes=notes) for d in identity]
 
     # --- identity policies ------------------------------------------------------------------------

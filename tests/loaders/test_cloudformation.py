@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pyiamguard.config import Config
+from pyiamguard.loaders.cloudformation import RESOLVED, source_path_function
 from pyiamguard.loaders.yaml_source import load_yaml
 from pyiamguard.model import Report, Severity
 from pyiamguard.reporters.json_report import render
@@ -73,6 +74,14 @@ def test_the_json_and_yaml_forms_are_the_same_template(name: str) -> None:
 
 
 TRUST = "{}.Properties.AssumeRolePolicyDocument.Statement[0]"
+
+
+def test_resolved_paths_map_back_to_the_file() -> None:
+    source_path = source_path_function({("R", "S", 0): ("R", "S", 1), ("R", "S", 0, "P"): ("R", "S", 1, "P", "Fn::If", 2)})
+    assert source_path((RESOLVED, "R", "S", 0, "E")) == ("R", "S", 1, "E")
+    assert source_path((RESOLVED, "R", "S", 0, "P", "AWS", 0)) == ("R", "S", 1, "P", "Fn::If", 2, "AWS", 0)
+    assert source_path((RESOLVED, "R", "T")) == ("R", "T")
+    assert source_path(("R", "S", 0)) == ("R", "S", 0)  # already a path of the file
 
 
 # --- principals: cross-account, own account --------------------------------------------------------
@@ -341,6 +350,16 @@ def test_a_sam_function_trusts_lambda_by_default(tmp_path: Path) -> None:
     # lambda.amazonaws.com: not externally assumable, so admin is IAMG-303, not IAMG-301.
     assert [(v.rule_id, v.resource, v.path, v.line) for v in report.violations] == [
         ("IAMG-303", "Fn", "$.Resources.Fn.Properties.Policies[0]", 7)]
+
+
+def test_a_sam_state_machine_gets_its_generated_role(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Flow:\n    Type: AWS::Serverless::StateMachine\n"
+                    "    Properties:\n      Policies: AdministratorAccess\n")
+    report = scan([path])
+    # states.amazonaws.com (exempt from IAMG-110): admin on a role nobody outside can assume.
+    assert [(v.rule_id, v.resource, v.path, v.line) for v in report.violations] == [
+        ("IAMG-303", "Flow", "$.Resources.Flow.Properties.Policies", 6)]
 
 
 # --- YAML traps and duplicate keys -----------------------------------------------------------------------------
