@@ -28,6 +28,8 @@ _LIST_FLAGS = {
 }
 _FLAG_OF_KEY = {**_LIST_FLAGS, "require_mfa": "--require-mfa", "fail_on": "--fail-on"}
 
+FORMATS = ("text", "json", "sarif", "junit", "github")
+
 
 class UsageError(Exception):
     """A command line or configuration problem: one line on stderr, exit 2."""
@@ -91,8 +93,16 @@ def _parser() -> _Parser:
         "Exit codes: 0 clean, 1 violations at or above --fail-on, 2 errors.",
     )
     scan.add_argument("paths", nargs="+", metavar="PATH", help="file or directory to scan")
-    scan.add_argument("--format", choices=("text", "json"), default="text", help="report format (default: text)")
-    scan.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    scan.add_argument(
+        "--format",
+        action="append",
+        type=_format_spec,
+        metavar="FORMAT[=FILE]",
+        help=f"report format: {', '.join(FORMATS)} (default: text); repeatable, FORMAT=FILE writes that "
+        "format to FILE (e.g. --format sarif=out.sarif --format text)",
+    )
+    scan.add_argument("--output", "-o", metavar="FILE",
+                      help="write the report (of the --format without =FILE) to FILE instead of stdout")
     scan.add_argument(
         "--config", metavar="FILE", help="configuration file (default: .pyiamguard.yaml in the working directory)"
     )
@@ -109,6 +119,11 @@ def _parser() -> _Parser:
     scan.add_argument(
         "--tf-source", metavar="DIR", help="Terraform configuration of the scanned plans: name the .tf block of each finding"
     )
+    baseline = scan.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", metavar="FILE",
+                          help="report only findings not recorded in FILE (written by --write-baseline)")
+    baseline.add_argument("--write-baseline", metavar="FILE",
+                          help="record today's findings in FILE; exit 0 unless there are errors")
     scan.add_argument("-v", "--verbose", action="store_true", help="list skipped files on stderr")
 
     rules = commands.add_parser("rules", help="list the rules, or show one", description="List the rules, or show one.")
@@ -119,35 +134,108 @@ def _parser() -> _Parser:
 # --- scan -----------------------------------------------------------------------------------
 
 
+def _format_spec(value: str) -> tuple[str, str | None]:
+    """`FORMAT` or `FORMAT=FILE` -> (format, file or None)."""
+    name, sep, file = value.partition("=")
+    name = name.strip().lower()
+    if name not in FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"invalid choice: {name!r} (choose from {', '.join(repr(f) for f in FORMATS)})")
+    if sep and not file:
+        raise argparse.ArgumentTypeError(f"{value!r}: a file name must follow '='")
+    return name, (file or None)
+
+
+def _outputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
+    """(format, file or None for stdout) for every report to write, checked before scanning."""
+    specs = args.format or [("text", None)]
+    outputs = [(name, file if file is not None else args.output) for name, file in specs]
+    to_default = [name for name, file in specs if file is None]
+    if args.output is not None and not to_default:
+        raise UsageError("--output FILE is for a --format without =FILE; every --format here names its file")
+    if len(to_default) > 1:
+        where = f"--output {args.output}" if args.output is not None else "stdout"
+        raise UsageError(f"only one --format can go to {where} ({', '.join(to_default)} would); "
+                         "give the others a file, as in --format sarif=report.sarif")
+    seen: dict[str, str] = {}
+    targets = [(name, file) for name, file in outputs if file is not None]
+    if args.write_baseline:
+        targets.append(("--write-baseline", args.write_baseline))
+    for name, file in targets:
+        key = os.path.abspath(file)
+        if key in seen:
+            raise UsageError(f"{file} would be written twice ({seen[key]} and {name}); give each its own file")
+        seen[key] = name
+    return outputs
+
+
 def _scan(args: argparse.Namespace) -> int:
+    outputs = _outputs(args)
     config = _build_config(args)
+    from . import baseline as baselines
     from . import scanner
     from .loaders.hcl_index import TfSourceError
 
+    known = None
+    if args.baseline is not None:
+        try:
+            known = baselines.load_baseline(args.baseline)
+        except baselines.BaselineError as exc:
+            raise UsageError(str(exc)) from None
     try:
         report = scanner.scan(args.paths, config, tf_source=args.tf_source)
     except TfSourceError as exc:
         raise UsageError(f"--tf-source {exc}") from None
+    base_dir = os.getcwd()
+    if known is not None:
+        report = baselines.apply_baseline(report, known, base_dir)
+    if args.write_baseline:
+        _write_report(baselines.render_baseline(report, base_dir), args.write_baseline)
 
     if args.verbose:
         for file, reason in report.skipped_files:
             _error_line(f"skipped: {file}: {reason}")
-    if args.format == "json":
-        from . import __version__
-        from .reporters import json_report
-
-        text = json_report.render(report, tool_version=__version__)
-    else:
-        from .reporters import text as text_report
-
+    if any(name == "text" for name, _ in outputs):
         for error in report.errors:
             _error_line(f"error: {error.one_line()}")
-        text = text_report.render(report, color=args.output is None and _wants_color(sys.stdout))
-    _write_report(text, args.output)
+    rendered = [(_render(name, report, config, base_dir, color=file is None and _wants_color(sys.stdout)), file)
+                for name, file in outputs]
+    for text, file in sorted(rendered, key=lambda item: item[1] is None):  # files first, stdout last
+        _write_report(text, file)
 
     if report.errors:
         return EXIT_ERROR
+    if args.write_baseline:
+        return EXIT_OK  # today's findings are now the accepted baseline
     return EXIT_VIOLATIONS if report.fails(config.fail_on) else EXIT_OK
+
+
+def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool) -> str:
+    """One report format; every module under `reporters/` is a pure function of the report."""
+    from . import __version__
+
+    if name == "json":
+        from .reporters import json_report
+
+        return json_report.render(report, tool_version=__version__)
+    if name == "sarif":
+        from .catalog import load_policy_set
+        from .reporters import sarif
+
+        return sarif.render(report, load_policy_set().rules, tool_version=__version__, base_dir=base_dir,
+                            severity_overrides=config.severity_overrides, disabled_rules=config.disabled_rules)
+    if name == "junit":
+        from .catalog import load_policy_set
+        from .reporters import junit
+
+        return junit.render(report, load_policy_set().rules, base_dir=base_dir, disabled_rules=config.disabled_rules)
+    if name == "github":
+        from .reporters import github
+
+        return github.render(report, base_dir=base_dir)
+    from .reporters import text as text_report
+
+    return text_report.render(report, color=color)
 
 
 def _build_config(args: argparse.Namespace) -> Any:

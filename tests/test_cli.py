@@ -441,3 +441,203 @@ def test_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
     # With the example configuration, the YAML cross-account trust is clean.
     config = EXAMPLES / ".pyiamguard.yaml"
     assert main(["scan", "--config", str(config), str(EXAMPLES / "trust-cross-account-yaml.yaml")]) == 0
+
+
+# --- CI formats (issue 6): several --format, thresholds, overrides, waivers ----------------------
+
+# One finding per severity from CRITICAL to LOW: IAMG-101 (CRITICAL) in one file, HIGH_ONLY's
+# IAMG-102/103 (HIGH), and IAMG-105 overridden to MEDIUM and IAMG-104 to LOW in the config below.
+_THRESHOLD_CONFIG = "require_mfa: all\nseverity_overrides:\n  IAMG-104: LOW\n"
+ROOT_NO_MFA = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": "sts:AssumeRole",
+                   "Condition": {"StringEquals": {"sts:ExternalId": "x1"}}}],
+}
+
+
+def _sarif_schema() -> object:
+    return json.loads((REPO / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "github"])
+def test_every_format_to_stdout_keeps_the_exit_code(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--format", fmt, str(target)]) == 1
+    out = capsys.readouterr().out
+    assert "IAMG-101" in out
+    clean = _write(tmp_path / "lambda.json", LAMBDA)
+    assert main(["scan", "--format", fmt, str(clean)]) == 0
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [
+    ("critical", 1), ("high", 1), ("medium", 1), ("low", 1), ("info", 1)])
+def test_exit_code_for_each_threshold_with_a_critical_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fail_on: str, code: int
+) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--fail-on", fail_on, "--format", "sarif", str(target)]) == code
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [
+    ("critical", 0), ("high", 0), ("medium", 1), ("low", 1), ("info", 1)])
+def test_exit_code_for_each_threshold_with_medium_and_low_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fail_on: str, code: int
+) -> None:
+    # IAMG-105 (MEDIUM) and IAMG-104 overridden to LOW; IAMG-102 disabled.
+    Path(".pyiamguard.yaml").write_text(_THRESHOLD_CONFIG + "disabled_rules: [IAMG-102]\n", encoding="utf-8")
+    target = _write(tmp_path / "role.json", ROOT_NO_MFA)
+    assert main(["scan", "--format", "json", str(target)]) == 1
+    found = {(v["rule_id"], v["severity"]) for v in json.loads(capsys.readouterr().out)["violations"]}
+    assert found == {("IAMG-105", "MEDIUM"), ("IAMG-104", "LOW")}
+    assert main(["scan", "--fail-on", fail_on, "--format", "junit", str(target)]) == code
+    # fail_on in the configuration file is the same threshold.
+    Path(".pyiamguard.yaml").write_text(
+        _THRESHOLD_CONFIG + f"disabled_rules: [IAMG-102]\nfail_on: {fail_on}\n", encoding="utf-8")
+    assert main(["scan", "--format", "github", str(target)]) == code
+
+
+def test_errors_exit_2_in_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wildcard = _write(tmp_path / "trust.json", WILDCARD)
+    missing = tmp_path / "nope.json"
+    for fmt in ("text", "json", "sarif", "junit", "github"):
+        assert main(["scan", "--fail-on", "critical", "--format", fmt, str(missing), str(wildcard)]) == 2
+        captured = capsys.readouterr()
+        assert "IAMG-101" in captured.out  # the report of everything else is still written
+        # Errors go to stderr only with the text format; the other formats carry them inside.
+        assert ("error: " in captured.err) == (fmt == "text")
+
+
+def test_several_formats_to_several_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    import jsonschema
+
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--format", "sarif=out.sarif", "--format", "junit=out.xml", "--format", "json=out.json",
+                 "--format", "github=annotations.txt", "--format", "text", str(target)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("1 violation (1 critical")
+    sarif = json.loads(Path("out.sarif").read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(_sarif_schema()).validate(sarif)
+    assert [r["ruleId"] for r in sarif["runs"][0]["results"]] == ["IAMG-101"]
+    assert ET.parse("out.xml").getroot().get("failures") == "1"
+    assert json.loads(Path("out.json").read_text(encoding="utf-8"))["summary"]["violations"] == 1
+    assert Path("annotations.txt").read_text(encoding="utf-8").startswith("::error file=")
+
+
+def test_output_applies_to_the_format_without_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--format", "sarif", "--format", "junit=r.xml", "--output", "r.sarif", str(target)]) == 1
+    assert capsys.readouterr().out == ""
+    assert json.loads(Path("r.sarif").read_text(encoding="utf-8"))["version"] == "2.1.0"
+    assert Path("r.xml").read_text(encoding="utf-8").startswith("<?xml")
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--format", "json", "--format", "sarif"],
+     "only one --format can go to stdout (json, sarif would); give the others a file, as in --format sarif=report.sarif"),
+    (["--format", "json", "--format", "text", "--output", "x"],
+     "only one --format can go to --output x (json, text would); give the others a file, as in --format sarif=report.sarif"),
+    (["--format", "sarif=a.sarif", "--output", "x"],
+     "--output FILE is for a --format without =FILE; every --format here names its file"),
+    (["--format", "sarif=a", "--format", "junit=./a"], "./a would be written twice (sarif and junit); give each its own file"),
+    (["--format", "sarif=b.json", "--write-baseline", "b.json"],
+     "b.json would be written twice (sarif and --write-baseline); give each its own file"),
+    (["--format", "sarif="], "argument --format: 'sarif=': a file name must follow '='"),
+    (["--format", "xml=out.xml"],
+     "argument --format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'junit', 'github')"),
+])
+def test_bad_format_combinations(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", *flags, str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"pyiamguard: error: {message}")
+    assert captured.err.count("\n") == 1
+    assert not Path("a").exists() and not Path("a.sarif").exists()
+
+
+def test_format_name_is_case_insensitive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--format", "SARIF", str(target)]) == 1
+    assert json.loads(capsys.readouterr().out)["version"] == "2.1.0"
+
+
+def test_every_format_shows_overridden_severities(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    Path(".pyiamguard.yaml").write_text("severity_overrides:\n  IAMG-101: LOW\n", encoding="utf-8")
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    assert main(["scan", "--format", "text", "--format", "json=r.json", "--format", "sarif=r.sarif",
+                 "--format", "junit=r.xml", "--format", "github=r.txt", str(target)]) == 1
+    assert "  LOW       IAMG-101  " in capsys.readouterr().out
+    assert json.loads(Path("r.json").read_text())["violations"][0]["severity"] == "LOW"
+    sarif = json.loads(Path("r.sarif").read_text())
+    [result] = sarif["runs"][0]["results"]
+    rule = sarif["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"]]
+    assert (result["level"], rule["properties"]["security-severity"]) == ("note", "3.0")
+    failure = ET.parse("r.xml").getroot().find("testsuite/testcase/failure")
+    assert failure is not None and failure.get("type") == "LOW"
+    assert Path("r.txt").read_text().startswith("::notice file=")
+    assert main(["scan", "--fail-on", "medium", str(target)]) == 0
+
+
+def test_the_same_scan_gives_the_same_bytes(tmp_path: Path) -> None:
+    tree = tmp_path / "iam"
+    tree.mkdir()
+    _write(tree / "trust.json", WILDCARD)
+    _write(tree / "role.json", HIGH_ONLY)
+    Path(".pyiamguard.yaml").write_text(
+        "waivers:\n  - {rule: IAMG-103, resource: role.json, reason: vendor}\n"
+        "  - {rule: IAMG-105, resource: '*', reason: stale}\n", encoding="utf-8")
+    outputs = {}
+    for run in ("a", "b"):
+        formats = [f"{fmt}={run}.{fmt}" for fmt in ("text", "json", "sarif", "junit", "github")]
+        flags = [f for pair in zip(["--format"] * 5, formats) for f in pair]
+        assert main(["scan", *flags, str(tree), str(tmp_path / "missing.json")]) == 2
+        outputs[run] = {fmt: Path(f"{run}.{fmt}").read_bytes() for fmt in ("text", "json", "sarif", "junit", "github")}
+    assert outputs["a"] == outputs["b"]
+    document = json.loads(outputs["a"]["json"])
+    assert (len(document["errors"]), len(document["suppressed"]), len(document["notices"])) == (1, 1, 1)
+
+
+def test_waivers_from_the_configuration_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    target = _write(tmp_path / "role.json", HIGH_ONLY)
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    Path(".pyiamguard.yaml").write_text(
+        "waivers:\n"
+        f"  - {{rule: IAMG-102, resource: 'role*', reason: partner account, expires: {tomorrow.isoformat()}}}\n"
+        f"  - {{rule: IAMG-103, resource: 'role*', reason: used to be fine, expires: {yesterday.isoformat()}}}\n"
+        "  - {rule: IAMG-101, resource: 'nothing-*', reason: stale}\n",
+        encoding="utf-8")
+    # IAMG-102 is waived; IAMG-103's waiver expired, so it fails again; the stale one is reported.
+    assert main(["scan", "--format", "json", str(target)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [v["rule_id"] for v in report["violations"]] == ["IAMG-103"]
+    assert [(v["rule_id"], v["reason"], v["waiver"]) for v in report["suppressed"]] == [
+        ("IAMG-102", "partner account", "waivers[0]")]
+    assert [(n["kind"], n["waiver"]) for n in report["notices"]] == [
+        ("expired-waiver", "waivers[1]"), ("stale-waiver", "waivers[2]")]
+    assert main(["scan", str(target)]) == 1
+    out = capsys.readouterr().out
+    assert f"notice: waiver waivers[1] (IAMG-103 on resource 'role*') expired on {yesterday.isoformat()}: " \
+           "its 1 finding is reported again" in out
+    assert out.splitlines()[-1].endswith("0 errors, 1 suppressed")
+    # Without the expired waiver's finding (a live waiver for it too), the scan passes.
+    Path(".pyiamguard.yaml").write_text(
+        "waivers:\n  - {rule: IAMG-102, resource: 'role*', reason: partner}\n"
+        "  - {rule: IAMG-103, resource: 'role*', reason: partner}\n", encoding="utf-8")
+    assert main(["scan", str(target)]) == 0
+
+
+def test_waiver_without_reason_is_a_configuration_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "role.json", HIGH_ONLY)
+    Path(".pyiamguard.yaml").write_text("waivers:\n  - {rule: IAMG-102, resource: '*'}\n", encoding="utf-8")
+    assert main(["scan", "--format", "sarif", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        "pyiamguard: error: .pyiamguard.yaml: waivers[0]: 'reason' is required and must be a non-empty string\n")
