@@ -1,6 +1,9 @@
 """regopy (the product's engine) and real OPA agree on every rule, on real normalized input.
 
-Each case is a raw IAM trust policy: it is normalized with `normalize_policy`, evaluated with
+Each case is a raw IAM policy: a trust policy, with the facts of its role (`RoleFacts`: the
+permissions that reach it, its boundary and max session) when the case gives them, or an
+identity policy (`kind="identity"`, and `owner="role"` for an inline policy of a role outside
+the scan). It is normalized with `normalize_policy`, evaluated with
 `pyiamguard.engine.Engine` (regopy, modules and data from `load_policy_set()`) and with OPA
 through ../shared/tools/opa_oracle.py (the same modules and data), and
 - both engines must return the same findings (compared as canonical JSON, order ignored);
@@ -8,7 +11,10 @@ through ../shared/tools/opa_oracle.py (the same modules and data), and
 
 Refs are the normalizer's: one counter over the document in source order. A statement with a
 Principal and one Action gives s0 (statement), e1 (Principal element), p2.. (principals),
-then the Action element, its action nodes and the conditions (c..).
+then the Action element, its action nodes and the conditions (c..). An identity statement
+gives s0, its Action element e1, action nodes a2.., then its Resource element. The role
+section follows the trust statements: the role r.., its max session m.., the boundary (when
+there is one) and each permission q.. with its statements.
 
 Cases with a `why` are regressions of rule bugs found here; the text says what once went wrong.
 """
@@ -23,7 +29,8 @@ import pytest
 
 from pyiamguard.catalog import load_policy_set
 from pyiamguard.engine import Engine
-from pyiamguard.normalize.policy import NormalizeContext, normalize_policy
+from pyiamguard.normalize.policy import NormalizeContext, Permission, RoleFacts, normalize_policy
+from pyiamguard.normalize.values import Unresolved
 
 OWN = "111122223333"
 FOREIGN = "444455556666"
@@ -57,6 +64,41 @@ def deny(principal: Any, condition: dict[str, Any] | None = None) -> dict[str, A
     return statement
 
 
+# --- identity policies and role facts (IAMG-301..402) ------------------------------------------
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+ROLE_OWNED = NormalizeContext(owner="role")  # an inline policy of a role that is not in the scan
+GITHUB_CONDITIONS = {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                     "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"}}
+# FOREIGN's role with an ExternalId under TRUSTED: externally assumable, no trust finding.
+THIRD_PARTY = allow(FOREIGN_ROLE, {"StringEquals": {"sts:ExternalId": "s3cr3t"}})
+
+
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
+    """An identity policy document."""
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def grant(action: Any, resource: Any = "*", effect: str = "Allow", *, not_action: bool = False,
+          not_resource: bool = False) -> dict[str, Any]:
+    return {"Effect": effect, "NotAction" if not_action else "Action": action,
+            "NotResource" if not_resource else "Resource": resource}
+
+
+def managed(arn: Any, origin: str = "managed", at: int = 0) -> Permission:
+    """A policy known by its ARN (AWS-managed, or customer-managed outside the scan)."""
+    return Permission(origin, str(arn), ("Role", "ManagedPolicyArns", at), arn=arn)
+
+
+def inline(document: Any, origin: str = "inline", at: int = 0) -> Permission:
+    return Permission(origin, f"inline {at}", ("Role", "Policies", at, "PolicyDocument"), document=document)
+
+
+def role(*permissions: Permission, boundary: Permission | None = None, max_session: Any = None) -> RoleFacts:
+    return RoleFacts(base=("Role",), permissions=permissions, boundary=boundary, max_session=max_session,
+                     max_session_path=("Role", "MaxSessionDuration"))
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -65,6 +107,8 @@ class Case:
     expected: frozenset[tuple[str, str]]  # every (package, ref) that must fire, and nothing else
     config: dict[str, Any] = field(default_factory=dict)
     context: NormalizeContext = NormalizeContext()
+    kind: str | None = None  # None: detected (a trust policy here); "identity" for permission policies
+    role: RoleFacts | None = None  # the facts of the trust policy's role
     why: str = ""
 
 
@@ -76,11 +120,12 @@ CASES = [
     # IAMG-001: never a silent pass.
     case("001-unresolved-principal", trust(allow({"AWS": "arn:aws:iam::${TrustedAccount}:root"})),
          ("iamg_001", "u3")),
-    # An unknown SourceAccount decides IAMG-110 (which fails closed); an unknown region does not.
+    # An unknown SourceAccount decides IAMG-110: IAMG-001 reports it and IAMG-110 does not guess;
+    # an unknown region decides nothing.
     case("001-unresolved-condition",
          trust(allow({"Service": "sns.amazonaws.com"},
                      {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}", "aws:RequestedRegion": "${Region}"}})),
-         ("iamg_001", "u5"), ("iamg_110", "p2")),
+         ("iamg_001", "u5")),
     case("001-clean", trust(allow({"Service": "sns.amazonaws.com"},
                                   {"StringEquals": {"aws:SourceAccount": OWN, "aws:RequestedRegion": "eu-west-1"}}))),
     # IAMG-002
@@ -197,7 +242,7 @@ CASES = [
     case("108-not-like-sub-odd-casing",
          trust(allow({"Federated": GITHUB}, {"StringNotLike": {"Token.Actions.GithubUserContent.com:SUB": "repo:evil/*"}},
                      action="sts:AssumeRoleWithWebIdentity")),
-         ("iamg_108", "c5")),
+         ("iamg_108", "c5"), ("iamg_201", "p2"), ("iamg_203", "p2")),
     case("108-clean",
          trust(allow({"Federated": GITHUB},
                      {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"},
@@ -229,6 +274,112 @@ CASES = [
     case("111-clean-saml",
          trust(allow({"Federated": SAML}, {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
                      action=["sts:AssumeRoleWithSAML", "sts:TagSession"]))),
+    # IAMG-201 (C.5.7)
+    case("201-github-audience-only",
+         trust(allow({"Federated": GITHUB}, {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_201", "p2")),
+    case("201-clean-github-subject", trust(allow({"Federated": GITHUB}, GITHUB_CONDITIONS, action="sts:AssumeRoleWithWebIdentity"))),
+    # IAMG-202 (C.5.7)
+    case("202-repo-star-among-values",
+         trust(allow({"Federated": GITHUB},
+                     {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                      "StringLike": {"token.actions.githubusercontent.com:sub": ["repo:acme/app:*", "repo:*"]}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_202", "c6")),
+    case("202-clean-organization-with-slash",
+         trust(allow({"Federated": GITHUB},
+                     {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                      "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}},
+                     action="sts:AssumeRoleWithWebIdentity"))),
+    # IAMG-203
+    case("203-saml-without-audience", trust(allow({"Federated": SAML}, action="sts:AssumeRoleWithSAML")), ("iamg_203", "p2")),
+    case("203-clean-saml-audience",
+         trust(allow({"Federated": SAML}, {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}},
+                     action="sts:AssumeRoleWithSAML"))),
+    # IAMG-301 (C.5.8, D.75-D.78)
+    case("301-administrator-access-any-principal", trust(allow("*")),
+         ("iamg_101", "p2"), ("iamg_301", "q7"), role=role(managed(ADMIN))),
+    case("301-govcloud-administrator-access-third-party", trust(THIRD_PARTY),
+         ("iamg_301", "q8"), config=TRUSTED, role=role(managed("arn:aws-us-gov:iam::aws:policy/AdministratorAccess"))),
+    case("301-not-action-github",
+         trust(allow({"Federated": GITHUB}, GITHUB_CONDITIONS, action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_301", "q9"), config=OWN_CFG, role=role(inline(policy(grant("iam:*", not_action=True))))),
+    case("301-unresolved-boundary-caps-nothing", trust(THIRD_PARTY),
+         ("iamg_001", "u9"), ("iamg_301", "q10"), config=TRUSTED,
+         role=role(managed(ADMIN), boundary=managed(Unresolved("aws_iam_policy.boundary.arn"), "boundary"))),
+    case("301-clean-capped-by-boundary", trust(THIRD_PARTY), config=TRUSTED,
+         role=role(managed(ADMIN), boundary=managed("arn:aws:iam::aws:policy/PowerUserAccess", "boundary"))),
+    case("301-clean-deny-everything", trust(THIRD_PARTY), config=TRUSTED,
+         role=role(inline(policy(grant("*"), grant("*", effect="Deny")))),
+         why="a Deny of * on * without conditions cancels the policy (C.6): IAMG-301 honours it, but IAMG-302 "
+             "then fired on the Allow's * as an escalation (action *)"),
+    case("301-deny-everything-in-another-policy", trust(THIRD_PARTY), config=TRUSTED,
+         role=role(managed(ADMIN), inline(policy(grant("*", effect="Deny")), at=1)),
+         why="an explicit Deny in any policy of the role overrides AdministratorAccess (C.6); it was only "
+             "looked for inside the admin policy itself"),
+    case("301-allow-not-principal",
+         trust({"Effect": "Allow", "NotPrincipal": {"AWS": f"arn:aws:iam::{OWN}:role/admin"}, "Action": "sts:AssumeRole"}),
+         ("iamg_106", "e1"), ("iamg_301", "q7"), config=OWN_CFG, role=role(managed(ADMIN)),
+         why="Allow + NotPrincipal admits everyone but the named principals, a wildcard for risk (C.5.10): "
+             "the role is externally assumable (IAMG-303 fired instead of IAMG-301)"),
+    # IAMG-302 (C.5.8)
+    case("302-pass-role-and-put-wildcard", trust(THIRD_PARTY),
+         ("iamg_302", "s9"), config=TRUSTED,
+         role=role(inline(policy(grant(["s3:GetObject", "iam:PassRole", "iam:Put*"]))))),
+    case("302-clean-pass-role-on-one-role", trust(THIRD_PARTY), config=TRUSTED,
+         role=role(inline(policy(grant(["iam:PassRole", "iam:*Policy"], f"arn:aws:iam::{OWN}:role/app"))))),
+    # IAMG-303 (C.5.8)
+    case("303-service-role-with-administrator-access", trust(allow({"Service": "ec2.amazonaws.com"})),
+         ("iamg_303", "q7"), role=role(managed(ADMIN))),
+    case("303-role-inline-policy-outside-the-scan", policy(grant("*")),
+         ("iamg_303", "s0"), kind="identity", context=ROLE_OWNED),
+    case("303-cross-account-confined-to-trusted-org",
+         trust(allow(FOREIGN_ROLE, {"StringEquals": {"aws:PrincipalOrgID": "o-trusted1", "sts:ExternalId": "s3cr3t"}})),
+         ("iamg_303", "q9"), config={**OWN_CFG, "trusted_org_ids": ["o-trusted1"]}, role=role(managed(ADMIN)),
+         why="a cross-account principal confined to a trusted organization is not external (rules spec, "
+             "externally assumable role); it made the role externally assumable (IAMG-301)"),
+    case("303-clean-service-role-read-only", trust(allow({"Service": "ec2.amazonaws.com"})),
+         role=role(managed("arn:aws:iam::aws:policy/ReadOnlyAccess"), inline(policy(grant("s3:*", "arn:aws:s3:::data/*")), at=1))),
+    # IAMG-304 (C.5.9, D.79)
+    case("304-assume-role-on-star-among-roles", policy(grant("sts:AssumeRole", [f"arn:aws:iam::{OWN}:role/S3Access", "*"])),
+         ("iamg_304", "e3"), kind="identity"),
+    case("304-any-account", policy(grant("sts:Assume*", "arn:aws:iam::*:role/deployer")),
+         ("iamg_304", "e3"), kind="identity"),
+    case("304-every-role-of-an-account", policy(grant(["sts:AssumeRole", "sts:TagSession"], f"arn:aws:iam::{OWN}:role/*")),
+         ("iamg_304", "e4"), kind="identity"),
+    case("304-not-action", policy(grant("s3:*", not_action=True)), ("iamg_304", "e3"), kind="identity"),
+    case("304-not-resource", policy(grant("sts:AssumeRole", f"arn:aws:iam::{OWN}:role/admin", not_resource=True)),
+         ("iamg_304", "e3"), kind="identity",
+         why="a NotResource statement must give the not_resource form; any_role() had two outputs for it "
+             "(eval_conflict_error in OPA, an evaluation error in regopy)"),
+    case("304-star-action-on-roles-of-any-account", policy(grant("*", "arn:aws:iam::*:role/*")),
+         ("iamg_304", "e3"), kind="identity",
+         why="Action * on role ARNs is not admin (not on *), yet it assumes any role; * was left to the admin rules "
+             "whatever the resource"),
+    case("304-clean-name-prefix", policy(grant("sts:AssumeRole", f"arn:aws:iam::{OWN}:role/deploy-*")), kind="identity"),
+    case("304-clean-star-action", policy(grant("*")), kind="identity"),
+    # IAMG-401 (C.5.11, D.80-D.81)
+    case("401-twelve-hours-github",
+         trust(allow({"Federated": GITHUB}, GITHUB_CONDITIONS, action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_401", "m8"), config=OWN_CFG, role=role(max_session=43200)),
+    case("401-out-of-range-string", trust(THIRD_PARTY),
+         ("iamg_002", "x8"), ("iamg_401", "m7"), config=TRUSTED, role=role(max_session="50000")),
+    case("401-clean-limit-raised", trust(THIRD_PARTY), config={**TRUSTED, "max_session_seconds": 43200},
+         role=role(max_session=43200)),
+    case("401-clean-one-hour-string", trust(THIRD_PARTY), config=TRUSTED, role=role(max_session="3600")),
+    # IAMG-402
+    case("402-required-and-missing", trust(THIRD_PARTY), ("iamg_402", "r6"),
+         config={**TRUSTED, "require_permissions_boundary": True}, role=role()),
+    case("402-boundary-not-allowed", trust(THIRD_PARTY), ("iamg_402", "q8"),
+         config={**TRUSTED, "require_permissions_boundary": True,
+                 "allowed_permissions_boundaries": [f"arn:aws:iam::{OWN}:policy/Boundary"]},
+         role=role(boundary=managed("arn:aws:iam::aws:policy/PowerUserAccess", "boundary"))),
+    case("402-clean-allowed-boundary", trust(THIRD_PARTY),
+         config={**TRUSTED, "require_permissions_boundary": True,
+                 "allowed_permissions_boundaries": [f"arn:aws:iam::{OWN}:policy/Boundary"]},
+         role=role(boundary=managed(f"arn:aws:iam::{OWN}:policy/Boundary", "boundary"))),
+    case("402-clean-off-by-default", trust(THIRD_PARTY), config=TRUSTED, role=role()),
 ]
 
 
@@ -259,7 +410,8 @@ def evaluate(opa_oracle: Any) -> Callable[[Case], tuple[list[str], list[str]]]:
 
     def run(c: Case) -> tuple[list[str], list[str]]:
         if c.id not in results:
-            document = normalize_policy(copy.deepcopy(c.document), context=c.context).engine_input
+            document = normalize_policy(copy.deepcopy(c.document), kind=c.kind, context=c.context,
+                                        role=c.role).engine_input
             regopy_engine, opa = engines_for(c.config)
             bindings = opa.eval_query("findings := data.pyiamguard.main.findings", document)
             assert len(bindings) == 1, f"OPA: data.pyiamguard.main.findings is undefined: {bindings}"

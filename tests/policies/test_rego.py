@@ -5,7 +5,8 @@ They never run in regopy: `with input as` in test rules has crashed it (engine.m
 
 The last tests check the test data itself: every normalized document the Rego tests feed the
 rules must be what pyiamguard.normalize would produce (principals and conditions re-derived
-from their written form, the action builder, the default configuration, the JSON Schema).
+from their written form, identity policies and the role section re-normalized from the policy
+they describe, the action builder, the default configuration, the JSON Schema).
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from typing import Any, Iterator
 import pytest
 
 from pyiamguard.normalize.conditions import Condition, ConditionValue
-from pyiamguard.normalize.policy import normalize_policy
+from pyiamguard.normalize.policy import NormalizeContext, Permission, RoleFacts, normalize_policy
 from pyiamguard.normalize.principals import classify
+from pyiamguard.normalize.values import Unresolved
 
 PACKAGE = re.compile(r"^package\s+([\w.]+)", re.M)
 TEST_RULE = re.compile(r"^(test_\w+)\b", re.M)  # how opa_oracle.py finds tests
@@ -94,6 +96,7 @@ PRINCIPAL_KEYS = {"ref", "kind", "block", "value", "identity", "account", "parti
                   "service", "provider", "issuer", "defects"}
 CONDITION_KEYS = {"ref", "operator", "base", "set", "if_exists", "negated", "pattern", "key", "values", "state"}
 DOCUMENT_KEYS = {"kind", "context", "problems", "unresolved", "statements"}
+ROLE_DOCUMENT_KEYS = DOCUMENT_KEYS | {"role"}  # a trust policy with its role section
 
 
 def _test_packages(policies: Path) -> dict[str, list[str]]:
@@ -122,7 +125,7 @@ def _walk(value: Any, partition: str = "") -> Iterator[tuple[str, dict[str, Any]
     """(what, object, partition of the enclosing document) for every model object in value."""
     if isinstance(value, dict):
         keys = set(value)
-        if keys == DOCUMENT_KEYS:
+        if keys in (DOCUMENT_KEYS, ROLE_DOCUMENT_KEYS):
             partition = value["context"]["partition"]
             yield "document", value, partition
         elif keys == PRINCIPAL_KEYS:
@@ -143,15 +146,19 @@ def test_rego_test_inputs_match_the_normalizer(test_values: dict[str, dict[str, 
         import jsonschema
 
         validator = jsonschema.Draft202012Validator(json.loads(schema_path.read_text(encoding="utf-8")))
-    seen = {"document": 0, "principal": 0, "condition": 0}
+    seen = {"document": 0, "principal": 0, "condition": 0, "role": 0, "identity": 0}
     problems: list[str] = []
     for package, named in test_values.items():
         for name, value in named.items():
             for what, obj, partition in _walk(value):
                 seen[what] += 1
                 where = f"{package}.{name} {obj.get('ref', '')}"
-                if what == "document" and validator is not None:
-                    problems += [f"{where}: {e.message}" for e in validator.iter_errors(obj)]
+                if what == "document":
+                    if validator is not None:
+                        problems += [f"{where}: {e.message}" for e in validator.iter_errors(obj)]
+                    problems += _renormalized(where, obj)
+                    seen["role"] += "role" in obj
+                    seen["identity"] += obj["kind"] == "identity"
                 elif what == "principal":
                     expected = {"ref": obj["ref"], **classify(obj["block"], obj["value"], partition).engine_fields()}
                     if obj != expected:
@@ -163,6 +170,93 @@ def test_rego_test_inputs_match_the_normalizer(test_values: dict[str, dict[str, 
                         problems.append(f"{where}: condition {obj} is normalized as {expected}")
     assert not problems, "\n".join(problems)
     assert seen["document"] >= 100 and seen["principal"] >= 100 and seen["condition"] >= 50, seen
+    assert seen["role"] >= 50 and seen["identity"] >= 20, seen
+
+
+# --- identity policies and the role section, re-normalized ---------------------------------------
+
+# A trust statement that adds no problem, unknown or principal the role check would see.
+_PLAIN_TRUST = {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def _without_refs(value: Any) -> Any:
+    """The model without refs: the Rego test data chooses its own."""
+    if isinstance(value, dict):
+        return {k: _without_refs(v) for k, v in value.items() if k not in ("ref", "refs", "principal_ref")}
+    if isinstance(value, list):
+        return [_without_refs(v) for v in value]
+    return value
+
+
+def _raw_policy(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """The identity policy a list of normalized statements describes (Action and Resource as
+    written, conditions grouped by operator)."""
+    raw = []
+    for st in statements:
+        item: dict[str, Any] = {"Effect": st["effect"]}
+        item["NotAction" if st["actions"]["not_action"] else "Action"] = list(st["actions"]["patterns"])
+        if st["resources"]["element"] != "none":
+            item[st["resources"]["element"]] = list(st["resources"]["values"])
+        if st["conditions"]:
+            block: dict[str, dict[str, list[str]]] = {}
+            for c in st["conditions"]:
+                block.setdefault(c["operator"], {})[c["key"]] = [v["text"] for v in c["values"]]
+            item["Condition"] = block
+        raw.append(item)
+    return {"Version": "2012-10-17", "Statement": raw}
+
+
+def _permission(obj: dict[str, Any]) -> Permission | None:
+    """The loader's Permission behind a normalized permission (None: no boundary)."""
+    origin = obj["origin"]
+    if obj["state"] == "none":
+        return None
+    if obj["state"] == "unresolved":
+        return Permission(origin, "test", (), arn=Unresolved("test"))
+    document = _raw_policy(obj["statements"]) if obj["statements"] else None
+    return Permission(origin, "test", (), document=document, arn=obj["arn"] or None)
+
+
+def _max_session(session: dict[str, Any]) -> Any:
+    state, seconds = session["state"], session["seconds"]
+    if state == "default":
+        return None
+    if state == "unresolved":
+        return Unresolved("test")
+    if state == "invalid" and seconds == 0:
+        return "not a number"
+    return seconds
+
+
+def _renormalized(where: str, doc: dict[str, Any]) -> list[str]:
+    """Identity policies and role sections of the test data, compared (refs aside) with what
+    normalize_policy makes of the policy they describe."""
+    problems: list[str] = []
+    context = NormalizeContext(own_accounts=tuple(doc["context"]["own_accounts"]),
+                               partition=doc["context"]["partition"], owner=doc["context"]["owner"])
+    if doc["kind"] == "identity":
+        expected = normalize_policy(_raw_policy(doc["statements"]), kind="identity", context=context).engine_input
+        if _without_refs(doc) != _without_refs(expected):
+            problems.append(f"{where}: identity policy {doc} is normalized as {expected}")
+    role = doc.get("role")
+    if role is not None:
+        facts = RoleFacts(base=(), boundary=_permission(role["boundary"]),
+                          permissions=tuple(p for p in map(_permission, role["policies"]) if p is not None),
+                          max_session=_max_session(role["max_session"]))
+        expected = normalize_policy(_PLAIN_TRUST, kind="trust", role=facts).engine_input
+        if _without_refs(role) != _without_refs(expected["role"]):
+            problems.append(f"{where}: role {role} is normalized as {expected['role']}")
+        # What the role section adds to the document's problems and unknowns must be there.
+        for key, fields in (("problems", ("code",)), ("unresolved", ("what", "key"))):
+            have = [tuple(e[f] for f in fields) for e in doc[key]]
+            for entry in expected[key]:
+                wanted = tuple(entry[f] for f in fields)
+                if wanted in have:
+                    have.remove(wanted)
+                else:
+                    problems.append(f"{where}: the role section adds {key} {entry}, the document lacks it")
+    return problems
 
 
 ACTION_CASES = [
@@ -178,6 +272,12 @@ ACTION_CASES = [
     ("Action", ["sts:Assume?ole"]),
     ("NotAction", ["sts:AssumeRoleWithSAML"]),
     ("NotAction", ["sts:*"]),
+    # identity-policy patterns (IAMG-301..304)
+    ("Action", ["*:*"]),
+    ("Action", ["IAM:*"]),
+    ("Action", ["iam:Put*", "iam:*Policy", "iam:PassRole"]),
+    ("NotAction", ["iam:*"]),
+    ("NotAction", ["s3:*"]),
 ]
 
 

@@ -10,6 +10,9 @@
 #   statement "s<N>" has index N, its Principal element is "e<N>1", its Action element "e<N>2"
 #   and its action nodes "a<N><i>"; principals are "p..", conditions "c..", problems "x..",
 #   unresolved values "u..", chosen by each test.
+#   Identity statements (grant) also have a Resource element "e<N>3". In the role section the
+#   role is "r9", its max session "m8", permissions "q<N>" (an unresolved one adds the
+#   unresolved entry "u<N>"), and an invalid max session the problem "x8".
 #
 # Only OPA runs this file (opa_oracle.py test policies/): never load *_test.rego into regopy.
 package pyiamguard.lib.testdata_test
@@ -28,6 +31,7 @@ default_config := {
 	"require_mfa": "people",
 	"require_permissions_boundary": false,
 	"allowed_permissions_boundaries": [],
+	"approved_oidc_subjects": [],
 }
 
 # The defaults with some keys replaced: every config key is always present.
@@ -41,9 +45,15 @@ trust(statements) := document("trust", [], "", statements)
 # A trust policy whose loader knows the role's accounts and partition (context).
 trust_in(own_accounts, partition, statements) := document("trust", own_accounts, partition, statements)
 
+# An identity policy (no Principal): a managed policy, or an inline policy of a user or group.
+identity(statements) := document("identity", [], "", statements)
+
+# An inline policy of a role that is not in the scan (context.owner "role": its trust is unknown).
+role_inline(statements) := object.union(identity(statements), {"context": {"owner": "role"}})
+
 document(kind, own_accounts, partition, statements) := {
 	"kind": kind,
-	"context": {"own_accounts": own_accounts, "partition": partition},
+	"context": {"own_accounts": own_accounts, "partition": partition, "owner": ""},
 	"problems": [],
 	"unresolved": [],
 	"statements": statements,
@@ -107,6 +117,110 @@ broad(patterns) := true if {
 	some p in patterns
 	lower(trim_space(p)) in {"*", "sts:*", "*:*"}
 } else := false
+
+# --- identity-policy statements -----------------------------------------------------------
+
+# A statement without Principal: element "Action" or "NotAction", resource_element "Resource"
+# or "NotResource" with the resource texts as written (the normalizer keeps their case).
+grant(ref, effect, element, patterns, resource_element, resources, conditions) := object.union(
+	statement(ref, effect, [], element, patterns, conditions),
+	{
+		"principal_element": "none",
+		"principal_ref": "",
+		"resources": {"element": resource_element, "values": resources, "unresolved": false, "ref": sprintf("e%d3", [n])},
+	},
+) if {
+	n := to_number(trim_prefix(ref, "s"))
+}
+
+# Allow / Deny of actions on resources, without conditions.
+allow_on(ref, patterns, resources) := grant(ref, "Allow", "Action", patterns, "Resource", resources, [])
+
+deny_on(ref, patterns, resources) := grant(ref, "Deny", "Action", patterns, "Resource", resources, [])
+
+# Allow + NotAction ("everything except") on resources.
+allow_except_on(ref, patterns, resources) := grant(ref, "Allow", "NotAction", patterns, "Resource", resources, [])
+
+# Allow of actions on every resource except the ones named (NotResource).
+allow_not_on(ref, patterns, resources) := grant(ref, "Allow", "Action", patterns, "NotResource", resources, [])
+
+# --- the role section (docs/model.md "Role") -----------------------------------------------
+
+# The role section of a trust policy: no boundary and the default max session unless replaced with
+# with_boundary / with_max_session. Permissions come from the builders below.
+role_section(policies) := {
+	"ref": "r9",
+	"max_session": max_session("default", 3600),
+	"boundary": no_boundary,
+	"policies": policies,
+}
+
+with_boundary(r, boundary) := object.union(r, {"boundary": boundary})
+
+# state: "default" (3600), "known", "invalid" (outside 3600-43200, or 0 for a non-number),
+# "unresolved" (seconds 0).
+with_max_session(r, state, seconds) := object.union(r, {"max_session": max_session(state, seconds)})
+
+max_session(state, seconds) := {"ref": "m8", "state": state, "seconds": seconds}
+
+# A trust document with its role section. Like the normalizer, an invalid max session adds the
+# problem invalid_max_session and an unresolved one or an unresolved policy adds an unresolved
+# entry (the boundary first, then the policies in order).
+with_role(doc, r) := object.union(doc, {
+	"role": r,
+	"problems": array.concat(doc.problems, session_problems(r)),
+	"unresolved": array.concat(doc.unresolved, array.concat(session_unknowns(r), policy_unknowns(r))),
+})
+
+session_problems(r) := [{"ref": "x8", "code": "invalid_max_session"}] if {
+	r.max_session.state == "invalid"
+} else := []
+
+session_unknowns(r) := [{"ref": "u8", "what": "max_session", "key": ""}] if {
+	r.max_session.state == "unresolved"
+} else := []
+
+policy_unknowns(r) := [{"ref": concat("", ["u", trim_prefix(p.ref, "q")]), "what": "policy", "key": ""} |
+	some p in array.concat([r.boundary], r.policies)
+	p.state == "unresolved"
+]
+
+# No permissions boundary.
+no_boundary := {"ref": "", "origin": "boundary", "state": "none", "aws_managed": false, "name": "", "arn": "", "statements": []}
+
+# A policy with its statements and no ARN: an inline policy (origin "inline") or an
+# aws_iam_role_policy naming the role ("role_policy"). Statement indexes restart at 0 in each
+# policy (refs stay unique in the document).
+inline_policy(ref, origin, statements) := permission(ref, origin, "known", false, "", "", statements)
+
+# A customer-managed policy defined in the scan (attached, or as a boundary): ARN and statements.
+scanned_policy(ref, origin, arn, statements) := permission(ref, origin, "known", false, last_segment(arn), arn, statements)
+
+# A policy known only by its ARN: AWS-managed (arn:<partition>:iam::aws:policy/<path><name>,
+# state known) or customer-managed and defined outside the scan (state external).
+managed(ref, origin, arn) := permission(ref, origin, "known", true, aws_managed_name(arn), arn, []) if {
+	aws_managed_name(arn)
+} else := permission(ref, origin, "external", false, last_segment(arn), arn, [])
+
+# A policy (or boundary) whose ARN or document cannot be known statically.
+unresolved_policy(ref, origin) := permission(ref, origin, "unresolved", false, "", "", [])
+
+permission(ref, origin, state, aws_managed, name, arn, statements) := {
+	"ref": ref,
+	"origin": origin,
+	"state": state,
+	"aws_managed": aws_managed,
+	"name": name,
+	"arn": arn,
+	"statements": [object.union(st, {"index": i}) | some i, st in statements],
+}
+
+aws_managed_name(arn) := match[0][1] if {
+	match := regex.find_all_string_submatch_n(`^arn:[a-z-]+:iam::aws:policy/(?:.*/)?([^/]+)$`, trim_space(arn), 1)
+	count(match) == 1
+}
+
+last_segment(arn) := parts[count(parts) - 1] if parts := split(arn, "/")
 
 # --- principals ----------------------------------------------------------------------------
 
