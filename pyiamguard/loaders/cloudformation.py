@@ -19,7 +19,8 @@ import or a nested stack output is Unresolved (IAMG-001 where a decision depends
 Paths: a resolved document is described in its own namespace (paths start with `RESOLVED`),
 and `PolicySource.source_path` turns them back into the file's paths, through the moves the
 resolver recorded (the `Fn::If` branch taken, list elements shifted by a removed
-`AWS::NoValue`). Parse problems of the file (duplicate keys, octal numbers) are handed over
+`AWS::NoValue`). A document parsed from JSON text sits under the string's path: at the
+string's line, or at each node's own line when the text is a YAML literal block. Parse problems of the file (duplicate keys, octal numbers) are handed over
 explicitly, each at its exact file path, and only when they are in the variant's branches.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import Unresolved, has_placeholder
 from .iam import PolicySource
 from .intrinsics import NO_VALUE, OPEN, Choice, NeedChoice, Resolver, Template, describe, is_intrinsic, variants
-from .json_source import duplicate_problems, parse_json_text
+from .json_source import duplicate_problems, json_marks, parse_json_text
 from .source import InputError, Problem, SourceFile, TreePath
 
 ROLE = "AWS::IAM::Role"
@@ -249,7 +250,7 @@ class _Loader:
 
     # --- documents --------------------------------------------------------------------------
 
-    def _document(self, value: Any, at: TreePath) -> tuple[Any, tuple[Problem, ...]]:
+    def _document(self, r: Resolver, value: Any, at: TreePath) -> tuple[Any, tuple[Problem, ...]]:
         """A resolved policy document: an object, or JSON text (parsed after resolution)."""
         base = _in(at)
         if value is _MISSING or value is NO_VALUE:
@@ -261,14 +262,38 @@ class _Loader:
                 document = parse_json_text(value.expression)
             except InputError:
                 return value, ()
+            self._mark_text(r, at, value.expression)
             return _holes(document), tuple(Problem(p.code, base + p.path, p.detail) for p in duplicate_problems(document))
         if isinstance(value, str):
             try:
                 document = parse_json_text(value)
             except InputError as exc:
                 return {}, (Problem("invalid_json", base, str(exc)),)
+            self._mark_text(r, at, value)
             return document, tuple(Problem(p.code, base + p.path, p.detail) for p in duplicate_problems(document))
         return value, ()
+
+    def _mark_text(self, r: Resolver, at: TreePath, text: str) -> None:
+        """Lines inside a document written as JSON text in a YAML literal block scalar (`|`,
+        also under `!Sub`): its lines are the file's lines, so each node gets its own line.
+        Any other form (a one-line or folded string, a substitution adding lines) keeps the
+        string's line."""
+        marks = self.source._marks
+        if self.source.format != "yaml" or marks is None:
+            return
+        at_file = source_path_function(r.moves)(_in(at))
+        raw = _node_at(self.source.root, at_file)
+        if isinstance(raw, dict) and set(raw) == {"Fn::Sub"}:
+            raw = raw["Fn::Sub"][0] if isinstance(raw["Fn::Sub"], list) and raw["Fn::Sub"] else raw["Fn::Sub"]
+        if not isinstance(raw, str) or raw.count("\n") != text.count("\n") or "\n" not in raw.rstrip("\n"):
+            return
+        start = self.source.locate(at_file)[0]
+        top = _block_position(self.source.text, raw, (start or 1) - 1)
+        if top is None:
+            return
+        line0, indent = top
+        for rel, (line, column) in json_marks(text).items():
+            marks.setdefault(at_file + rel, (line0 + line, indent + column))
 
     def _resolve(self, r: Resolver, props: dict[str, Any], at: TreePath, key: str) -> Any:
         return r.value(props[key], at + (key,)) if key in props else _MISSING
@@ -278,7 +303,7 @@ class _Loader:
     def _role(self, r: Resolver, logical_id: str) -> list[_Draft]:
         at = ("Resources", logical_id, "Properties")
         props = self.template.properties(logical_id)
-        trust, problems = self._document(self._resolve(r, props, at, "AssumeRolePolicyDocument"),
+        trust, problems = self._document(r, self._resolve(r, props, at, "AssumeRolePolicyDocument"),
                                          at + ("AssumeRolePolicyDocument",))
         permissions, identity = self._inline(r, logical_id, self._resolve(r, props, at, "Policies"), at + ("Policies",))
         permissions += self._managed_arns(r, self._resolve(r, props, at, "ManagedPolicyArns"), at + ("ManagedPolicyArns",))
@@ -318,7 +343,7 @@ class _Loader:
                 continue
             name = item.get("PolicyName") if isinstance(item.get("PolicyName"), str) else f"Policies[{j}]"
             doc_at = item_at + ("PolicyDocument",)
-            document, problems = self._document(item.get("PolicyDocument", _MISSING), doc_at)
+            document, problems = self._document(r, item.get("PolicyDocument", _MISSING), doc_at)
             base = _in(doc_at)
             in_file = mapper(base)
             file_problems = self._file_problems(base, lambda p, q=in_file: p[:len(q)] == q)
@@ -363,7 +388,7 @@ class _Loader:
 
     def _policy_document(self, r: Resolver, logical_id: str) -> tuple[Any, tuple[Problem, ...]]:
         at = ("Resources", logical_id, "Properties")
-        return self._document(self._resolve(r, self.template.properties(logical_id), at, "PolicyDocument"),
+        return self._document(r, self._resolve(r, self.template.properties(logical_id), at, "PolicyDocument"),
                               at + ("PolicyDocument",))
 
     def _linked(self, r: Resolver, role: str) -> list[Permission]:
@@ -419,7 +444,7 @@ class _Loader:
             return _MISSING
 
         trust_at = at + ("AssumeRolePolicyDocument",)
-        trust, problems = self._document(prop("AssumeRolePolicyDocument"), trust_at)
+        trust, problems = self._document(r, prop("AssumeRolePolicyDocument"), trust_at)
         trust_base = _in(trust_at)
         if trust is None:
             trust = {"Version": "2012-10-17", "Statement": [{
@@ -441,7 +466,7 @@ class _Loader:
                 permissions.append(self._by_arn(r, arn, "managed", _in(item_at)))
             elif isinstance(item, dict) and "Statement" in item:
                 base = _in(item_at)
-                document, doc_problems = self._document(item, item_at)
+                document, doc_problems = self._document(r, item, item_at)
                 in_file = mapper(base)
                 file_problems = self._file_problems(base, lambda p, q=in_file: p[:len(q)] == q)
                 identity.append(_Draft(PolicySource(logical_id, base, document, "identity",
@@ -509,6 +534,42 @@ def _role_targets(r: Resolver, node: Any, at: TreePath, roles: set[str]) -> set[
     if value is NO_VALUE:
         return set()
     return {("unknown", "")}
+
+
+def _node_at(root: Any, path: TreePath) -> Any:
+    node = root
+    for step in path:
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return None
+    return node
+
+
+def _block_position(text: str, raw: str, from_line: int) -> tuple[int, int] | None:
+    """(0-based line of the block's first line, its indentation) when the lines of `raw`
+    appear verbatim, one for one, in `text` within a few lines after `from_line`."""
+    lines = text.split("\n")
+    block = raw.split("\n")
+    if block and block[-1] == "":
+        block = block[:-1]
+    first = next((i for i, line in enumerate(block) if line.strip()), None)
+    if first is None:
+        return None
+    for candidate in range(from_line, min(from_line + 4, len(lines))):
+        found = lines[candidate]
+        if found.strip() != block[first].strip():
+            continue
+        indent = len(found) - len(found.lstrip()) - (len(block[first]) - len(block[first].lstrip()))
+        top = candidate - first
+        if indent < 0 or top < 0 or top + len(block) > len(lines):
+            continue
+        if all(lines[top + i][indent:] == line and not lines[top + i][:indent].strip() if line else not lines[top + i].strip()
+               for i, line in enumerate(block)):
+            return top, indent
+    return None
 
 
 def _mentions(value: Any, text: str) -> bool:

@@ -242,9 +242,9 @@ def test_too_many_choices_leave_the_rest_unresolved(tmp_path: Path) -> None:
 
 JSON_STRINGS: Expected = [
     ("IAMG-101", "PlainStringRole", TRUST.format("PlainStringRole") + ".Principal.AWS", 11, 14),
-    ("IAMG-101", "BlockScalarRole", TRUST.format("BlockScalarRole") + ".Principal.AWS", 15, 20),
-    ("IAMG-102", "SubJsonRole", TRUST.format("SubJsonRole") + ".Principal.AWS", 25, 26),
-    ("IAMG-105", "SubJsonRole", TRUST.format("SubJsonRole") + ".Principal.AWS", 25, 26),
+    ("IAMG-101", "BlockScalarRole", TRUST.format("BlockScalarRole") + ".Principal.AWS", 19, 20),
+    ("IAMG-102", "SubJsonRole", TRUST.format("SubJsonRole") + ".Principal.AWS", 31, 26),
+    ("IAMG-105", "SubJsonRole", TRUST.format("SubJsonRole") + ".Principal.AWS", 31, 26),
     ("IAMG-002", "BrokenJsonRole", "BrokenJsonRole.Properties.AssumeRolePolicyDocument", 41, 42),
 ]
 
@@ -253,7 +253,8 @@ JSON_STRINGS: Expected = [
 def test_documents_given_as_json_text_are_parsed_after_resolution(form: str) -> None:
     # Sub over JSON: the variable map and `${!aws:username}` (a literal IAM policy variable)
     # resolve; the ExternalId from the map restricts, so there is no IAMG-103. Findings inside
-    # the text point at the line of the string.
+    # a YAML literal block (`|`, also under !Sub) point at their own line; inside any other
+    # string (one line, JSON escapes) at the line of the string.
     report = _check("json_strings", form, JSON_STRINGS)
     assert _messages(report)[("IAMG-002", "BrokenJsonRole")] == [
         "Invalid policy: the policy string is not valid JSON, so IAM rejects it "
@@ -268,7 +269,16 @@ def test_sub_over_json_with_an_unknown_value_keeps_the_rest(tmp_path: Path) -> N
         '        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",\n'
         '         "Principal": {"AWS": ["arn:aws:iam::${Vendor}:root", "*"]}}]}\n')
     found = [(v.rule_id, v.path.rsplit(".", 1)[-1], v.line) for v in scan([path]).violations]
-    assert found == [("IAMG-001", "AWS[0]", 7), ("IAMG-101", "AWS[1]", 7)]
+    assert found == [("IAMG-001", "AWS[0]", 9), ("IAMG-101", "AWS[1]", 9)]
+
+
+def test_a_folded_block_keeps_the_line_of_the_string(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument: >\n"
+        '        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",\n'
+        '        "Principal": {"AWS": "*"}}]}\n')
+    assert [(v.rule_id, v.line) for v in scan([path]).violations] == [("IAMG-101", 5)]
 
 
 # --- permissions --------------------------------------------------------------------------------------------
