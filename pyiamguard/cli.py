@@ -119,6 +119,11 @@ def _parser() -> _Parser:
     scan.add_argument(
         "--tf-source", metavar="DIR", help="Terraform configuration of the scanned plans: name the .tf block of each finding"
     )
+    scan.add_argument(
+        "--skip-unrecognized", action="store_true",
+        help="skip named files that are not IAM, Terraform or CloudFormation documents, as a directory walk does "
+        "(for pre-commit, which names every changed JSON and YAML file)",
+    )
     baseline = scan.add_mutually_exclusive_group()
     baseline.add_argument("--baseline", metavar="FILE",
                           help="report only findings not recorded in FILE (written by --write-baseline)")
@@ -183,7 +188,7 @@ def _scan(args: argparse.Namespace) -> int:
         except baselines.BaselineError as exc:
             raise UsageError(str(exc)) from None
     try:
-        report = scanner.scan(args.paths, config, tf_source=args.tf_source)
+        report = scanner.scan(args.paths, config, tf_source=args.tf_source, skip_unrecognized=args.skip_unrecognized)
     except TfSourceError as exc:
         raise UsageError(f"--tf-source {exc}") from None
     base_dir = os.getcwd()

@@ -65,6 +65,7 @@ def scan(
     config: Config | None = None,
     *,
     tf_source: str | os.PathLike[str] | None = None,
+    skip_unrecognized: bool = False,
 ) -> Report:
     """Scan files and directories. Directories are walked for *.json, *.yaml, *.yml and
     *.template files; files that are not IAM, Terraform or CloudFormation documents are
@@ -72,10 +73,11 @@ def scan(
 
     `tf_source`: the Terraform configuration directory of the scanned plans; every violation on
     a Terraform resource then names the `.tf` file and line of its block (`Violation.source`).
-    Raises `loaders.hcl_index.TfSourceError` when that directory is missing or unreadable."""
+    Raises `loaders.hcl_index.TfSourceError` when that directory is missing or unreadable.
+    `skip_unrecognized`: a named file that is not IaC is skipped too, not an error (pre-commit)."""
     index = TfSourceIndex.from_directory(tf_source) if tf_source is not None else None
     state = _Scan(config or Config(), load_policy_set())
-    for item in candidates(list(paths)):
+    for item in candidates(list(paths), named_as_found=skip_unrecognized):
         if isinstance(item, InputErrorAt):
             state.errors.append(ScanError(item.display, item.message))
             continue

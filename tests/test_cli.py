@@ -641,3 +641,19 @@ def test_waiver_without_reason_is_a_configuration_error(tmp_path: Path, capsys: 
     assert captured.out == ""
     assert captured.err == (
         "pyiamguard: error: .pyiamguard.yaml: waivers[0]: 'reason' is required and must be a non-empty string\n")
+
+
+def test_skip_unrecognized_treats_named_files_like_walked_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = _write(tmp_path / "trust.json", WILDCARD)
+    package = _write(tmp_path / "package.json", {"name": "app"})
+    broken = tmp_path / "tsconfig.json"
+    broken.write_text("{ // comment\n}\n", encoding="utf-8")
+    assert main(["scan", str(target), str(package), str(broken)]) == 2
+    capsys.readouterr()
+    assert main(["scan", "--skip-unrecognized", "-v", str(target), str(package), str(broken)]) == 1
+    captured = capsys.readouterr()
+    assert sorted(line.split(": ")[1] for line in captured.err.splitlines()) == [str(package), str(broken)]
+    assert captured.out.splitlines()[-1].endswith("in 1 file scanned, 2 skipped, 0 errors")
+    # A broken file that looks like a policy is still an error.
+    (tmp_path / "policy.json").write_text('{"Version": "2012-10-17", "Statement": [\n', encoding="utf-8")
+    assert main(["scan", "--skip-unrecognized", str(tmp_path / "policy.json")]) == 2

@@ -29,14 +29,16 @@ class Candidate:
     explicit: bool
 
 
-def candidates(paths: list[str | os.PathLike[str]]) -> Iterator[Candidate | InputErrorAt]:
+def candidates(paths: list[str | os.PathLike[str]], *, named_as_found: bool = False) -> Iterator[Candidate | InputErrorAt]:
+    """The files to scan. `named_as_found`: a file named in `paths` is treated like one a walk
+    found (skipped when it is not IaC), for callers such as pre-commit that name every file."""
     for raw in paths:
         path = Path(raw)
         display = os.fspath(raw)
         if path.is_dir():
             yield from _walk(path)
         elif path.is_file():
-            yield Candidate(path, display, explicit=True)
+            yield Candidate(path, display, explicit=not named_as_found)
         elif path.exists() or path.is_symlink():
             yield InputErrorAt(display, "not a regular file" if path.exists() else "broken symbolic link")
         else:

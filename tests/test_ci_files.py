@@ -1,0 +1,151 @@
+""".pre-commit-hooks.yaml and action.yml: their shape, and their commands run for real."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import pyiamguard
+
+REPO = Path(__file__).resolve().parent.parent
+WILDCARD = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                     "Action": "sts:AssumeRole"}]}
+LAMBDA = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                   "Action": "sts:AssumeRole"}]}
+
+
+def _shim(tmp_path: Path) -> Path:
+    """A `pyiamguard` executable running this source tree (what the installed console script does)."""
+    package_parent = Path(pyiamguard.__file__).resolve().parent.parent
+    shim = tmp_path / "bin" / "pyiamguard"
+    shim.parent.mkdir(exist_ok=True)
+    shim.write_text(f"#!/bin/sh\nPYTHONPATH={shlex.quote(str(package_parent))} exec "
+                    f"{shlex.quote(sys.executable)} -m pyiamguard \"$@\"\n", encoding="utf-8")
+    shim.chmod(0o755)
+    return shim
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYIAMGUARD_DEBUG", "PYTHONPATH")}
+    env["PATH"] = f"{_shim(tmp_path).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def _project(tmp_path: Path) -> Path:
+    """A repository with one dangerous trust policy among JSON and YAML files that are not IAM."""
+    work = tmp_path / "repo"
+    (work / "iam").mkdir(parents=True)
+    (work / "iam" / "public.json").write_text(json.dumps(WILDCARD, indent=2), encoding="utf-8")
+    (work / "iam" / "lambda.json").write_text(json.dumps(LAMBDA, indent=2), encoding="utf-8")
+    (work / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n', encoding="utf-8")
+    (work / "tsconfig.json").write_text('{\n  // comments are not JSON\n  "compilerOptions": {}\n}\n', encoding="utf-8")
+    (work / ".github.yml").write_text("on: push\n", encoding="utf-8")
+    return work
+
+
+# --- pre-commit -------------------------------------------------------------------------------
+
+
+def test_pre_commit_hook_definition() -> None:
+    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "pyiamguard"
+    assert hook["language"] == "python"
+    assert hook["types_or"] == ["json", "yaml"]
+    assert hook["entry"].split()[:2] == ["pyiamguard", "scan"]
+    assert "pass_filenames" not in hook  # pre-commit names the changed files
+
+
+def test_pre_commit_entry_on_the_files_pre_commit_would_pass(tmp_path: Path) -> None:
+    """pre-commit runs `entry [args] file...` with every changed JSON/YAML file."""
+    work = _project(tmp_path)
+    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    files = ["iam/public.json", "iam/lambda.json", "package.json", "tsconfig.json", ".github.yml"]
+    done = subprocess.run([*shlex.split(hook["entry"]), *files], cwd=work, env=_env(tmp_path),
+                          capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # the wildcard trust fails the commit; nothing else is an error
+    assert done.stderr == ""
+    assert "IAMG-101" in done.stdout
+    assert done.stdout.splitlines()[-1].endswith("in 2 files scanned, 3 skipped, 0 errors")
+    clean = subprocess.run([*shlex.split(hook["entry"]), "iam/lambda.json", "package.json"], cwd=work,
+                           env=_env(tmp_path), capture_output=True, text=True)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+# --- GitHub Action ----------------------------------------------------------------------------
+
+
+def _action() -> dict:
+    return yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+
+
+def _step(name: str) -> dict:
+    return next(s for s in _action()["runs"]["steps"] if s["name"] == name)
+
+
+def test_action_definition() -> None:
+    action = _action()
+    assert action["runs"]["using"] == "composite"
+    assert {"paths", "fail-on", "config"} <= set(action["inputs"])
+    steps = action["runs"]["steps"]
+    assert steps[0]["uses"].startswith("actions/setup-python@")
+    install = _step("Install pyiamguard")
+    assert '"$GITHUB_ACTION_PATH"' in install["run"] and "pip install" in install["run"]
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
+    assert upload["with"]["sarif_file"] == "${{ steps.scan.outputs.sarif-file }}"
+    assert "always()" in upload["if"]
+    for step in steps:
+        if "run" in step:
+            assert step["shell"] == "bash"
+            assert "${{" not in step["run"], "inputs reach scripts through env, never pasted into the script"
+
+
+def _run_scan_step(tmp_path: Path, work: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """The action's Scan step, run with bash as the runner does (`bash --noprofile --norc -eo pipefail`)."""
+    step = _step("Scan")
+    defaults = {name: str(spec.get("default", "")) for name, spec in _action()["inputs"].items()}
+    defaults.update(inputs)
+    env = {key: value.replace("${{ inputs.", "").replace(" }}", "") for key, value in step["env"].items()}
+    env = {key: defaults[name] for key, name in env.items()}
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    script = tmp_path / "scan.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=work,
+                          env=_env(tmp_path, GITHUB_OUTPUT=str(output), **env), capture_output=True, text=True)
+    outputs = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if line)
+    return done, outputs
+
+
+def test_action_scan_step_writes_sarif_and_annotations(tmp_path: Path) -> None:
+    work = _project(tmp_path)
+    done, outputs = _run_scan_step(tmp_path, work, paths="iam\npackage.json  tsconfig.json")
+    assert done.returncode == 0, done.stderr  # the step records the code; a later step fails the job
+    assert outputs["exit-code"] == "2"  # package.json and tsconfig.json named explicitly: errors
+    done, outputs = _run_scan_step(tmp_path, work, paths="iam")
+    assert outputs == {"exit-code": "1", "sarif-file": "pyiamguard.sarif"}
+    assert done.stdout.startswith("::error file=iam/public.json,line=")
+    log = json.loads((work / "pyiamguard.sarif").read_text(encoding="utf-8"))
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["IAMG-101"]
+    assert log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "iam/public.json"
+
+
+def test_action_scan_step_inputs(tmp_path: Path) -> None:
+    work = _project(tmp_path)
+    (work / "guard.yaml").write_text("severity_overrides:\n  IAMG-101: LOW\n", encoding="utf-8")
+    _, outputs = _run_scan_step(tmp_path, work, paths="iam", **{"fail-on": "high"})
+    assert outputs["exit-code"] == "1"  # CRITICAL
+    _, outputs = _run_scan_step(tmp_path, work, paths="iam", config="guard.yaml", **{"fail-on": "high"})
+    assert outputs["exit-code"] == "0"  # LOW now, below high
+    done, outputs = _run_scan_step(tmp_path, work, paths="iam", annotations="false", **{"sarif-file": "out/x.sarif"})
+    assert outputs == {"exit-code": "2"}  # out/ does not exist: a usage error, no SARIF to upload
+    assert "cannot write out/x.sarif" in done.stderr
+    # A bad configuration: exit 2 and no SARIF file, so the upload step is skipped.
+    _, outputs = _run_scan_step(tmp_path, work, paths="iam", config="missing.yaml", **{"sarif-file": "y.sarif"})
+    assert outputs == {"exit-code": "2"}
