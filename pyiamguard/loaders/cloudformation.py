@@ -218,7 +218,9 @@ class _Loader:
                     context = replace(context, own_accounts=own)
                     if own and not self.own_accounts:
                         extra.append(f"{self.account} stands for the stack's own account, AWS::AccountId")
-                problems = tuple(p for p in policy.problems if not self._dropped(resolver, p.path))
+                problems = tuple(p for p in policy.problems if not self._dropped(resolver, p.path)) + tuple(
+                    Problem("octal_number", policy.base + (_Exact(at),), str(_node_at(self.source.root, at)))
+                    for at in sorted(resolver.octal, key=str))
                 yield replace(policy, context=context, problems=problems, variant=label, source_path=mapper,
                               note="; ".join(notes + draft.notes + extra), sensitive=resolver.sensitive)
 

@@ -154,6 +154,7 @@ class Resolver:
     used: set[Choice] = field(default_factory=set)
     account_used: bool = False
     sensitive: bool = False  # a NoEcho parameter's value was used
+    octal: set[TreePath] = field(default_factory=set)  # octal-looking parameter defaults met
     cache: dict[Any, Any] = field(default_factory=dict)  # the caller's, for this variant
     _strict: bool = False  # evaluating a condition: only values fixed before deployment count
     _depth: int = 0
@@ -273,6 +274,10 @@ class Resolver:
             return Unresolved("${" + name + "}", "a parameter the deployer sets")
         if "Default" in spec:
             default = spec["Default"]
+            if ("Parameters", name, "Default") in self.template.octal:
+                # CloudFormation reads it as an octal number, not what was written.
+                self.octal.add(("Parameters", name, "Default"))
+                return Unresolved("${" + name + "}", "its default is read as an octal number")
             text = text_of(default)
             if text is None:
                 return Unresolved("${" + name + "}", "the parameter's default is not a value")

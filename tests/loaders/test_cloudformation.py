@@ -389,6 +389,17 @@ def test_yaml_traps() -> None:
     assert "012345670123" not in " ".join(v.message for v in report.violations if v.rule_id != "IAMG-002")
 
 
+def test_an_octal_looking_parameter_default_is_iamg_002_and_not_an_account(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Parameters:\n  Partner:\n    Type: String\n    Default: 012345670123\nResources:\n  R:\n"
+                    "    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n"
+                    "        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n"
+                    "            Action: sts:AssumeRole\n            Principal:\n              AWS: !Ref Partner\n")
+    assert _found(scan([path])) == [
+        ("IAMG-002", "R", "$.Parameters.Partner.Default", 4),
+        ("IAMG-001", "R", "$.Resources.R.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 15)]
+
+
 @pytest.mark.parametrize(("form", "line"), [("yaml", 17), ("json", 17)])
 def test_a_duplicate_key_is_iamg_002_and_the_last_value_wins(form: str, line: int) -> None:
     report = _scan(f"duplicates.{form}")
