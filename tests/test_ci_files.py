@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -149,3 +150,43 @@ def test_action_scan_step_inputs(tmp_path: Path) -> None:
     # A bad configuration: exit 2 and no SARIF file, so the upload step is skipped.
     _, outputs = _run_scan_step(tmp_path, work, paths="iam", config="missing.yaml", **{"sarif-file": "y.sarif"})
     assert outputs == {"exit-code": "2"}
+
+
+# --- the README snippets ----------------------------------------------------------------------
+
+
+def _readme_yaml_blocks() -> list[object]:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## CI integration"):readme.index("## Rules")]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    return [yaml.safe_load(block) for block in blocks]
+
+
+def test_readme_github_workflow_uses_the_action_inputs() -> None:
+    workflow = next(b for b in _readme_yaml_blocks() if isinstance(b, dict) and "jobs" in b)
+    assert workflow["permissions"]["security-events"] == "write"
+    step = next(s for s in workflow["jobs"]["pyiamguard"]["steps"] if "pyiamguard@" in s.get("uses", ""))
+    assert set(step["with"]) <= set(_action()["inputs"])
+
+
+def test_readme_gitlab_job_publishes_the_junit_it_writes(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    gitlab = next(b for b in _readme_yaml_blocks() if isinstance(b, dict) and "pyiamguard" in b and "jobs" not in b)
+    job = gitlab["pyiamguard"]
+    report = job["artifacts"]["reports"]["junit"]
+    assert job["artifacts"]["when"] == "always"
+    [command] = job["script"]
+    work = _project(tmp_path)
+    (work / "package.json").unlink()
+    (work / "tsconfig.json").unlink()
+    done = subprocess.run(shlex.split(command), cwd=work, env=_env(tmp_path), capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    root = ET.parse(work / report).getroot()
+    assert root.get("failures") == "1"
+
+
+def test_readme_pre_commit_config_names_the_hook() -> None:
+    config = next(b for b in _readme_yaml_blocks() if isinstance(b, dict) and "repos" in b)
+    [hook] = config["repos"][0]["hooks"]
+    assert hook["id"] == yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))[0]["id"]
