@@ -406,8 +406,12 @@ class _Loader:
         """Role logical id -> the policy resources that name it, and the policy resources that
         name a role the template does not create (or one it cannot tell)."""
         r = Resolver(self.template, _AllOpen(), self.account)
-        roles = {logical_id: r._name(logical_id, "RoleName").lower()
-                 for logical_id, resource in self.template.resources.items() if resource.get("Type") == ROLE}
+        roles: dict[str, str | None] = {
+            logical_id: r._name(logical_id, "RoleName").lower()
+            for logical_id, resource in self.template.resources.items() if resource.get("Type") == ROLE}
+        # The role SAM generates for a function is `<Function>Role`, named only by `!Ref`.
+        roles.update({f"{logical_id}Role": None for logical_id, resource in self.template.resources.items()
+                      if resource.get("Type") in _SAM_SERVICES and "Role" not in self.template.properties(logical_id)})
         links: dict[str, list[tuple[str, str]]] = {}
         external: set[str] = set()
         for logical_id, resource in self.template.resources.items():
@@ -476,6 +480,7 @@ class _Loader:
                 permissions.append(Permission("inline", f"Policies[{j}]", base, document, reported_elsewhere=True))
             elif isinstance(item, dict) and len(item) == 1:
                 notes.append(f"SAM policy template {next(iter(item))} not evaluated")
+        permissions += self._linked(r, f"{logical_id}Role")
         boundary = self._boundary(r, prop("PermissionsBoundary"), at + ("PermissionsBoundary",))
         role = RoleFacts(base=_in(("Resources", logical_id)), permissions=tuple(permissions), boundary=boundary,
                          max_session_path=_in(("Resources", logical_id)))

@@ -362,6 +362,16 @@ def test_a_sam_function_trusts_lambda_by_default(tmp_path: Path) -> None:
         ("IAMG-303", "Fn", "$.Resources.Fn.Properties.Policies[0]", 7)]
 
 
+def test_a_policy_naming_the_role_sam_generates_reaches_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+                    "    Properties:\n      Handler: a.b\n  Extra:\n    Type: AWS::IAM::Policy\n    Properties:\n"
+                    "      PolicyName: extra\n      Roles: [!Ref FnRole]\n      PolicyDocument:\n"
+                    "        Version: '2012-10-17'\n        Statement: [{Effect: Allow, Action: '*', Resource: '*'}]\n")
+    assert [(v.rule_id, v.resource, v.path, v.line) for v in scan([path]).violations] == [
+        ("IAMG-303", "Fn", "$.Resources.Extra.Properties.PolicyDocument", 12)]
+
+
 def test_a_sam_state_machine_gets_its_generated_role(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
     path.write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n  Flow:\n    Type: AWS::Serverless::StateMachine\n"
