@@ -411,7 +411,7 @@ class _Loader:
             for logical_id, resource in self.template.resources.items() if resource.get("Type") == ROLE}
         # The role SAM generates for a function is `<Function>Role`, named only by `!Ref`.
         roles.update({f"{logical_id}Role": None for logical_id, resource in self.template.resources.items()
-                      if resource.get("Type") in _SAM_SERVICES and "Role" not in self.template.properties(logical_id)})
+                      if str(resource.get("Type", "")) in _SAM_SERVICES and "Role" not in self.template.properties(logical_id)})
         links: dict[str, list[tuple[str, str]]] = {}
         external: set[str] = set()
         for logical_id, resource in self.template.resources.items():
