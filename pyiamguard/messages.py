@@ -240,6 +240,8 @@ def _iamg_304(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     form = {"everything": "every resource (\"*\")", "any_account": "roles of any account",
             "every_role": "every role of an account", "not_resource": "everything outside NotResource"}.get(
         str(f.get("form")), "any role")
+    # The same text whether the policy is seen on its own or as part of its role, so a
+    # CloudFormation inline policy seen both ways is one finding.
     return (f"{ctx.statement(str(f['statement']))} allows assuming {form}: the holder can assume any role that trusts "
             "its account")
 

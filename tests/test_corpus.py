@@ -16,7 +16,7 @@ from pyiamguard.config import Config
 from pyiamguard.scanner import scan
 
 # Folders whose input formats this version supports; the others are scored when they are.
-SUPPORTED_SCOPE = ("iam", "terraform-plan")
+SUPPORTED_SCOPE = ("iam", "terraform-plan", "cloudformation")
 MIN_RECALL = 0.90
 MIN_PRECISION = 0.90
 

@@ -286,7 +286,7 @@ def _principals(b: _Builder, path: TreePath, raw: Any) -> list[dict[str, Any]]:
     def add(block: str, value: Any, at: TreePath) -> None:
         principal = classify(block, value, ctx.partition, ctx.gitlab_hosts)
         ref = b.ref("p", at, principal.text)
-        if principal.kind == "unresolved":
+        if principal.kind == "unresolved" or principal.partly_unresolved:
             b.unknown("principal", at, principal.text)
         out.append({"ref": ref, **principal.engine_fields()})
 

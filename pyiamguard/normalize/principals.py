@@ -87,6 +87,9 @@ class Principal:
     provider: str = ""
     issuer: str = ""
     defects: list[str] = field(default_factory=list)
+    # Part of the principal (its account) is not known statically: it is still classified by
+    # what is known, and the normalizer reports the unknown part (IAMG-001).
+    partly_unresolved: bool = False
 
     def identity(self) -> str:
         """The same principal written as a bare account id or as its `:root` ARN compares equal."""
@@ -115,7 +118,8 @@ def classify(block: str, value: Any, own_partition: str = "", gitlab_hosts: froz
     """Classify one principal value found under `block` (`AWS`, `Service`, `Federated`,
     `CanonicalUser`, or `*` for the bare string form)."""
     if isinstance(value, Unresolved):
-        return Principal("unresolved", block, value.expression)
+        partial = _partly_known(block, value.expression)
+        return partial or Principal("unresolved", block, value.expression)
     text = scalar_text(value)
     if text is None or isinstance(value, bool):
         shown = "null" if value is None else type(value).__name__
@@ -124,7 +128,7 @@ def classify(block: str, value: Any, own_partition: str = "", gitlab_hosts: froz
     if text == "*":
         return Principal("wildcard", block, text)
     if has_placeholder(text):
-        return Principal("unresolved", block, text)
+        return _partly_known(block, text) or Principal("unresolved", block, text)
     if block == "AWS":
         principal = _aws(text)
     elif block == "Service":
@@ -139,6 +143,26 @@ def classify(block: str, value: Any, own_partition: str = "", gitlab_hosts: froz
         principal = Principal("invalid", block, text, defects=["malformed_arn"])
     if own_partition and principal.partition and principal.partition != own_partition:
         principal.defects.append("cross_partition")
+    return principal
+
+
+# A bare parameter reference: `${TrustedAccountId}` (not an import or an attribute of a resource).
+_WHOLE_PLACEHOLDER = re.compile(r"^\$\{[A-Za-z][A-Za-z0-9_]*\}$")
+
+
+def _partly_known(block: str, text: str) -> Principal | None:
+    """An AWS principal whose account alone is a placeholder (`arn:aws:iam::${Peer}:root`, or a
+    bare `${AccountId}` parameter) is still an account root, role or user of some account: the
+    cross-account rules apply with the account unknown, and IAMG-001 names the placeholder."""
+    if block != "AWS":
+        return None
+    if _WHOLE_PLACEHOLDER.match(text.strip()):
+        return Principal("aws", block, text, scope="account", whole_account=True, partly_unresolved=True)
+    arn = parse_arn(text)
+    if arn is None or not has_placeholder(arn.account) or has_placeholder(arn.partition + arn.service + arn.resource):
+        return None
+    principal = _aws(f"arn:{arn.partition}:{arn.service}:{arn.region}:000000000000:{arn.resource}")
+    principal.text, principal.account, principal.partly_unresolved = text, "", True
     return principal
 
 
@@ -162,6 +186,8 @@ def _aws(text: str) -> Principal:
         principal.account = arn.account
     elif not wildcard:
         principal.defects.append("bad_account_id" if arn.account else "malformed_arn")
+        if arn.account.isdigit():
+            principal.account = arn.account  # a typo'd id is still an account nobody allow-listed
     principal.scope = arn_resource_scope(arn)
     principal.whole_account = principal.scope == "root"
     if principal.scope == "other":

@@ -137,8 +137,16 @@ def test_the_own_account_token_is_never_an_account_the_template_names(tmp_path: 
 PARAMETERS: Expected = [
     ("IAMG-102", "DefaultRole", TRUST.format("DefaultRole") + ".Principal.AWS", 28, 40),
     ("IAMG-105", "DefaultRole", TRUST.format("DefaultRole") + ".Principal.AWS", 28, 40),
+    # A parameter account is still a whole account of some account: the cross-account rules
+    # apply with the account unknown, and IAMG-001 names the parameter.
     ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[0]", 44, 68),
+    ("IAMG-103", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[0]", 44, 68),
+    ("IAMG-104", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[0]", 44, 68),
+    ("IAMG-105", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[0]", 44, 68),
     ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[1]", 45, 71),
+    ("IAMG-103", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[1]", 45, 71),
+    ("IAMG-104", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[1]", 45, 71),
+    ("IAMG-105", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[1]", 45, 71),
     ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[2]", 46, 74),
     ("IAMG-001", "UnknownRole", TRUST.format("UnknownRole") + ".Principal.AWS[3]", 47, 77),
     ("IAMG-102", "AllowedRole", TRUST.format("AllowedRole") + ".Principal.AWS", 57, 100),
@@ -269,7 +277,9 @@ def test_sub_over_json_with_an_unknown_value_keeps_the_rest(tmp_path: Path) -> N
         '        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",\n'
         '         "Principal": {"AWS": ["arn:aws:iam::${Vendor}:root", "*"]}}]}\n')
     found = [(v.rule_id, v.path.rsplit(".", 1)[-1], v.line) for v in scan([path]).violations]
-    assert found == [("IAMG-001", "AWS[0]", 9), ("IAMG-101", "AWS[1]", 9)]
+    # The vendor's root is still a whole foreign account, its id unknown.
+    assert found == [("IAMG-001", "AWS[0]", 9), ("IAMG-103", "AWS[0]", 9), ("IAMG-104", "AWS[0]", 9),
+                     ("IAMG-105", "AWS[0]", 9), ("IAMG-101", "AWS[1]", 9)]
 
 
 def test_a_folded_block_keeps_the_line_of_the_string(tmp_path: Path) -> None:
@@ -405,9 +415,12 @@ def test_an_octal_looking_parameter_default_is_iamg_002_and_not_an_account(tmp_p
                     "    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n"
                     "        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n"
                     "            Action: sts:AssumeRole\n            Principal:\n              AWS: !Ref Partner\n")
+    principal = "$.Resources.R.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS"
+    # Never evaluated as account 012345670123 read in octal: a whole account whose id is unknown.
     assert _found(scan([path])) == [
         ("IAMG-002", "R", "$.Parameters.Partner.Default", 4),
-        ("IAMG-001", "R", "$.Resources.R.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 15)]
+        ("IAMG-001", "R", principal, 15), ("IAMG-103", "R", principal, 15), ("IAMG-104", "R", principal, 15),
+        ("IAMG-105", "R", principal, 15)]
 
 
 @pytest.mark.parametrize(("form", "line"), [("yaml", 17), ("json", 17)])

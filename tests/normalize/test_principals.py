@@ -111,7 +111,8 @@ def test_non_account_non_arn_text_is_a_placeholder_without_a_readable_account(te
         ("arn:aws:iam:::root", dict(partition="aws", scope="root", whole_account=True, defects=("malformed_arn",))),
         ("arn:aws:iam::abc:root", dict(partition="aws", scope="root", whole_account=True, defects=("bad_account_id",))),
         ("arn:aws:iam::4444555566667:root",
-         dict(partition="aws", scope="root", whole_account=True, defects=("bad_account_id",))),
+         dict(account="4444555566667", partition="aws", scope="root", whole_account=True,
+              defects=("bad_account_id",))),
     ],
     ids=["assumed-role-under-iam", "group", "s3-arn", "wrong-service", "unknown-partition", "no-account",
          "letters-account", "13-digit-account"],
@@ -134,11 +135,22 @@ def test_non_principal_values_are_invalid(value: object, shown: str) -> None:
 
 @pytest.mark.parametrize(
     ("block", "text"),
-    [("AWS", "${TrustedAccount}"), ("AWS", "arn:aws:iam::${AWS::AccountId}:root"),
+    [("AWS", "${var.trusted_account}"), ("AWS", "arn:aws:iam::${AWS::AccountId}:root"),
      ("Service", "${Svc}.amazonaws.com"), ("Federated", "arn:aws:iam::1:oidc-provider/${Issuer}")],
 )
 def test_template_placeholder_is_unresolved(block: str, text: str) -> None:
     assert _fields(classify(block, text)) == _expect("unresolved", block, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "scope", "whole"),
+    [("${TrustedAccount}", "account", True), ("arn:aws:iam::${Peer}:root", "root", True),
+     ("arn:aws:iam::${Peer}:role/ci", "role", False)],
+)
+def test_a_placeholder_account_keeps_what_is_known_of_the_principal(text: str, scope: str, whole: bool) -> None:
+    principal = classify("AWS", text)
+    assert (principal.kind, principal.account, principal.scope, principal.whole_account, principal.partly_unresolved) == (
+        "aws", "", scope, whole, True)
 
 
 def test_unresolved_value_is_unresolved_with_its_expression() -> None:

@@ -118,8 +118,9 @@ def case(id: str, document: dict[str, Any], *expected: tuple[str, str], **kw: An
 
 CASES = [
     # IAMG-001: never a silent pass.
+    # An account root whose account is a placeholder is still a whole foreign account.
     case("001-unresolved-principal", trust(allow({"AWS": "arn:aws:iam::${TrustedAccount}:root"})),
-         ("iamg_001", "u3")),
+         ("iamg_001", "u3"), ("iamg_103", "p2"), ("iamg_104", "p2"), ("iamg_105", "p2")),
     # An unknown SourceAccount decides IAMG-110: IAMG-001 reports it and IAMG-110 does not guess;
     # an unknown region decides nothing.
     case("001-unresolved-condition",
@@ -304,7 +305,7 @@ CASES = [
          ("iamg_301", "q8"), config=TRUSTED, role=role(managed("arn:aws-us-gov:iam::aws:policy/AdministratorAccess"))),
     case("301-not-action-github",
          trust(allow({"Federated": GITHUB}, GITHUB_CONDITIONS, action="sts:AssumeRoleWithWebIdentity")),
-         ("iamg_301", "q9"), config=OWN_CFG, role=role(inline(policy(grant("iam:*", not_action=True))))),
+         ("iamg_301", "q9"), ("iamg_304", "e13"), config=OWN_CFG, role=role(inline(policy(grant("iam:*", not_action=True))))),
     case("301-unresolved-boundary-caps-nothing", trust(THIRD_PARTY),
          ("iamg_001", "u9"), ("iamg_301", "q10"), config=TRUSTED,
          role=role(managed(ADMIN), boundary=managed(Unresolved("aws_iam_policy.boundary.arn"), "boundary"))),

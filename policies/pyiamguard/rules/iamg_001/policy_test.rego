@@ -17,7 +17,7 @@ test_unknown_trust_policy_fires if {
 
 # {"AWS": "arn:aws:iam::${AccountB}:root"}: a template placeholder in a principal.
 unknown_principal := with_unresolved(
-	td.trust([td.allow("s0", [td.principal("p1", "unresolved", "AWS", "arn:aws:iam::${AccountB}:root", {})], [])]),
+	td.trust([td.allow("s0", [td.principal("p1", "unresolved", "AWS", "${aws_iam_role.ci.arn}", {})], [])]),
 	[{"ref": "u2", "what": "principal", "key": ""}],
 )
 

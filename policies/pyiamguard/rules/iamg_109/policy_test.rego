@@ -25,7 +25,8 @@ canonical_user := allow_of([td.principal(
 )])
 
 bad_account_id := allow_of([td.principal("p1", "aws", "AWS", "arn:aws:iam::12345:root", {
-	"partition": "aws", "scope": "root", "whole_account": true, "defects": ["bad_account_id"],
+	"account": "12345", "partition": "aws", "scope": "root", "whole_account": true, "defects": ["bad_account_id"],
+	"identity": "account:12345",
 })])
 
 # A documentation placeholder left in the policy.

@@ -4,7 +4,9 @@
 #   An identity policy (of a role, user or group, managed or inline) allows an assume action
 #   on "*", on role ARNs with a wildcard account, on every role of an account
 #   (arn:aws:iam::123456789012:role/*), or through NotResource. The holder can then assume any
-#   role in any account that trusts its account. Action "*" is admin, left to IAMG-301/303.
+#   role in any account that trusts its account. Action "*" is admin, left to IAMG-301/303. A
+#   restricting aws:ResourceOrgID, aws:ResourceAccount or aws:ResourceOrgPaths condition
+#   confines which roles; a policy that reaches a role makes it the role's finding too.
 # scope: package
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
@@ -20,14 +22,36 @@ package pyiamguard.rules.iamg_304
 import rego.v1
 
 import data.pyiamguard.lib.result
+import data.pyiamguard.lib.trust
 
 deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": form}) if {
 	input.kind == "identity"
 	some st in input.statements
+	some form in assume_any_role(st)
+}
+
+# The same through a policy that reaches a role (attached, or naming the role): the finding
+# is the role's too.
+deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": form, "policy": policy.ref}) if {
+	input.kind == "trust"
+	some policy in input.role.policies
+	some st in policy.statements
+	some form in assume_any_role(st)
+}
+
+assume_any_role(st) := {form |
 	st.effect == "Allow"
 	assumes(st.actions)
 	not full_admin(st)
+	not confined_to_resource_owner(st)
 	some form in any_role(st.resources)
+}
+
+# aws:ResourceOrgID / ResourceAccount / ResourceOrgPaths name whose roles may be assumed.
+confined_to_resource_owner(st) if {
+	some cond in st.conditions
+	cond.key in {"aws:resourceorgid", "aws:resourceaccount", "aws:resourceorgpaths"}
+	trust.restricting(cond)
 }
 
 # "*" on "*" grants everything: that is admin (IAMG-301/303), not an assume-role finding.

@@ -179,3 +179,20 @@ star_action_on_any_account := td.identity([td.allow_on("s0", ["*"], ["arn:aws:ia
 test_star_action_on_roles_of_any_account_fires if {
 	iamg_304.deny == finding("any_account") with input as star_action_on_any_account
 }
+
+# A restricting aws:ResourceOrgID confines which roles may be assumed.
+test_resource_org_condition_confines_the_roles if {
+	st := object.union(td.allow_on("s0", ["sts:AssumeRole"], ["arn:aws:iam::*:role/deploy"]), {"conditions": [
+		td.cond("c9", "StringEquals", "aws:ResourceOrgID", ["o-a1b2c3d4e5"]),
+	]})
+	count(iamg_304.deny) == 0 with input as td.identity([st])
+}
+
+# A policy attached to a role (CloudFormation ManagedPolicy with Roles) is the role's finding too.
+test_policy_reaching_a_role_is_the_roles_finding if {
+	doc := td.with_role(
+		td.trust([td.allow("s0", [td.service("p1", "ec2.amazonaws.com")], [])]),
+		td.role_section([td.inline_policy("q2", "attachment", [td.allow_on("s3", ["sts:AssumeRole"], ["arn:aws:iam::222222222222:role/*"])])]),
+	)
+	{[f.facts.form, f.facts.policy] | some f in iamg_304.deny} == {["every_role", "q2"]} with input as doc
+}
