@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
-from ..normalize.values import Unresolved
+from ..normalize.values import Unresolved, scalar_text
 from .source import Problem, TreePath
 
 MAX_VARIANTS = 32
@@ -104,15 +104,8 @@ def is_intrinsic(node: Any) -> bool:
     return key == "Ref" or key.startswith("Fn::")
 
 
-def text_of(value: Any) -> str | None:
-    """A scalar as CloudFormation passes it on: booleans lower-case, numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return value
-    return None
+# A scalar as CloudFormation passes it on: booleans lower-case, numbers as written (as IAM does).
+text_of = scalar_text
 
 
 def hole(value: Unresolved) -> str:

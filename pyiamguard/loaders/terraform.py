@@ -73,27 +73,7 @@ def is_terraform(root: Any) -> bool:
 
 def strip_instance_keys(address: str) -> str:
     """`module.a["x"].aws_iam_role.r["a.b[c]"]` -> `module.a.aws_iam_role.r` (keys may hold anything)."""
-    out: list[str] = []
-    depth, quoted, escaped = 0, False, False
-    for char in address:
-        if depth:
-            if quoted:
-                if escaped:
-                    escaped = False
-                elif char == "\\":
-                    escaped = True
-                elif char == '"':
-                    quoted = False
-            elif char == '"':
-                quoted = True
-            elif char == "]":
-                depth = 0
-            continue
-        if char == "[":
-            depth = 1
-            continue
-        out.append(char)
-    return "".join(out)
+    return ".".join(segment.split("[", 1)[0] for segment in address_segments(address))
 
 
 def address_segments(address: str) -> list[str]:
