@@ -2,12 +2,12 @@
 """Benchmark: the full pyiamguard CLI on generated inputs.
 
 For each input kind (raw IAM documents: a list of trust policies in one JSON file; Terraform
-plans from bench/gen_tfplan.py) and size, it writes a realistic mix of clean and risky roles,
+plans from bench/gen_tfplan.py; CloudFormation templates from bench/gen_cfn.py) and size, it writes a realistic mix of clean and risky roles,
 runs `pyiamguard scan --format json` in a fresh process, and prints wall time, roles per
 second, peak memory of that process, and the ratio to a floor measured in the same run: a
 process that only `json.load`s the same file. Also the CLI start-up with nothing to scan.
 
-Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform] [--unique]
+Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform,cloudformation] [--unique]
 (--unique makes every IAM document distinct, defeating the engine's memo of identical ones).
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_tfplan import plan as terraform_plan  # noqa: E402  (a sibling script)
+from gen_cfn import template as cloudformation_template  # noqa: E402  (sibling scripts)
+from gen_tfplan import plan as terraform_plan  # noqa: E402
 
 TEMPLATES = [
     lambda i, acct: {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
@@ -64,7 +65,7 @@ def measure(command: list[str]) -> tuple[float, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,10000")
-    ap.add_argument("--kinds", default="iam,terraform")
+    ap.add_argument("--kinds", default="iam,terraform,cloudformation")
     ap.add_argument("--unique", action="store_true")
     args = ap.parse_args()
     cli = [sys.executable, "-m", "pyiamguard"]
@@ -77,7 +78,9 @@ def main() -> int:
         for kind in args.kinds.split(","):
             for size in (int(s) for s in args.sizes.split(",")):
                 path = Path(tmp) / f"{kind}-{size}.json"
-                data = iam_documents(size, args.unique) if kind == "iam" else terraform_plan(size)
+                generate = {"iam": lambda n: iam_documents(n, args.unique), "terraform": terraform_plan,
+                            "cloudformation": cloudformation_template}[kind]
+                data = generate(size)
                 path.write_text(json.dumps(data, indent=2))
                 floor, _ = measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
                 wall, peak = measure(cli + ["scan", "--format", "json", str(path)])

@@ -414,6 +414,10 @@ class _Loader:
                       if str(resource.get("Type", "")) in _SAM_SERVICES and "Role" not in self.template.properties(logical_id)})
         links: dict[str, list[tuple[str, str]]] = {}
         external: set[str] = set()
+        by_name: dict[str, list[str]] = {}  # role name -> logical ids: linking stays linear
+        for role, name in roles.items():
+            if name is not None:
+                by_name.setdefault(name, []).append(role)
         for logical_id, resource in self.template.resources.items():
             kind = str(resource.get("Type", ""))
             if kind not in _LINKING:
@@ -423,7 +427,8 @@ class _Loader:
             if key not in props:
                 continue
             for target in _role_targets(r, props[key], ("Resources", logical_id, "Properties", key), set(roles)):
-                named = [role for role, name in roles.items() if target in (("id", role), ("name", name))]
+                kind_of, value = target
+                named = ([value] if value in roles else []) if kind_of == "id" else list(by_name.get(value, []))
                 for role in named:
                     if (logical_id, origin) not in links.setdefault(role, []):
                         links[role].append((logical_id, origin))

@@ -470,5 +470,10 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
             b.base = saved[0]
             if quiet:
                 b.problems, b.unresolved = saved[1], saved[2]
+    # Rules read the ARN of a boundary (allowed_permissions_boundaries) and the name of an
+    # AWS-managed policy only: leaving the others out lets roles that differ only by which
+    # customer policy they share evaluate once (the engine memo).
+    if permission.origin != "boundary" and not aws_managed:
+        name, arn = "", ""
     return {"ref": ref, "origin": permission.origin, "state": state, "aws_managed": aws_managed,
             "name": engine_token(name), "arn": engine_token(arn), "statements": statements}

@@ -216,7 +216,11 @@ def _permission(obj: dict[str, Any]) -> Permission | None:
     if obj["state"] == "unresolved":
         return Permission(origin, "test", (), arn=Unresolved("test"))
     document = _raw_policy(obj["statements"]) if obj["statements"] else None
-    return Permission(origin, "test", (), document=document, arn=obj["arn"] or None)
+    arn = obj["arn"] or None
+    if obj["state"] == "external" and arn is None:
+        # The model keeps no ARN for a customer policy (only for a boundary): any will do.
+        arn = "arn:aws:iam::111122223333:policy/outside-the-scan"
+    return Permission(origin, "test", (), document=document, arn=arn)
 
 
 def _max_session(session: dict[str, Any]) -> Any:

@@ -193,14 +193,19 @@ no_boundary := {"ref": "", "origin": "boundary", "state": "none", "aws_managed":
 # policy (refs stay unique in the document).
 inline_policy(ref, origin, statements) := permission(ref, origin, "known", false, "", "", statements)
 
-# A customer-managed policy defined in the scan (attached, or as a boundary): ARN and statements.
-scanned_policy(ref, origin, arn, statements) := permission(ref, origin, "known", false, last_segment(arn), arn, statements)
+# A customer-managed policy defined in the scan (attached, or as a boundary): its statements;
+# the normalizer keeps the name and ARN of a boundary only.
+scanned_policy(ref, "boundary", arn, statements) := permission(ref, "boundary", "known", false, last_segment(arn), arn, statements)
+
+scanned_policy(ref, origin, _, statements) := permission(ref, origin, "known", false, "", "", statements) if origin != "boundary"
 
 # A policy known only by its ARN: AWS-managed (arn:<partition>:iam::aws:policy/<path><name>,
 # state known) or customer-managed and defined outside the scan (state external).
 managed(ref, origin, arn) := permission(ref, origin, "known", true, aws_managed_name(arn), arn, []) if {
 	aws_managed_name(arn)
-} else := permission(ref, origin, "external", false, last_segment(arn), arn, [])
+} else := permission(ref, origin, "external", false, last_segment(arn), arn, []) if {
+	origin == "boundary"
+} else := permission(ref, origin, "external", false, "", "", [])
 
 # A policy (or boundary) whose ARN or document cannot be known statically.
 unresolved_policy(ref, origin) := permission(ref, origin, "unresolved", false, "", "", [])
