@@ -87,9 +87,9 @@ def main() -> int:
                 rows.append((kind, size, wall, size / wall, peak, wall / floor))
     print(f"CLI start-up: --version {startup * 1000:.0f} ms, scan of an empty folder {nothing * 1000:.0f} ms; "
           f"IAM documents {'unique' if args.unique else 'repeating (realistic)'}")
-    print(f"{'kind':>10} | {'roles':>6} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load':>11}")
+    print(f"{'kind':>14} | {'roles':>6} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load':>11}")
     for kind, size, wall, rate, peak, ratio in rows:
-        print(f"{kind:>10} | {size:>6} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>11.1f}")
+        print(f"{kind:>14} | {size:>6} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>11.1f}")
     by = {(k, s): w for k, s, w, *_ in rows}
     for kind in args.kinds.split(","):
         if (kind, 1000) in by and (kind, 10000) in by:
