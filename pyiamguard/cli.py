@@ -2,12 +2,14 @@
 
 Exit codes: 0 no violation at or above the fail-on severity; 1 violations at or above it;
 2 any input, configuration, engine or internal error (the report of everything else is still
-written). Heavy modules (the scanner, regopy, PyYAML) are imported only when a command needs
+written). Fail-closed: `--fail-on` never turns an error into success; only `--ignore-errors`
+lets the exit code depend on violations alone, and the reports then say errors were ignored. Heavy modules (the scanner, regopy, PyYAML) are imported only when a command needs
 them, so `pyiamguard --version` and `--help` stay fast.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import textwrap
@@ -124,6 +126,11 @@ def _parser() -> _Parser:
         help="skip named files that are not IAM, Terraform or CloudFormation documents, as a directory walk does "
         "(for pre-commit, which names every changed JSON and YAML file)",
     )
+    scan.add_argument(
+        "--ignore-errors", action="store_true",
+        help="input and engine errors no longer force exit code 2: the exit code depends on violations only "
+        "(the errors are still reported, and the report says they were ignored)",
+    )
     baseline = scan.add_mutually_exclusive_group()
     baseline.add_argument("--baseline", metavar="FILE",
                           help="report only findings not recorded in FILE (written by --write-baseline)")
@@ -194,6 +201,8 @@ def _scan(args: argparse.Namespace) -> int:
     base_dir = os.getcwd()
     if known is not None:
         report = baselines.apply_baseline(report, known, base_dir)
+    if args.ignore_errors:
+        report = dataclasses.replace(report, errors_ignored=True)
     if args.write_baseline:
         _write_report(baselines.render_baseline(report, base_dir), args.write_baseline)
 
@@ -208,8 +217,8 @@ def _scan(args: argparse.Namespace) -> int:
     for text, file in sorted(rendered, key=lambda item: item[1] is None):  # files first, stdout last
         _write_report(text, file)
 
-    if report.errors:
-        return EXIT_ERROR
+    if report.errors and not args.ignore_errors:
+        return EXIT_ERROR  # fail-closed: --fail-on alone never turns an error into success
     if args.write_baseline:
         return EXIT_OK  # today's findings are now the accepted baseline
     return EXIT_VIOLATIONS if report.fails(config.fail_on) else EXIT_OK

@@ -157,7 +157,8 @@ class Report:
     `suppressed`: violations a template suppresses on its resource (`Metadata: pyiamguard:
     ignore:`) or a live configuration waiver suppresses (`waiver` set), each with its reason;
     `baselined`: violations already recorded in the `--baseline` file. Neither counts toward the
-    exit code. `notices`: expired and stale waivers."""
+    exit code. `notices`: expired and stale waivers. `errors_ignored`: the user asked
+    (`--ignore-errors`) that errors not decide the exit code; the reports then say so."""
 
     violations: tuple[Violation, ...] = ()
     errors: tuple[ScanError, ...] = ()
@@ -167,6 +168,7 @@ class Report:
     suppressed: tuple[Violation, ...] = ()
     baselined: tuple[Violation, ...] = ()
     notices: tuple[Notice, ...] = ()
+    errors_ignored: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "violations", tuple(sorted(set(self.violations), key=Violation.sort_key)))
@@ -187,6 +189,7 @@ class Report:
             suppressed=self.suppressed + other.suppressed,
             baselined=self.baselined + other.baselined,
             notices=self.notices + other.notices,
+            errors_ignored=self.errors_ignored or other.errors_ignored,
         )
 
     def counts_by_severity(self) -> dict[str, int]:
@@ -200,7 +203,8 @@ class Report:
         return any(v.severity.rank >= threshold.rank for v in self.violations)
 
     def summary(self) -> dict[str, Any]:
-        """Counts; `suppressed`, `baselined` and `notices` only when there are some."""
+        """Counts; `suppressed`, `baselined` and `notices` only when there are some;
+        `errors_ignored` (true) only with `--ignore-errors`."""
         out: dict[str, Any] = {
             "files_scanned": len(self.scanned_files),
             "files_skipped": len(self.skipped_files),
@@ -212,6 +216,8 @@ class Report:
         for key in ("suppressed", "baselined", "notices"):
             if getattr(self, key):
                 out[key] = len(getattr(self, key))
+        if self.errors_ignored:
+            out["errors_ignored"] = True
         return out
 
 

@@ -12,7 +12,8 @@ NO_COLOR. Errors are not listed here (the CLI prints them on stderr); the summar
 
 Suppressed findings (template metadata, configuration waivers) follow, one line each with the
 reason; then one `notice:` line per expired or stale waiver. The summary adds the number of
-suppressed and baselined findings when there are some.
+suppressed and baselined findings when there are some. With `--ignore-errors`, a line
+`errors ignored (--ignore-errors): N` precedes the summary.
 """
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def render(report: Report, *, color: bool) -> str:
         lines += [f"notice: {n.message}" for n in report.notices]
     if lines:
         lines.append("")
+    if report.errors_ignored:
+        lines.append(f"errors ignored (--ignore-errors): {len(report.errors)}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
