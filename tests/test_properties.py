@@ -7,7 +7,9 @@ Threats covered:
 - two spellings of the same policy (key order, whitespace, a one-element list vs a scalar,
   `STS:assumerole` vs `sts:AssumeRole`, condition keys in any letter case) get different verdicts,
   so an attacker can dodge a rule by re-spelling the policy;
-- a wildcard principal added to a trust policy goes unreported.
+- a wildcard principal added to a trust policy goes unreported, in a raw document, a Terraform
+  plan (any JSON formatting of assume_role_policy) or a CloudFormation template (JSON or YAML);
+- a broken document inside a plan or a template crashes the scanner.
 
 CI runs a few examples per property; set PYIAMGUARD_HYPOTHESIS_EXAMPLES for a longer fuzzing run.
 """
@@ -106,20 +108,24 @@ def _shuffled(mapping: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
     return {k: mapping[k] for k in keys}
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def respell(document: dict[str, Any], rnd: random.Random) -> str:
     """The same policy as JSON text: key order, whitespace, list-vs-scalar, action and
-    condition-key letter case all chosen at random."""
+    condition-key letter case all chosen at random (the input may use scalars or lists)."""
     body = []
     for statement in document["Statement"]:
         out: dict[str, Any] = {}
         for key, value in statement.items():
             if key == "Principal":
-                value = _shuffled({k: _maybe_scalar(v, rnd) for k, v in value.items()}, rnd)
+                value = _shuffled({k: _maybe_scalar(_as_list(v), rnd) for k, v in value.items()}, rnd)
             elif key == "Action":
-                value = _maybe_scalar([_random_case(a, rnd) for a in value], rnd)
+                value = _maybe_scalar([_random_case(a, rnd) for a in _as_list(value)], rnd)
             elif key == "Condition":
                 value = _shuffled({
-                    operator: _shuffled({_random_case(k, rnd): _maybe_scalar(v, rnd) for k, v in block.items()}, rnd)
+                    operator: _shuffled({_random_case(k, rnd): _maybe_scalar(_as_list(v), rnd) for k, v in block.items()}, rnd)
                     for operator, block in value.items()}, rnd)
             out[key] = value
         body.append(_shuffled(out, rnd))
@@ -231,5 +237,77 @@ def test_malformed_json_text_never_crashes_or_prints_a_traceback(document: Any, 
     cut = rnd.randint(0, len(text))
     for variant in (text, text[:cut], text[:cut] + "\x00" + text[cut:]):
         report, printed = _quiet_scan(variant)
+        assert isinstance(report, Report)
+        assert "Traceback" not in printed
+
+
+# --- the same documents inside Terraform plans and CloudFormation templates --------------------
+
+
+def _terraform_plan(trust_text: str) -> dict[str, Any]:
+    """A one-role plan whose assume_role_policy is the given JSON text (any formatting)."""
+    return {"format_version": "1.2", "terraform_version": "1.9.5", "resource_changes": [{
+        "address": 'module.m["a.b/c"].aws_iam_role.r[0]', "module_address": 'module.m["a.b/c"]',
+        "mode": "managed", "type": "aws_iam_role", "name": "r", "index": 0,
+        "change": {"actions": ["create"], "before": None,
+                   "after": {"name": "r", "assume_role_policy": trust_text, "max_session_duration": 3600},
+                   "after_unknown": {"arn": True, "id": True}}}]}
+
+
+def _cloudformation(document: Any) -> dict[str, Any]:
+    return {"AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": document}}}}
+
+
+def _scan_file(tmp_path: Any, name: str, text: str) -> tuple[Report, str]:
+    from pyiamguard.scanner import scan
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        report = scan([path])
+    return report, printed.getvalue()
+
+
+@SETTINGS
+@given(document=trust_documents(effects=("Allow",)), added=st.sampled_from(WILDCARD_FORMS),
+       rnd=st.randoms(use_true_random=False))
+def test_wildcard_principal_in_a_terraform_plan_is_reported_on_the_role(
+    tmp_path_factory: Any, document: dict[str, Any], added: dict[str, Any], rnd: random.Random
+) -> None:
+    body = list(document["Statement"]) + [dict(added)]
+    trust_text = respell({"Version": "2012-10-17", "Statement": body}, rnd)
+    report, printed = _scan_file(tmp_path_factory.mktemp("tf"), "plan.json", json.dumps(_terraform_plan(trust_text)))
+    assert report.errors == ()
+    assert ("IAMG-101", 'module.m["a.b/c"].aws_iam_role.r[0]') in {(v.rule_id, v.resource) for v in report.violations}
+    assert "Traceback" not in printed
+
+
+@SETTINGS
+@given(document=trust_documents(effects=("Allow",)), added=st.sampled_from(WILDCARD_FORMS),
+       as_yaml=st.booleans())
+def test_wildcard_principal_in_a_cloudformation_template_is_reported_on_the_role(
+    tmp_path_factory: Any, document: dict[str, Any], added: dict[str, Any], as_yaml: bool
+) -> None:
+    import yaml
+
+    body = list(document["Statement"]) + [dict(added)]
+    template = _cloudformation({"Version": "2012-10-17", "Statement": body})
+    text = yaml.safe_dump(template, sort_keys=False) if as_yaml else json.dumps(template, indent=1)
+    report, printed = _scan_file(tmp_path_factory.mktemp("cfn"), "template." + ("yaml" if as_yaml else "json"), text)
+    assert report.errors == ()
+    assert ("IAMG-101", "Role") in {(v.rule_id, v.resource) for v in report.violations}
+    assert "Traceback" not in printed
+
+
+@SETTINGS
+@given(document=broken_documents)
+def test_malformed_documents_inside_plans_and_templates_never_crash(tmp_path_factory: Any, document: Any) -> None:
+    folder = tmp_path_factory.mktemp("broken")
+    for name, text in (("plan.json", json.dumps(_terraform_plan(json.dumps(document)))),
+                       ("plan-object.json", json.dumps(_terraform_plan(document))),  # not even a string
+                       ("template.json", json.dumps(_cloudformation(document)))):
+        report, printed = _scan_file(folder, name, text)
         assert isinstance(report, Report)
         assert "Traceback" not in printed
