@@ -134,6 +134,16 @@ STACK_NAME = "stack"
 URL_SUFFIX = "amazonaws.com"
 
 
+# IAM resources whose ARN is <type><Path><name>: the resource type and the name property.
+_PATHED_ARNS = {
+    "AWS::IAM::Role": ("role", "RoleName"),
+    "AWS::IAM::User": ("user", "UserName"),
+    "AWS::IAM::Group": ("group", "GroupName"),
+    "AWS::IAM::InstanceProfile": ("instance-profile", "InstanceProfileName"),
+    "AWS::IAM::ManagedPolicy": ("policy", "ManagedPolicyName"),
+}
+
+
 @dataclass
 class Resolver:
     """Resolves intrinsic functions for one variant (a set of choices)."""
@@ -317,16 +327,9 @@ class Resolver:
         """The ARN of an IAM resource of the template: always in the stack's own account."""
         kind = self.template.resource_type(logical_id)
         prefix = f"arn:{PARTITION}:iam::{self.account}:"
-        if kind == "AWS::IAM::Role":
-            resource = f"role{self._path(logical_id, 'Path')}{self._name(logical_id, 'RoleName')}"
-        elif kind == "AWS::IAM::User":
-            resource = f"user{self._path(logical_id, 'Path')}{self._name(logical_id, 'UserName')}"
-        elif kind == "AWS::IAM::Group":
-            resource = f"group{self._path(logical_id, 'Path')}{self._name(logical_id, 'GroupName')}"
-        elif kind == "AWS::IAM::InstanceProfile":
-            resource = f"instance-profile{self._path(logical_id, 'Path')}{self._name(logical_id, 'InstanceProfileName')}"
-        elif kind == "AWS::IAM::ManagedPolicy":
-            resource = f"policy{self._path(logical_id, 'Path')}{self._name(logical_id, 'ManagedPolicyName')}"
+        if kind in _PATHED_ARNS:
+            resource_type, name_property = _PATHED_ARNS[kind]
+            resource = f"{resource_type}{self._path(logical_id, 'Path')}{self._name(logical_id, name_property)}"
         elif kind == "AWS::IAM::SAMLProvider":
             resource = f"saml-provider/{self._name(logical_id, 'Name')}"
         elif kind == "AWS::IAM::OIDCProvider":
