@@ -27,6 +27,7 @@ _LIST_FLAGS = {
     "trusted_accounts": "--trusted-account",
     "internal_accounts": "--internal-account",
     "trusted_org_ids": "--trusted-org-id",
+    "gitlab_hosts": "--gitlab-host",
 }
 _FLAG_OF_KEY = {**_LIST_FLAGS, "require_mfa": "--require-mfa", "fail_on": "--fail-on"}
 
@@ -115,7 +116,7 @@ def _parser() -> _Parser:
     )
     for key, flag in _LIST_FLAGS.items():
         scan.add_argument(
-            flag, dest=key, action="append", metavar="ID", help=f"{key} entry (repeatable; replaces the file's list)"
+            flag, dest=key, action="append", metavar="HOST" if key == "gitlab_hosts" else "ID", help=f"{key} entry (repeatable; replaces the file's list)"
         )
     scan.add_argument("--require-mfa", metavar="people|all|off", help="which cross-account principals need MFA")
     scan.add_argument(

@@ -17,6 +17,8 @@ CONFIG_FILE_NAME = ".pyiamguard.yaml"
 _ACCOUNT = re.compile(r"^\d{12}$")
 _RULE_ID = re.compile(r"^IAMG-\d{3}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+# A host name, optionally with a port and path (GitLab served under a path is rare but real).
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d+)?(/[^\s/]+)*$")
 REQUIRE_MFA_VALUES = ("people", "all", "off")
 
 
@@ -44,6 +46,9 @@ class Config:
     require_permissions_boundary: bool = False
     allowed_permissions_boundaries: tuple[str, ...] = ()
     approved_oidc_subjects: tuple[str, ...] = ()
+    # Self-managed GitLab instances whose OIDC issuer a trust policy may name: their roles get
+    # GitLab's subject checks instead of those of an unknown provider.
+    gitlab_hosts: tuple[str, ...] = ()
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     disabled_rules: tuple[str, ...] = ()
     fail_on: Severity = Severity.LOW
@@ -107,6 +112,17 @@ def _string_list(key: str, value: Any, pattern: re.Pattern[str] | None = None, w
     return tuple(dict.fromkeys(out))
 
 
+def _gitlab_hosts(value: Any) -> tuple[str, ...]:
+    """Host names as the issuer URL names them; a scheme and trailing slash are forgiven."""
+    hosts = []
+    for text in _string_list("gitlab_hosts", value):
+        host = re.sub(r"^https?://", "", text.lower()).rstrip("/")
+        if not _HOST.match(host):
+            raise ConfigError(f"gitlab_hosts: {text!r} is not a host name like gitlab.example.com")
+        hosts.append(host)
+    return tuple(dict.fromkeys(hosts))
+
+
 def _waivers(value: Any) -> tuple[Waiver, ...]:
     if not isinstance(value, list):
         raise ConfigError("waivers: expected a list of {rule, resource, reason, file?, expires?}")
@@ -155,6 +171,8 @@ def config_from_mapping(values: Mapping[str, Any]) -> Config:
             kwargs[key] = _string_list(key, value, _ORG_ID, "an organization id like o-a1b2c3d4e5")
         elif key in ("allowed_permissions_boundaries", "approved_oidc_subjects"):
             kwargs[key] = _string_list(key, value)
+        elif key == "gitlab_hosts":
+            kwargs[key] = _gitlab_hosts(value)
         elif key == "disabled_rules":
             kwargs[key] = _string_list(key, value, _RULE_ID, "a rule id like IAMG-103")
         elif key == "max_session_seconds":

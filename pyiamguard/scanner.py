@@ -195,8 +195,11 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
     problems = tuple(p for p in source.problems if p.path[: len(policy.base)] == policy.base) + policy.problems
     try:
         check_depth(policy.document)
+        context = policy.context
+        if state.config.gitlab_hosts:
+            context = dataclasses.replace(context, gitlab_hosts=frozenset(state.config.gitlab_hosts))
         normalized = normalize_policy(policy.document, kind=policy.kind, base=policy.base,
-                                      context=policy.context, parse_problems=problems, role=policy.role)
+                                      context=context, parse_problems=problems, role=policy.role)
     except InputError as exc:
         state.errors.append(ScanError(source.name, f"{policy.resource}: {exc}"))
         return

@@ -291,6 +291,7 @@ def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["--trusted-account", "123456789012", "--trusted-account", "x"], "--trusted-account: 'x' is not a 12-digit account id"),
         (["--internal-account", "12345678901a"], "--internal-account: '12345678901a' is not a 12-digit account id"),
         (["--trusted-org-id", "org1"], "--trusted-org-id: 'org1' is not an organization id like o-a1b2c3d4e5"),
+        (["--gitlab-host", "https://gitlab"], "--gitlab-host: 'https://gitlab' is not a host name like gitlab.example.com"),
         (["--require-mfa", "sometimes"], "--require-mfa: expected one of people, all, off, got 'sometimes'"),
         (["--fail-on", "severe"], "--fail-on: unknown severity 'severe' (expected one of critical, high, medium, low, info)"),
     ],
@@ -657,3 +658,13 @@ def test_skip_unrecognized_treats_named_files_like_walked_ones(tmp_path: Path, c
     # A broken file that looks like a policy is still an error.
     (tmp_path / "policy.json").write_text('{"Version": "2012-10-17", "Statement": [\n', encoding="utf-8")
     assert main(["scan", "--skip-unrecognized", str(tmp_path / "policy.json")]) == 2
+
+
+def test_gitlab_host_flag_applies_gitlab_subject_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A self-managed GitLab is an unknown provider until named: then project_path:* is too broad.
+    target = REPO / "policies/pyiamguard/rules/iamg_202/examples/violating_gitlab_self_managed_any_group.json"
+    assert main(["scan", "--format", "json", str(target)]) == 0
+    assert json.loads(capsys.readouterr().out)["violations"] == []
+    assert main(["scan", "--format", "json", "--gitlab-host", "gitlab.example.com", str(target)]) == 1
+    found = json.loads(capsys.readouterr().out)["violations"]
+    assert [(v["rule_id"], v["line"]) for v in found] == [("IAMG-202", 10)]

@@ -40,6 +40,7 @@ require_mfa: all
 require_permissions_boundary: true
 allowed_permissions_boundaries: [arn:aws:iam::123456789012:policy/boundary]
 approved_oidc_subjects: ["repo:my-org/*"]
+gitlab_hosts: [gitlab.example.com, "https://Code.Example.org:8443/"]
 severity_overrides: {IAMG-105: low}
 disabled_rules: [IAMG-110]
 fail_on: high
@@ -59,6 +60,7 @@ waivers:
         require_permissions_boundary=True,
         allowed_permissions_boundaries=("arn:aws:iam::123456789012:policy/boundary",),
         approved_oidc_subjects=("repo:my-org/*",),
+        gitlab_hosts=("gitlab.example.com", "code.example.org:8443"),
         severity_overrides={"IAMG-105": Severity.LOW},
         disabled_rules=("IAMG-110",),
         fail_on=Severity.HIGH,
@@ -83,7 +85,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     [
         ("own_acounts: [123456789012]\n",
          "unknown key 'own_acounts' (known keys: allowed_permissions_boundaries, approved_oidc_subjects, "
-         "disabled_rules, fail_on, internal_accounts, max_session_seconds, own_accounts, "
+         "disabled_rules, fail_on, gitlab_hosts, internal_accounts, max_session_seconds, own_accounts, "
          "require_mfa, require_permissions_boundary, severity_overrides, trusted_accounts, "
          "trusted_org_ids, waivers)"),
         ("own_accounts: {a: 1}\n", "own_accounts: expected a list of strings, got dict"),
@@ -105,6 +107,9 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
         ("allowed_permissions_boundaries: {x: y}\n",
          "allowed_permissions_boundaries: expected a list of strings, got dict"),
         ("approved_oidc_subjects: [{sub: x}]\n", "approved_oidc_subjects: expected a list of strings, found {'sub': 'x'}"),
+        ("gitlab_hosts: [gitlab]\n", "gitlab_hosts: 'gitlab' is not a host name like gitlab.example.com"),
+        ("gitlab_hosts: [gitlab.example.com:sub]\n",
+         "gitlab_hosts: 'gitlab.example.com:sub' is not a host name like gitlab.example.com"),
         ("severity_overrides: [IAMG-105]\n", "severity_overrides: expected a mapping of rule id to severity"),
         ("severity_overrides: {R-105: low}\n", "severity_overrides: 'R-105' is not a rule id like IAMG-103"),
         ("severity_overrides: {IAMG-105: urgent}\n",
