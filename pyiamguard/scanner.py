@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from .assume_graph import AssumeGraph
 from .catalog import PolicySet, load_policy_set
 from .config import Config
 from .loaders.cloudformation import cloudformation_sources, template_suppressions
@@ -39,6 +40,7 @@ class _Scan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     documents: int = 0
     suppressed: list[Violation] = field(default_factory=list)
+    graph: AssumeGraph = field(default_factory=AssumeGraph)
 
     def get_engine(self) -> Any:
         if self.engine is None:
@@ -82,6 +84,7 @@ def scan(
             state.errors.append(ScanError(item.display, item.message))
             continue
         _scan_file(state, item)
+    _assume_pairs(state)
     report = state.report()
     return _apply_waivers(report if index is None else _with_tf_sources(report, index), state.config)
 
@@ -114,6 +117,7 @@ def scan_document(
     state.scanned.append(name)
     for policy in policy_sources(source, name) if kind is None else [PolicySource(name, (), source.root, kind)]:
         _evaluate(state, source, policy)
+    _assume_pairs(state)
     return _apply_waivers(state.report(), state.config)
 
 
@@ -225,6 +229,44 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
         violation = _violation(state.config, rule, finding, source, policy, normalized, ctx)
         if violation is not None:
             state.violations.append(violation)
+    if policy.identity is not None and ASSUME_RULE not in state.config.disabled_rules:
+        state.graph.add(policy.identity, policy.resource, source.name, normalized,
+                        lambda ref: _locate(source, policy, normalized, ref), ctx.text, ctx.statement)
+
+
+ASSUME_RULE = "IAMG-501"
+
+
+def _assume_pairs(state: _Scan) -> None:
+    """IAMG-501: every (caller, role) pair of the whole scan, judged by the rule."""
+    from .engine import EngineError
+
+    rule = next((r for r in state.policies.rules if r.rule_id == ASSUME_RULE), None)
+    if rule is None or ASSUME_RULE in state.config.disabled_rules:
+        return
+    severity = state.config.severity_overrides.get(rule.rule_id, rule.severity)
+    found: dict[Violation, None] = {}
+    for caller, target, document in state.graph.pairs():
+        try:
+            findings = state.get_engine().evaluate(document)
+        except EngineError as exc:
+            state.errors.append(ScanError(target.file, f"{target.resource}: rule could not be evaluated: {exc}", rule.rule_id))
+            continue
+        for finding in findings:
+            if finding.get("package") == rule.package:
+                violation = state.graph.violation(rule, severity, caller, target, finding)
+                if violation is not None:
+                    found.setdefault(violation)
+    state.violations.extend(found)
+
+
+def _locate(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument, ref: str) -> Location:
+    node = normalized.nodes.get(ref)
+    path = node.path if node else policy.base
+    if policy.source_path is not None:
+        path = policy.source_path(path)
+    line, column = source.locate(path)
+    return Location(file=source.name, line=line, column=column, path=json_path(path))
 
 
 def _violation(
@@ -238,11 +280,6 @@ def _violation(
 ) -> Violation | None:
     ref = str(finding.get("ref", ""))
     facts = finding.get("facts") or {}
-    node = normalized.nodes.get(ref)
-    path = node.path if node else policy.base
-    if policy.source_path is not None:
-        path = policy.source_path(path)
-    line, column = source.locate(path)
     severity = rule.severity
     if isinstance(facts.get("severity"), str):
         severity = Severity.parse(facts["severity"])
@@ -253,7 +290,7 @@ def _violation(
         severity=severity,
         message=compose(rule.rule_id, rule.title, ctx, ref, facts) + (f" ({policy.note})" if policy.note else ""),
         resource=policy.resource,
-        location=Location(file=source.name, line=line, column=column, path=json_path(path)),
+        location=_locate(source, policy, normalized, ref),
         remediation=rule.remediation,
     )
     return violation

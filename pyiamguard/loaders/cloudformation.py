@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator
 
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import Unresolved, has_placeholder
-from .iam import PolicySource
+from .iam import Identity, PolicySource, identity_from_arn
 from .intrinsics import NO_VALUE, OPEN, Choice, NeedChoice, Resolver, Template, describe, is_intrinsic, variants
 from .json_source import duplicate_problems, json_marks, parse_json_text
 from .source import InputError, Problem, SourceFile, TreePath
@@ -319,7 +319,8 @@ class _Loader:
         base = _in(at + ("AssumeRolePolicyDocument",))
         problems += self._file_problems(base, lambda p: _of_resource(p, logical_id)
                                         and not any(p[:len(q)] == q for q in inline_paths))
-        trust_source = PolicySource(logical_id, base, trust, "trust", problems=problems, role=role)
+        trust_source = PolicySource(logical_id, base, trust, "trust", problems=problems, role=role,
+                                    identity=self._identity(r, logical_id, "role", "RoleName"))
         return [_Draft(trust_source)] + identity
 
     def _inline_source_paths(self, r: Resolver, identity: list[_Draft]) -> list[TreePath]:
@@ -491,7 +492,10 @@ class _Loader:
                          max_session_path=_in(("Resources", logical_id)))
         problems += self._file_problems(trust_base, lambda p: _of_resource(p, logical_id) and p[3:4] in (
             ("AssumeRolePolicyDocument",), ("PermissionsBoundary",), ()))
-        trust_source = PolicySource(logical_id, trust_base, trust, "trust", problems=problems, role=role)
+        # SAM names the role it generates, so its ARN is meaningful only inside this template.
+        generated = identity_from_arn(r.arn(f"{logical_id}Role"), "role", local=True, account_known=bool(self.own_accounts))
+        trust_source = PolicySource(logical_id, trust_base, trust, "trust", problems=problems, role=role,
+                                    identity=generated)
         return [_Draft(trust_source, notes)] + [replace(d, notes=notes) for d in identity]
 
     # --- identity policies ------------------------------------------------------------------------
@@ -508,7 +512,20 @@ class _Loader:
         at = ("Resources", logical_id, "Properties")
         props = self.template.properties(logical_id)
         _, identity = self._inline(r, logical_id, self._resolve(r, props, at, "Policies"), at + ("Policies",))
+        if self.template.resource_type(logical_id) == "AWS::IAM::User":
+            user = self._identity(r, logical_id, "user", "UserName")
+            identity = [replace(d, source=replace(d.source, identity=user)) for d in identity]
         return identity
+
+    def _identity(self, r: Resolver, logical_id: str, kind: str, name_key: str) -> Identity | None:
+        """The ARN of a role or user of the template. Without a configured own account the
+        stack's account is a placeholder, and without a literal name CloudFormation generates
+        one: the ARN then names the resource only inside this template."""
+        props = self.template.properties(logical_id)
+        named = isinstance(props.get(name_key), str) or (
+            name_key in props and isinstance(r.value(props[name_key], ("Resources", logical_id, "Properties", name_key)), str))
+        return identity_from_arn(r.arn(logical_id), kind, local=not self.own_accounts or not named,
+                                 account_known=bool(self.own_accounts))
 
     def _for_each(self, key: str, value: Any) -> Iterator[PolicySource]:
         """`Fn::ForEach` (AWS::LanguageExtensions) generates resources; they are not expanded."""

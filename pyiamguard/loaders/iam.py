@@ -11,6 +11,37 @@ from .source import InputError, Problem, SourceFile, TreePath
 
 
 @dataclass(frozen=True)
+class Identity:
+    """The IAM role or user a document belongs to, for the checks across documents (IAMG-501).
+
+    `local`: the ARN means something only inside its file (the stack's own account is unknown,
+    or CloudFormation generates the role's name), so documents of other files never match it.
+    `account_known`: False when the account is a stand-in for the stack's own account, which is
+    the same for every resource of its template but may be any account."""
+
+    arn: str
+    kind: str  # role | user
+    local: bool = False
+    account_known: bool = True
+
+    @property
+    def account(self) -> str:
+        parts = self.arn.split(":")
+        return parts[4] if len(parts) > 5 else ""
+
+
+def identity_from_arn(arn: Any, kind: str, local: bool = False, account_known: bool = True) -> Identity | None:
+    """An Identity when `arn` is a literal IAM ARN of that kind with a 12-digit account."""
+    if not isinstance(arn, str):
+        return None
+    parts = arn.split(":", 5)
+    if (len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not (parts[4].isdigit() and len(parts[4]) == 12)
+            or not parts[5].startswith(f"{kind}/") or any(c in arn for c in "*?${}")):
+        return None
+    return Identity(arn, kind, local, account_known)
+
+
+@dataclass(frozen=True)
 class PolicySource:
     """One policy document found in a file: what it belongs to and where it sits.
 
@@ -34,6 +65,7 @@ class PolicySource:
     sensitive: bool = False  # the values are secret (Terraform after_sensitive): never quote them
     variant: str = ""
     source_path: Callable[[TreePath], TreePath] | None = None
+    identity: Identity | None = None  # the role of a trust policy, the user of an inline policy
 
 
 def is_policy(value: Any) -> bool:
@@ -86,7 +118,8 @@ def policy_sources(source: SourceFile, display_name: str) -> Iterator[PolicySour
     if isinstance(role, dict) and "AssumeRolePolicyDocument" in role:
         name = str(role.get("RoleName") or display_name)
         yield PolicySource(name, ("Role", "AssumeRolePolicyDocument"), _embedded(role["AssumeRolePolicyDocument"]), "trust",
-                           context=_role_context(role), role=_role_facts(role, ("Role",), {}))
+                           context=_role_context(role), role=_role_facts(role, ("Role",), {}),
+                           identity=identity_from_arn(role.get("Arn"), "role"))
     if "PolicyDocument" in root:
         owner = root.get("RoleName") or root.get("UserName") or root.get("GroupName") or display_name
         name = f"{owner}/{root.get('PolicyName', 'policy')}"
@@ -101,10 +134,10 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
     """`aws iam get-account-authorization-details`: roles with trust and inline policies,
     users and groups with inline policies, managed policies with their default version."""
     managed = _managed_documents(root)
-    for list_key, name_key, inline_key in (
-        ("RoleDetailList", "RoleName", "RolePolicyList"),
-        ("UserDetailList", "UserName", "UserPolicyList"),
-        ("GroupDetailList", "GroupName", "GroupPolicyList"),
+    for list_key, name_key, inline_key, kind in (
+        ("RoleDetailList", "RoleName", "RolePolicyList", "role"),
+        ("UserDetailList", "UserName", "UserPolicyList", "user"),
+        ("GroupDetailList", "GroupName", "GroupPolicyList", "group"),
     ):
         entries = root.get(list_key)
         if not isinstance(entries, list):
@@ -113,14 +146,19 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
             if not isinstance(entry, dict):
                 continue
             owner = str(entry.get(name_key) or f"{list_key}[{i}]")
+            identity = identity_from_arn(entry.get("Arn"), kind)
             if "AssumeRolePolicyDocument" in entry:
                 yield PolicySource(owner, (list_key, i, "AssumeRolePolicyDocument"),
                                    _embedded(entry["AssumeRolePolicyDocument"]), "trust",
-                                   context=_role_context(entry), role=_role_facts(entry, (list_key, i), managed))
+                                   context=_role_context(entry), role=_role_facts(entry, (list_key, i), managed),
+                                   identity=identity)
             for j, inline in enumerate(entry.get(inline_key) or []):
                 if isinstance(inline, dict) and "PolicyDocument" in inline:
+                    # A role's inline policies reach it through its trust document's `role`
+                    # section; a user's are its own identity documents.
                     yield PolicySource(f"{owner}/{inline.get('PolicyName', j)}", (list_key, i, inline_key, j, "PolicyDocument"),
-                                       _embedded(inline["PolicyDocument"]), "identity")
+                                       _embedded(inline["PolicyDocument"]), "identity",
+                                       identity=identity if kind == "user" else None)
     for i, policy in enumerate(root.get("Policies") or []):
         if not isinstance(policy, dict):
             continue

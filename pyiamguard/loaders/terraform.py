@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import Unresolved
-from .iam import PolicySource
+from .iam import Identity, PolicySource, identity_from_arn
 from .json_source import duplicate_problems, parse_json_text
 from .source import InputError, Problem, SourceFile, TreePath
 
@@ -231,7 +231,8 @@ def terraform_sources(source: SourceFile) -> Iterator[PolicySource]:
     for resource in managed:
         if resource.type == ROLE:
             trust = _role_trust(plan, resource, consumed)
-            yield replace(trust, role=_role_facts(plan, resource, links.get(resource.address, [])))
+            yield replace(trust, role=_role_facts(plan, resource, links.get(resource.address, [])),
+                          identity=_role_identity(resource, trust.context))
         elif resource.type in IDENTITY_POLICY_TYPES:
             source = _policy_attribute(plan, resource, "policy", "identity")
             if resource.type == "aws_iam_role_policy" and resource.address not in linked:
@@ -252,6 +253,20 @@ def _context(plan: _Plan, resource: _Resource) -> NormalizeContext:
     config = plan.config.get(strip_instance_keys(resource.address), {})
     account = plan.callers.get(_provider_key(config))
     return NormalizeContext(own_accounts=(account,) if account else ())
+
+
+def _role_identity(resource: _Resource, context: NormalizeContext) -> Identity | None:
+    """The role's ARN: known for an existing role, else built from its name, path and the
+    account of its provider configuration; None when any of them is known only at apply."""
+    known = identity_from_arn(resource.after.get("arn"), "role")
+    if known is not None or not context.own_accounts:
+        return known
+    name, path = resource.after.get("name"), resource.after.get("path") or "/"
+    if _unknown_at(resource.unknown, "name") or _unknown_at(resource.unknown, "path"):
+        return None
+    if not isinstance(name, str) or not isinstance(path, str) or not path.startswith("/") or not path.endswith("/"):
+        return None
+    return identity_from_arn(f"arn:{context.partition or 'aws'}:iam::{context.own_accounts[0]}:role{path}{name}", "role")
 
 
 def _note(resource: _Resource) -> str:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from pyiamguard.loaders.iam import PolicySource, is_policy, looks_like_iam, policy_sources
+from pyiamguard.loaders.iam import Identity, PolicySource, is_policy, looks_like_iam, policy_sources
 from pyiamguard.loaders.json_source import load_json
 from pyiamguard.loaders.source import InputError
 from pyiamguard.normalize.policy import NormalizeContext, Permission, RoleFacts
@@ -25,8 +25,8 @@ def _all(root: object, name: str = "dump.json") -> list[PolicySource]:
 
 
 def _sources(root: object, name: str = "dump.json") -> list[PolicySource]:
-    """Where the documents are; the role facts and context are checked by their own tests."""
-    return [replace(p, role=None, context=NormalizeContext()) for p in _all(root, name)]
+    """Where the documents are; the role facts, context and identity are checked by their own tests."""
+    return [replace(p, role=None, context=NormalizeContext(), identity=None) for p in _all(root, name)]
 
 
 def _encoded(document: object) -> str:
@@ -49,6 +49,26 @@ def test_get_role_output_is_the_trust_policy_named_by_role_name() -> None:
     root = {"Role": {"Path": "/", "RoleName": "deployer", "Arn": "arn:aws:iam::111122223333:role/deployer",
                      "AssumeRolePolicyDocument": TRUST, "MaxSessionDuration": 3600}}
     assert _sources(root) == [PolicySource("deployer", ("Role", "AssumeRolePolicyDocument"), TRUST, "trust")]
+
+
+def test_roles_and_users_of_dumps_carry_their_arn_for_checks_across_documents() -> None:
+    role = {"RoleName": "deployer", "Arn": "arn:aws:iam::111122223333:role/ops/deployer", "AssumeRolePolicyDocument": TRUST,
+            "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": ADMIN}]}
+    user = {"UserName": "alice", "Arn": "arn:aws:iam::111122223333:user/alice",
+            "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": ADMIN}]}
+    group = {"GroupName": "ops", "Arn": "arn:aws:iam::111122223333:group/ops",
+             "GroupPolicyList": [{"PolicyName": "p", "PolicyDocument": ADMIN}]}
+    found = {p.resource: p.identity for p in _all({"RoleDetailList": [role], "UserDetailList": [user],
+                                                   "GroupDetailList": [group]})}
+    assert found == {
+        "deployer": Identity("arn:aws:iam::111122223333:role/ops/deployer", "role"),
+        # A role's inline policy reaches it through its trust document's role section.
+        "deployer/p": None,
+        "alice/p": Identity("arn:aws:iam::111122223333:user/alice", "user"),
+        # A group is no caller: its members are not known.
+        "ops/p": None,
+    }
+    assert _all({"Role": {"RoleName": "x", "Arn": "arn:aws:iam::*:role/x", "AssumeRolePolicyDocument": TRUST}})[0].identity is None
 
 
 def test_get_role_output_without_role_name_falls_back_to_the_file_name() -> None:

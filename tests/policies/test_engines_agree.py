@@ -27,8 +27,11 @@ from typing import Any, Callable
 
 import pytest
 
+from pyiamguard.assume_graph import AssumeGraph
 from pyiamguard.catalog import load_policy_set
 from pyiamguard.engine import Engine
+from pyiamguard.loaders.iam import Identity
+from pyiamguard.model import Location
 from pyiamguard.normalize.policy import NormalizeContext, Permission, RoleFacts, normalize_policy
 from pyiamguard.normalize.values import Unresolved
 
@@ -110,10 +113,41 @@ class Case:
     kind: str | None = None  # None: detected (a trust policy here); "identity" for permission policies
     role: RoleFacts | None = None  # the facts of the trust policy's role
     why: str = ""
+    engine_input: dict[str, Any] | None = None  # a ready input (IAMG-501 pairs), not normalized here
 
 
 def case(id: str, document: dict[str, Any], *expected: tuple[str, str], **kw: Any) -> Case:
     return Case(id=id, rule="iamg_" + id[:3], document=document, expected=frozenset(expected), **kw)
+
+
+CALLER = f"arn:aws:iam::{OWN}:role/ci-runner"
+TARGET = f"arn:aws:iam::{FOREIGN}:role/deployer"
+
+
+def assume_pair(caller_facts: RoleFacts, target_trust: dict[str, Any], caller: str = CALLER,
+                target: str = TARGET) -> dict[str, Any]:
+    """The IAMG-501 engine input the scan builds for a caller role and a target role.
+
+    Graph refs count over both roles: the target's trust statements and principals first
+    (t0, p1), then the caller's (t2, p3), then its grants (g4..), as AssumeGraph.add numbers
+    them."""
+    graph = AssumeGraph()
+    for arn, document, facts in ((target, target_trust, role()), (caller, trust(allow({"Service": "ec2.amazonaws.com"})),
+                                                                  caller_facts)):
+        normalized = normalize_policy(document, kind="trust", role=facts)
+        graph.add(Identity(arn, "role"), arn, "scan.json", normalized, lambda ref: Location("scan.json"),
+                  lambda ref: ref, lambda ref: ref)
+    pairs = [document for c, t, document in graph.pairs() if c.identity.arn == caller and t.identity.arn == target]
+    assert len(pairs) == 1, "the graph must pair the caller with the target"
+    return pairs[0]
+
+
+def pair_case(id: str, facts: RoleFacts, target_trust: dict[str, Any], *expected: tuple[str, str],
+              **kw: Any) -> Case:
+    return case(id, {}, *expected, engine_input=assume_pair(facts, target_trust, **kw))
+
+
+ASSUME_TARGET = policy(grant("sts:AssumeRole", TARGET))
 
 
 CASES = [
@@ -381,6 +415,36 @@ CASES = [
                  "allowed_permissions_boundaries": [f"arn:aws:iam::{OWN}:policy/Boundary"]},
          role=role(boundary=managed(f"arn:aws:iam::{OWN}:policy/Boundary", "boundary"))),
     case("402-clean-off-by-default", trust(THIRD_PARTY), config=TRUSTED, role=role()),
+    # IAMG-501, on the pairs the scan builds. The caller's grant aims at a role whose trust
+    # admits only a service: the grant's Resource is the finding.
+    pair_case("501-untrusted-caller", role(inline(ASSUME_TARGET)), trust(allow({"Service": "ec2.amazonaws.com"})),
+              ("iamg_501", "g4")),
+    # A wildcard in the role name still aims at roles; sts:* covers AssumeRole.
+    pair_case("501-untrusted-caller-pattern", role(inline(policy(grant("sts:*", f"arn:aws:iam::{FOREIGN}:role/deploy*")))),
+              trust(allow({"AWS": f"arn:aws:iam::{FOREIGN}:role/other"})), ("iamg_501", "g4")),
+    pair_case("501-clean-caller-account-trusted", role(inline(ASSUME_TARGET)), trust(allow({"AWS": OWN}))),
+    pair_case("501-clean-caller-named", role(inline(ASSUME_TARGET)), trust(allow({"AWS": CALLER}))),
+    pair_case("501-clean-caller-sessions-named", role(inline(ASSUME_TARGET)),
+              trust(allow({"AWS": f"arn:aws:sts::{OWN}:assumed-role/ci-runner/build"}))),
+    pair_case("501-clean-unresolved-principal", role(inline(ASSUME_TARGET)),
+              trust(allow({"AWS": Unresolved("${Trusted}", "a parameter without a default")}))),
+    # The trust names the caller, whose policies (all known) never allow assuming the role.
+    pair_case("501-untrusted-permission", role(inline(policy(grant("s3:GetObject", "*")))),
+              trust(allow({"AWS": CALLER})), ("iamg_501", "p1")),
+    pair_case("501-untrusted-permission-other-role-granted",
+              role(inline(policy(grant("sts:AssumeRole", f"arn:aws:iam::{FOREIGN}:role/reader")))),
+              trust(allow({"AWS": CALLER})), ("iamg_501", "p1")),
+    pair_case("501-clean-permission-by-wildcard", role(inline(policy(grant("sts:AssumeRole", "*")))),
+              trust(allow({"AWS": CALLER}))),
+    pair_case("501-clean-permission-not-resource", role(inline(policy(grant("sts:AssumeRole", "arn:aws:s3:::x",
+                                                                              not_resource=True)))),
+              trust(allow({"AWS": CALLER}))),
+    # An AWS-managed policy may grant it: unknown is not absent.
+    pair_case("501-clean-aws-managed-caller-policy", role(managed("arn:aws:iam::aws:policy/PowerUserAccess")),
+              trust(allow({"AWS": CALLER}))),
+    # In one account a trust that names the caller's ARN needs no identity grant.
+    pair_case("501-clean-same-account-named", role(inline(policy(grant("s3:GetObject", "*")))),
+              trust(allow({"AWS": CALLER})), target=f"arn:aws:iam::{OWN}:role/deployer"),
 ]
 
 
@@ -411,8 +475,8 @@ def evaluate(opa_oracle: Any) -> Callable[[Case], tuple[list[str], list[str]]]:
 
     def run(c: Case) -> tuple[list[str], list[str]]:
         if c.id not in results:
-            document = normalize_policy(copy.deepcopy(c.document), kind=c.kind, context=c.context,
-                                        role=c.role).engine_input
+            document = c.engine_input if c.engine_input is not None else normalize_policy(
+                copy.deepcopy(c.document), kind=c.kind, context=c.context, role=c.role).engine_input
             regopy_engine, opa = engines_for(c.config)
             bindings = opa.eval_query("findings := data.pyiamguard.main.findings", document)
             assert len(bindings) == 1, f"OPA: data.pyiamguard.main.findings is undefined: {bindings}"

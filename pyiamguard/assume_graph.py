@@ -1,0 +1,234 @@
+"""IAMG-501 across the documents of one scan: who may assume which role, seen from both sides.
+
+Assuming a role takes two grants: the role's trust policy must admit the caller, and (across
+accounts) the caller's own policies must allow sts:AssumeRole on the role. Each document alone
+looks fine when one side is missing; only the scan as a whole shows it.
+
+The scan hands every document that belongs to a known role or user to `AssumeGraph.add`. At
+the end, `pairs` joins callers to roles by ARN (an index, so the join stays linear) and yields
+one small engine input per (caller, role) pair; the IAMG-501 Rego rule decides, and `violation`
+writes the finding. Python only finds candidates and locates nodes: the verdict is the rule's.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Mapping
+
+from .loaders.iam import Identity
+from .model import Location, RuleInfo, Severity, Violation
+from .normalize.policy import NormalizedDocument
+
+PAIR_KIND = "assume_pair"
+
+# Unknowns that leave a trust policy's principals or actions open: the rule then says nothing.
+_TRUST_UNKNOWNS = frozenset({"trust_policy", "statement", "effect", "principal", "action"})
+# Unknowns that leave a caller's permissions open: "has no permission" cannot be claimed.
+_GRANT_UNKNOWNS = frozenset({"policy", "statement", "effect", "action", "resource"})
+# A grant aimed at particular roles: the part after role/ is more than wildcards.
+_AIMED = re.compile(r"^arn:[^:]*:iam::[^:]*:role/.*[^*?]")
+_POLICY_VARIABLE = re.compile(r"\$\{[^}]*\}")
+_MAX_WILDCARD_MATCHES = 50  # a pattern aimed at more roles than this is a fleet grant, not a pairing
+
+
+@dataclass(frozen=True)
+class _Node:
+    """Where a graph ref points: its location, its text as written, and its statement."""
+
+    location: Location
+    text: str
+    statement: str
+
+
+@dataclass
+class _Party:
+    """A role or user of the scan, merged over the variants it was evaluated in."""
+
+    identity: Identity
+    resource: str
+    file: str
+    grants: list[dict[str, Any]] = field(default_factory=list)  # Allow and Deny statements on assuming
+    complete: bool = True  # every policy of the party is known (roles only; users have groups)
+    trust: list[dict[str, Any]] = field(default_factory=list)  # trust statements (roles)
+    trust_known: bool = True
+    is_target: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.identity.arn.rsplit("/", 1)[-1]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.file if self.identity.local else "", self.identity.arn.lower())
+
+
+@dataclass
+class AssumeGraph:
+    """The roles and callers of one scan. Not shared between scans or threads."""
+
+    parties: dict[tuple[str, str], _Party] = field(default_factory=dict)
+    nodes: dict[str, _Node] = field(default_factory=dict)
+
+    def add(self, identity: Identity, resource: str, file: str, normalized: NormalizedDocument,
+            locate: Callable[[str], Location], text_of: Callable[[str], str],
+            statement_label: Callable[[str], str]) -> None:
+        """Record a trust policy of a role, or an identity policy of a user. The callables
+        give a ref's location, its text as written (redacted when sensitive), and the label
+        of its statement."""
+        if identity.kind not in ("role", "user"):
+            return
+        party = _Party(identity, resource, file)
+        party = self.parties.setdefault(party.key, party)
+        doc = normalized.engine_input
+        unknowns = {str(u.get("what")) for u in doc.get("unresolved", [])}
+
+        def node(ref: str, prefix: str, label: str = "") -> str:
+            new = f"{prefix}{len(self.nodes)}"
+            self.nodes[new] = _Node(locate(ref), text_of(ref), label)
+            return new
+
+        def grants(statements: list[Mapping[str, Any]], policy: str) -> None:
+            for st in statements:
+                actions = st.get("actions", {})
+                if st.get("effect") not in ("Allow", "Deny") or not (actions.get("assume_role") or actions.get("unresolved")):
+                    continue
+                resources = st.get("resources", {})
+                label = statement_label(str(st["ref"])) + (f" of policy {policy}" if policy else "")
+                where = str(resources.get("ref") or st["ref"])
+                party.grants.append({
+                    "ref": node(where, "g", label),
+                    "effect": st["effect"],
+                    "actions": {
+                        "assume_role": bool(actions.get("assume_role")), "unresolved": bool(actions.get("unresolved")),
+                        "not_action": bool(actions.get("not_action")), "patterns": list(actions.get("patterns", [])),
+                    },
+                    "resources": {
+                        "element": str(resources.get("element", "none")),
+                        "values": [_glob_safe(str(v)) for v in resources.get("values", [])],
+                        "unresolved": bool(resources.get("unresolved")),
+                    },
+                })
+
+        if normalized.kind == "trust":
+            party.is_target = True
+            party.trust_known = party.trust_known and not (unknowns & _TRUST_UNKNOWNS)
+            for st in doc.get("statements", []):
+                label = statement_label(str(st["ref"]))
+                party.trust.append({
+                    "ref": node(str(st["ref"]), "t", label),
+                    "effect": st.get("effect"),
+                    "principal_element": st.get("principal_element"),
+                    "actions": {"assume_role": bool(st.get("actions", {}).get("assume_role"))},
+                    "principals": [{
+                        "ref": node(str(p["ref"]), "p", label),
+                        "kind": p.get("kind"), "value": p.get("value"), "account": p.get("account"),
+                        "scope": p.get("scope"), "whole_account": bool(p.get("whole_account")),
+                    } for p in st.get("principals", [])],
+                })
+            role = doc.get("role") or {}
+            for policy in role.get("policies", []):
+                if policy.get("state") != "known" or policy.get("aws_managed"):
+                    party.complete = False  # an AWS-managed or unknown policy may grant anything
+                grants(policy.get("statements", []), text_of(str(policy.get("ref", ""))))
+            if not role or unknowns & _GRANT_UNKNOWNS:
+                party.complete = False
+        else:
+            party.complete = False  # a user's groups and managed policies are not followed
+            grants(doc.get("statements", []), resource)
+
+    def pairs(self) -> Iterator[tuple[_Party, _Party, dict[str, Any]]]:
+        """(caller, role, engine input) for every caller whose grant names a role of the scan
+        and every role whose trust names a caller of the scan, each pair once."""
+        targets = [p for p in self.parties.values() if p.is_target]
+        seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
+        for caller in self.parties.values():
+            for grant in caller.grants:
+                if grant["resources"]["element"] != "Resource":
+                    continue
+                for value in grant["resources"]["values"]:
+                    for target in self._targets_of(value, caller.file, targets):
+                        if (caller.key, target.key) not in seen:
+                            seen.add((caller.key, target.key))
+                            yield caller, target, _pair_input(caller, target)
+        for target in targets:
+            for st in target.trust:
+                for principal in st["principals"]:
+                    caller = self._lookup(str(principal.get("value") or ""), target.file)
+                    if caller is not None and (caller.key, target.key) not in seen:
+                        seen.add((caller.key, target.key))
+                        yield caller, target, _pair_input(caller, target)
+
+    def _lookup(self, arn: str, file: str) -> _Party | None:
+        lowered = arn.lower()
+        return self.parties.get(("", lowered)) or self.parties.get((file, lowered))
+
+    def _targets_of(self, value: str, file: str, targets: list[_Party]) -> list[_Party]:
+        if not _AIMED.match(value):
+            return []
+        if "*" not in value and "?" not in value:
+            found = self._lookup(value, file)
+            return [found] if found is not None and found.is_target else []
+        pattern = re.compile(_glob_regex(value.lower()))
+        matched = [t for t in targets if (not t.identity.local or t.file == file) and pattern.match(t.identity.arn.lower())]
+        return matched if len(matched) <= _MAX_WILDCARD_MATCHES else []
+
+    def violation(self, rule: RuleInfo, severity: Severity, caller: _Party, target: _Party,
+                  finding: Mapping[str, Any]) -> Violation | None:
+        facts = finding.get("facts") or {}
+        node = self.nodes.get(str(finding.get("ref")))
+        if node is None:
+            return None
+        if facts.get("direction") == "untrusted_caller":
+            resource = caller.resource
+            message = (f"{caller.identity.kind.capitalize()} {caller.name} is allowed to assume {target.identity.arn} by "
+                       f"{node.statement} (Resource {facts.get('grant')!r}), but the trust policy of role {target.name}"
+                       f"{_elsewhere(target, node)} does not admit it, so the call is denied: add "
+                       f"{caller.identity.arn} (or its account {caller.identity.account}) as a Principal of a statement "
+                       "allowing sts:AssumeRole in that trust policy, or remove the grant")
+        else:
+            resource = target.resource
+            message = (f"The trust policy of role {target.name} admits {node.text!r} in {node.statement}, but no policy "
+                       f"of role {caller.name}{_elsewhere(caller, node)} allows sts:AssumeRole on {target.identity.arn}, "
+                       "and across accounts both sides must allow it: add that grant to the caller's policy, or remove "
+                       "the principal from the trust policy")
+        return Violation(
+            rule_id=rule.rule_id, title=rule.title, severity=severity, message=message, resource=resource,
+            location=node.location, remediation=rule.remediation,
+        )
+
+
+def _elsewhere(party: _Party, node: _Node) -> str:
+    """Where the other side lives, when it is not the finding's own file."""
+    return f" ({party.file})" if party.file != node.location.file else ""
+
+
+def _pair_input(caller: _Party, target: _Party) -> dict[str, Any]:
+    """The engine input of one pair (docs/model.md, "Assume pair")."""
+    arn = caller.identity.arn
+    session = ""
+    if caller.identity.kind == "role":
+        parts = arn.split(":", 5)
+        session = f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{parts[5].rsplit('/', 1)[-1]}/"
+    return {
+        "kind": PAIR_KIND,
+        "caller": {
+            "arn": arn, "account": caller.identity.account, "account_known": caller.identity.account_known,
+            "type": caller.identity.kind,
+            "session_prefix": session, "complete": caller.complete, "statements": caller.grants,
+        },
+        "target": {
+            "arn": target.identity.arn, "account": target.identity.account,
+            "account_known": target.identity.account_known,
+            "known": target.trust_known, "statements": target.trust,
+        },
+    }
+
+
+def _glob_safe(value: str) -> str:
+    """A resource pattern for glob matching: a policy variable matches anything, and glob's
+    own syntax characters, which IAM reads literally, match one character."""
+    return re.sub(r"[\[\]{}\\]", "?", _POLICY_VARIABLE.sub("*", value))
+
+
+def _glob_regex(pattern: str) -> str:
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z"
