@@ -72,12 +72,17 @@ class MessageContext:
     document: NormalizedDocument
     own_account_known: bool
     redact: bool = False  # the document's values are sensitive: name nodes, never quote them
+    secrets: frozenset[str] = frozenset()  # values never to quote, wherever they appear
 
     def text(self, ref: str) -> str:
         node = self.document.nodes.get(ref)
-        if self.redact and node is not None and not ref.startswith(("s", "q", "r", "m", "e")):
+        if node is None:
+            return ""
+        if self.redact and not ref.startswith(("s", "q", "r", "m", "e")):
             return "(sensitive value)"
-        return node.text if node else ""
+        if any(secret in node.text for secret in self.secrets):
+            return "(sensitive value)"
+        return node.text
 
     def _all_statements(self) -> list[Mapping[str, Any]]:
         """Statements of the document and of the role's policies."""

@@ -220,7 +220,7 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
             state.errors.append(ScanError(source.name, f"{policy.resource}: rule could not be evaluated: {failure}",
                                           rule.rule_id if rule else None))
     own_known = bool(state.config.own_accounts or normalized.engine_input["context"]["own_accounts"])
-    ctx = MessageContext(normalized, own_known, redact=policy.sensitive)
+    ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets)
     rules = state.policies.by_package()
     for finding in findings:
         rule = rules.get(str(finding.get("package")))
@@ -288,12 +288,21 @@ def _violation(
         rule_id=rule.rule_id,
         title=rule.title,
         severity=severity,
-        message=compose(rule.rule_id, rule.title, ctx, ref, facts) + (f" ({policy.note})" if policy.note else ""),
+        message=_redacted(compose(rule.rule_id, rule.title, ctx, ref, facts), policy.secrets)
+        + (f" ({policy.note})" if policy.note else ""),
         resource=policy.resource,
         location=_locate(source, policy, normalized, ref),
         remediation=rule.remediation,
     )
     return violation
+
+
+def _redacted(message: str, secrets: frozenset[str]) -> str:
+    """The message without any secret value, however a rule's facts carried it (an account id
+    taken from a NoEcho parameter)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        message = message.replace(secret, "(sensitive value)")
+    return message
 
 
 _TERRAFORM_PATHS = ("$.resource_changes[", "$.prior_state.", "$.values.", "$.planned_values.")

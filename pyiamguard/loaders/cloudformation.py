@@ -222,7 +222,7 @@ class _Loader:
                     Problem("octal_number", policy.base + (_Exact(at),), str(_node_at(self.source.root, at)))
                     for at in sorted(resolver.octal, key=str))
                 yield replace(policy, context=context, problems=problems, variant=label, source_path=mapper,
-                              note="; ".join(notes + draft.notes + extra), sensitive=resolver.sensitive)
+                              note="; ".join(notes + draft.notes + extra), secrets=frozenset(resolver.secrets))
 
     def _default_notes(self, resolver: Resolver) -> list[str]:
         if not resolver.defaults:

@@ -63,6 +63,7 @@ class PolicySource:
     note: str = ""
     role: RoleFacts | None = None
     sensitive: bool = False  # the values are secret (Terraform after_sensitive): never quote them
+    secrets: frozenset[str] = frozenset()  # values never to quote (CloudFormation NoEcho parameters)
     variant: str = ""
     source_path: Callable[[TreePath], TreePath] | None = None
     identity: Identity | None = None  # the role of a trust policy, the user of an inline policy

@@ -156,10 +156,11 @@ class Resolver:
     defaults: dict[str, str] = field(default_factory=dict)  # parameter -> the default assumed
     used: set[Choice] = field(default_factory=set)
     account_used: bool = False
-    sensitive: bool = False  # a NoEcho parameter's value was used
+    secrets: set[str] = field(default_factory=set)  # the NoEcho parameter values used
     octal: set[TreePath] = field(default_factory=set)  # octal-looking parameter defaults met
     cache: dict[Any, Any] = field(default_factory=dict)  # the caller's, for this variant
     _strict: bool = False  # evaluating a condition: only values fixed before deployment count
+    _with_defaults: bool = False  # evaluating a condition as the parameter defaults decide it
     _depth: int = 0
 
     # --- entry point ----------------------------------------------------------------------
@@ -271,7 +272,7 @@ class Resolver:
             chosen = self.choices[choice]
             if chosen is not OPEN:
                 self.used.add(choice)
-                self.sensitive |= _no_echo(spec)
+                self._secret(spec, str(chosen))
                 return _typed(kind, chosen)
         if self._strict:
             return Unresolved("${" + name + "}", "a parameter the deployer sets")
@@ -284,8 +285,14 @@ class Resolver:
             text = text_of(default)
             if text is None:
                 return Unresolved("${" + name + "}", "the parameter's default is not a value")
+            contradicted = self._branch_excluding_default(name)
+            if contradicted is not None:
+                # This variant took a branch the default would not take: the deployer set
+                # another value, unknown here (the other variant judges the default).
+                return Unresolved("${" + name + "}", f"a value other than its default, as condition {contradicted} "
+                                  "says in this branch")
             self.defaults[name] = text
-            self.sensitive |= _no_echo(spec)
+            self._secret(spec, text)
             return _typed(kind, text)
         return Unresolved("${" + name + "}", "a parameter without a default")
 
@@ -430,11 +437,39 @@ class Resolver:
             return True if True in values else None if None in values else False
         return None
 
+    def _secret(self, spec: dict[str, Any], value: str) -> None:
+        """Remember a NoEcho parameter's value (or each item of a list), never to be quoted."""
+        if _no_echo(spec):
+            self.secrets.update(item for item in [value, *value.split(",")] if item.strip())
+
+    def _branch_excluding_default(self, parameter: str) -> str | None:
+        """A condition this variant fixed to a value that the parameter's default would not
+        give it (`HasExternalId` true while the default is ""), or None."""
+        if self._with_defaults:
+            return None
+        for (kind, name), chosen in self.choices.items():
+            if kind != "condition" or chosen is OPEN or name not in self.template.conditions:
+                continue
+            expression = self.template.conditions[name]
+            if not _refers_to(expression, parameter):
+                continue
+            saved = (dict(self.defaults), set(self.used), set(self.secrets), set(self.octal))
+            self._with_defaults = True
+            try:
+                by_default = self._decide(expression, ("Conditions", name), 0)
+            finally:
+                self._with_defaults = False
+                self.defaults, self.used, self.secrets, self.octal = saved
+            if by_default is not None and by_default != bool(chosen):
+                return name
+        return None
+
     def _fixed(self, node: Any, at: TreePath) -> Any:
         """A value fixed before deployment (literals, AllowedValues choices, mappings of
-        those), compared as CloudFormation compares: texts and lists of texts."""
+        those), compared as CloudFormation compares: texts and lists of texts. Deciding with
+        defaults (`_with_defaults`), parameter defaults count too."""
         saved = self._strict
-        self._strict = True
+        self._strict = not self._with_defaults
         try:
             value = self._value(node, at, at)
         finally:
@@ -445,6 +480,19 @@ class Resolver:
             texts = [text_of(v) for v in value]
             return None if None in texts else tuple(texts)
         return text_of(value)
+
+
+def _refers_to(expression: Any, parameter: str, depth: int = 0) -> bool:
+    """The condition expression reads the parameter (`Ref` or `Fn::Sub` text)."""
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(expression, dict):
+        if expression.get("Ref") == parameter:
+            return True
+        return any(_refers_to(v, parameter, depth + 1) for v in expression.values())
+    if isinstance(expression, list):
+        return any(_refers_to(v, parameter, depth + 1) for v in expression)
+    return isinstance(expression, str) and "${" + parameter + "}" in expression
 
 
 def _no_echo(spec: dict[str, Any]) -> bool:

@@ -531,3 +531,33 @@ def test_every_template_of_the_corpus_scans_without_error(shared_dir: Path) -> N
     report = scan([shared_dir / "corpus" / "cloudformation"])
     assert report.errors == ()
     assert len(report.scanned_files) == len(list((shared_dir / "corpus" / "cloudformation").iterdir()))
+
+
+def test_a_no_echo_value_is_never_quoted_but_the_rest_of_the_document_is(tmp_path: Path) -> None:
+    template = tmp_path / "vendor.yaml"
+    template.write_text("""\
+Parameters:
+  VendorAccount:
+    Type: String
+    NoEcho: true
+    Default: "444455556666"
+Resources:
+  VendorRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              AWS:
+                - !Sub arn:aws:iam::${VendorAccount}:role/collector
+                - arn:aws:iam::555566667777:role/auditor
+            Action: sts:AssumeRole
+""", encoding="utf-8")
+    report = scan([template])
+    messages = {(v.rule_id, v.line): v.message for v in report.violations}
+    assert sorted(messages) == [("IAMG-102", 16), ("IAMG-102", 17), ("IAMG-103", 16), ("IAMG-103", 17)]
+    assert all("444455556666" not in m for m in messages.values())
+    assert messages[("IAMG-102", 16)].startswith("Statement 1 trusts '(sensitive value)'")
+    assert messages[("IAMG-102", 17)].startswith("Statement 1 trusts 'arn:aws:iam::555566667777:role/auditor'")

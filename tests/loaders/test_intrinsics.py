@@ -102,11 +102,12 @@ def test_ref_not_known_statically(name: str, expression: str) -> None:
     assert isinstance(value, Unresolved) and value.expression == expression
 
 
-def test_a_default_is_recorded_and_a_no_echo_one_marks_the_values_sensitive() -> None:
+def test_a_default_is_recorded_and_a_no_echo_one_is_kept_secret() -> None:
     resolver = _resolver()
     assert resolver.value({"Fn::Join": ["-", [{"Ref": "Trusted"}, {"Ref": "Secret"}]]}, ("v",)) == "444455556666-s3cr3t"
     assert resolver.defaults == {"Trusted": "444455556666", "Secret": "s3cr3t"}
-    assert resolver.sensitive
+    # Only the NoEcho value is secret: the other values of the document may still be quoted.
+    assert resolver.secrets == {"s3cr3t"}
 
 
 def test_no_value_removes_the_key_or_the_element() -> None:
@@ -329,4 +330,20 @@ def test_a_no_echo_parameter_value_is_not_shown() -> None:
     template = {"Parameters": {"P": {"Type": "String", "AllowedValues": ["a", "b"], "NoEcho": "true"}}}
     runs = list(variants(lambda r: r.value({"Ref": "P"}, ("v",)), lambda c: _resolver(c, template)))
     assert [describe(r) for r, _ in runs] == ["parameter P is one of its allowed values"] * 2
-    assert all(r.sensitive for r, _ in runs)
+    assert [r.secrets for r, _ in runs] == [{"a"}, {"b"}]
+
+
+def test_a_branch_the_default_cannot_take_does_not_read_the_default() -> None:
+    # HasExternalId is true only when the deployer sets a value other than the default "":
+    # in that branch the value is unknown, not "" (which would read as an empty condition).
+    template = {
+        "Parameters": {"ExternalId": {"Type": "String", "Default": ""}},
+        "Conditions": {"HasExternalId": {"Fn::Not": [{"Fn::Equals": [{"Ref": "ExternalId"}, ""]}]}},
+    }
+    runs = list(variants(lambda r: r.value({"Fn::If": ["HasExternalId", {"Ref": "ExternalId"}, "none"]}, ("v",)),
+                         lambda c: _resolver(c, template)))
+    by_branch = {describe(r): value for r, value in runs}
+    taken = by_branch["condition HasExternalId is true"]
+    assert isinstance(taken, Unresolved) and "other than its default" in taken.reason
+    assert by_branch["condition HasExternalId is false"] == "none"
+    assert [r.defaults for r, _ in runs] == [{}, {}]

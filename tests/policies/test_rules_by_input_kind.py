@@ -242,10 +242,8 @@ CLOUDFORMATION = [
     cfn("IAMG-102", "violating", "iamg_102_violating_no_echo_external_id_default.yaml",
         ("IAMG-102", "VendorRole", 19, doc("VendorRole", ".Statement[0].Principal.AWS")),
         ("IAMG-103", "VendorRole", 19, doc("VendorRole", ".Statement[0].Principal.AWS")),
-        label="no-echo-parameter",
-        xfail="IAMG-102 holds in both branches of Fn::If HasExternalId, so it must be reported once; the "
-              "branch that reads the NoEcho parameter's default redacts the principal in its message, the "
-              "two messages differ and scanner._merge_variants reports the same finding twice"),
+        # Once, though the branch reading the NoEcho default differs: only the secret is redacted.
+        label="no-echo-parameter"),
     # A principal naming a foreign account, confined to a trusted organization.
     cfn("IAMG-102", "clean", "iamg_102_clean_trusted_org.json", trusted_org_ids=[ORG]),
     # IAMG-103: the ExternalId condition exists only when Environment is prod (Fn::If + NoValue).
@@ -255,11 +253,8 @@ CLOUDFORMATION = [
         ("IAMG-103", "VendorRole", 18, doc("VendorRole", ".Statement[0].Principal.AWS")),
         ("IAMG-001", "VendorRole", 23,
          doc("VendorRole", ".Statement[0].Condition['Fn::If'][1].StringEquals['sts:ExternalId']")),
-        label="empty-default", **TRUSTED_PARTNER,
-        xfail="with Default '' the condition HasExternalId (ExternalId != '') is true only for a value other "
-              "than the default, yet that branch is evaluated with the empty default: a false IAMG-108 "
-              "('the value is empty') and a second IAMG-103. The branch must be judged like a parameter "
-              "without default (IAMG-001 on the condition, as the scanner does without a Default)"),
+        # The branch with the condition is taken only for a value other than the default "".
+        label="empty-default", **TRUSTED_PARTNER),
     # The ExternalId is a parameter without default: still a restricting ExternalId condition,
     # its value unknown (IAMG-001 on the condition, never a silent pass).
     cfn("IAMG-103", "clean", "iamg_103_clean_external_id_parameter.yaml",
