@@ -394,6 +394,13 @@ CASES = [
              "whatever the resource"),
     case("304-clean-name-prefix", policy(grant("sts:AssumeRole", f"arn:aws:iam::{OWN}:role/deploy-*")), kind="identity"),
     case("304-clean-star-action", policy(grant("*")), kind="identity"),
+    # A Deny of assuming outside named roles confines an Allow on "*" (the guardrail pattern).
+    case("304-clean-confined-by-deny", policy(grant("sts:AssumeRole", "*"),
+                                              grant("sts:AssumeRole", [f"arn:aws:iam::{OWN}:role/deployer"], "Deny",
+                                                    not_resource=True)), kind="identity"),
+    case("304-deny-outside-every-role-confines-nothing",
+         policy(grant("sts:AssumeRole", "*"), grant("sts:AssumeRole", [f"arn:aws:iam::{OWN}:role/*"], "Deny",
+                                                    not_resource=True)), ("iamg_304", "e3"), kind="identity"),
     # IAMG-401 (C.5.11, D.80-D.81)
     case("401-twelve-hours-github",
          trust(allow({"Federated": GITHUB}, GITHUB_CONDITIONS, action="sts:AssumeRoleWithWebIdentity")),

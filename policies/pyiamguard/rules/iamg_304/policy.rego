@@ -6,7 +6,9 @@
 #   (arn:aws:iam::123456789012:role/*), or through NotResource. The holder can then assume any
 #   role in any account that trusts its account. Action "*" is admin, left to IAMG-301/303. A
 #   restricting aws:ResourceOrgID, aws:ResourceAccount or aws:ResourceOrgPaths condition
-#   confines which roles; a policy that reaches a role makes it the role's finding too.
+#   confines which roles, and so does an unconditional Deny of assuming outside named roles
+#   (NotResource) in the same policy, or in the role's policies. A policy that reaches a role
+#   makes it the role's finding too.
 # scope: package
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
@@ -28,6 +30,7 @@ deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": for
 	input.kind == "identity"
 	some st in input.statements
 	some form in assume_any_role(st)
+	not confined_by_deny(input.statements)
 }
 
 # The same through a policy that reaches a role (attached, or naming the role): the finding
@@ -37,6 +40,35 @@ deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": for
 	some policy in input.role.policies
 	some st in policy.statements
 	some form in assume_any_role(st)
+	not confined_by_deny([s | some p in input.role.policies; some s in p.statements])
+}
+
+# The guardrail pattern "Allow sts:AssumeRole on *, Deny it with NotResource on everything but
+# the listed roles": an unconditional Deny of assuming outside named roles (or everywhere)
+# leaves no role of any account assumable.
+confined_by_deny(statements) if {
+	some st in statements
+	st.effect == "Deny"
+	assumes(st.actions)
+	count(st.conditions) == 0
+	st.resources.element == "NotResource"
+	not st.resources.unresolved
+	not names_any_role(st.resources.values)
+}
+
+names_any_role(values) if {
+	some value in values
+	some form in forms(value)
+	form != ""
+}
+
+confined_by_deny(statements) if {
+	some st in statements
+	st.effect == "Deny"
+	assumes(st.actions)
+	count(st.conditions) == 0
+	st.resources.element == "Resource"
+	"*" in st.resources.values
 }
 
 assume_any_role(st) := {form |

@@ -196,3 +196,63 @@ test_policy_reaching_a_role_is_the_roles_finding if {
 	)
 	{[f.facts.form, f.facts.policy] | some f in iamg_304.deny} == {["every_role", "q2"]} with input as doc
 }
+
+# --- a Deny that confines the grant ---------------------------------------------------------
+
+deny_not_on(ref, patterns, resources) := object.union(
+	td.allow_not_on(ref, patterns, resources),
+	{"effect": "Deny"},
+)
+
+# Allow on "*", Deny everything but two named roles: only those two are assumable.
+guardrail := td.identity([
+	td.allow_on("s0", ["sts:AssumeRole"], ["*"]),
+	deny_not_on("s1", ["sts:AssumeRole"], [
+		"arn:aws:iam::123456789012:role/deployer",
+		"arn:aws:iam::210987654321:role/reader",
+	]),
+])
+
+# A Deny whose exception is itself "every role of an account" confines nothing.
+loose_guardrail := td.identity([
+	td.allow_on("s0", ["sts:AssumeRole"], ["*"]),
+	deny_not_on("s1", ["sts:AssumeRole"], ["arn:aws:iam::123456789012:role/*"]),
+])
+
+# A Deny under a condition may not apply.
+conditional_guardrail := td.identity([
+	td.allow_on("s0", ["sts:AssumeRole"], ["*"]),
+	object.union(
+		deny_not_on("s1", ["sts:AssumeRole"], ["arn:aws:iam::123456789012:role/deployer"]),
+		{"conditions": [td.cond("c9", "StringEquals", "aws:RequestedRegion", ["eu-west-1"])]},
+	),
+])
+
+# A Deny of other actions confines nothing.
+other_action_deny := td.identity([
+	td.allow_on("s0", ["sts:AssumeRole"], ["*"]),
+	deny_not_on("s1", ["s3:*"], ["arn:aws:s3:::logs"]),
+])
+
+test_deny_outside_named_roles_confines if {
+	count(iamg_304.deny) == 0 with input as guardrail
+}
+
+test_deny_outside_every_role_of_an_account_does_not_confine if {
+	iamg_304.deny == finding("everything") with input as loose_guardrail
+}
+
+test_conditional_deny_does_not_confine if {
+	iamg_304.deny == finding("everything") with input as conditional_guardrail
+}
+
+test_deny_of_other_actions_does_not_confine if {
+	iamg_304.deny == finding("everything") with input as other_action_deny
+}
+
+test_deny_everywhere_confines if {
+	count(iamg_304.deny) == 0 with input as td.identity([
+		td.allow_on("s0", ["sts:AssumeRole"], ["*"]),
+		td.deny_on("s1", ["sts:*"], ["*"]),
+	])
+}
