@@ -7,7 +7,9 @@ runs `pyiamguard scan --format json` in a fresh process, and prints wall time, r
 second, peak memory of that process, and the ratio to a floor measured in the same run: a
 process that only `json.load`s the same file. Also the CLI start-up with nothing to scan.
 
-Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform,cloudformation] [--unique]
+Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform,cloudformation,dump] [--unique]
+(dump: an account authorization dump whose roles assume each other, from bench/gen_dump.py:
+the cross-document assume graph of IAMG-501 at scale)
 (--unique makes every IAM document distinct, defeating the engine's memo of identical ones).
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_cfn import template as cloudformation_template  # noqa: E402  (sibling scripts)
+from gen_dump import dump as account_dump  # noqa: E402
 from gen_tfplan import plan as terraform_plan  # noqa: E402
 
 TEMPLATES = [
@@ -65,7 +68,7 @@ def measure(command: list[str]) -> tuple[float, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,10000")
-    ap.add_argument("--kinds", default="iam,terraform,cloudformation")
+    ap.add_argument("--kinds", default="iam,terraform,cloudformation,dump")
     ap.add_argument("--unique", action="store_true")
     args = ap.parse_args()
     cli = [sys.executable, "-m", "pyiamguard"]
@@ -79,7 +82,7 @@ def main() -> int:
             for size in (int(s) for s in args.sizes.split(",")):
                 path = Path(tmp) / f"{kind}-{size}.json"
                 generate = {"iam": lambda n: iam_documents(n, args.unique), "terraform": terraform_plan,
-                            "cloudformation": cloudformation_template}[kind]
+                            "cloudformation": cloudformation_template, "dump": account_dump}[kind]
                 data = generate(size)
                 path.write_text(json.dumps(data, indent=2))
                 floor, _ = measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])

@@ -33,9 +33,10 @@ _MAX_WILDCARD_MATCHES = 50  # a pattern aimed at more roles than this is a fleet
 
 @dataclass(frozen=True)
 class _Node:
-    """Where a graph ref points: its location, its text as written, and its statement."""
+    """Where a graph ref points: its location (found only for a finding: locating every node
+    of every role would cost more than the rule), its text as written, and its statement."""
 
-    location: Location
+    locate: Callable[[], Location]
     text: str
     statement: str
 
@@ -70,11 +71,11 @@ class AssumeGraph:
     nodes: dict[str, _Node] = field(default_factory=dict)
 
     def add(self, identity: Identity, resource: str, file: str, normalized: NormalizedDocument,
-            locate: Callable[[str], Location], text_of: Callable[[str], str],
+            locate: Callable[[str], Callable[[], Location]], text_of: Callable[[str], str],
             statement_label: Callable[[str], str]) -> None:
         """Record a trust policy of a role, or an identity policy of a user. The callables
-        give a ref's location, its text as written (redacted when sensitive), and the label
-        of its statement."""
+        give a ref's deferred location, its text as written (redacted when sensitive), and
+        the label of its statement; none of them is kept beyond this call."""
         if identity.kind not in ("role", "user"):
             return
         party = _Party(identity, resource, file)
@@ -182,24 +183,24 @@ class AssumeGraph:
             resource = caller.resource
             message = (f"{caller.identity.kind.capitalize()} {caller.name} is allowed to assume {target.identity.arn} by "
                        f"{node.statement} (Resource {facts.get('grant')!r}), but the trust policy of role {target.name}"
-                       f"{_elsewhere(target, node)} does not admit it, so the call is denied: add "
+                       f"{_elsewhere(target, caller.file)} does not admit it, so the call is denied: add "
                        f"{caller.identity.arn} (or its account {caller.identity.account}) as a Principal of a statement "
                        "allowing sts:AssumeRole in that trust policy, or remove the grant")
         else:
             resource = target.resource
             message = (f"The trust policy of role {target.name} admits {node.text!r} in {node.statement}, but no policy "
-                       f"of role {caller.name}{_elsewhere(caller, node)} allows sts:AssumeRole on {target.identity.arn}, "
+                       f"of role {caller.name}{_elsewhere(caller, target.file)} allows sts:AssumeRole on {target.identity.arn}, "
                        "and across accounts both sides must allow it: add that grant to the caller's policy, or remove "
                        "the principal from the trust policy")
         return Violation(
             rule_id=rule.rule_id, title=rule.title, severity=severity, message=message, resource=resource,
-            location=node.location, remediation=rule.remediation,
+            location=node.locate(), remediation=rule.remediation,
         )
 
 
-def _elsewhere(party: _Party, node: _Node) -> str:
+def _elsewhere(party: _Party, finding_file: str) -> str:
     """Where the other side lives, when it is not the finding's own file."""
-    return f" ({party.file})" if party.file != node.location.file else ""
+    return f" ({party.file})" if party.file != finding_file else ""
 
 
 def _pair_input(caller: _Party, target: _Party) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .assume_graph import AssumeGraph
 from .catalog import PolicySet, load_policy_set
@@ -231,7 +231,7 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
             state.violations.append(violation)
     if policy.identity is not None and ASSUME_RULE not in state.config.disabled_rules:
         state.graph.add(policy.identity, policy.resource, source.name, normalized,
-                        lambda ref: _locate(source, policy, normalized, ref), ctx.text, ctx.statement)
+                        lambda ref: _deferred_location(source, policy, normalized, ref), ctx.text, ctx.statement)
 
 
 ASSUME_RULE = "IAMG-501"
@@ -248,7 +248,7 @@ def _assume_pairs(state: _Scan) -> None:
     found: dict[Violation, None] = {}
     for caller, target, document in state.graph.pairs():
         try:
-            findings = state.get_engine().evaluate(document)
+            findings = state.get_engine().evaluate_rule(document, rule.package)
         except EngineError as exc:
             state.errors.append(ScanError(target.file, f"{target.resource}: rule could not be evaluated: {exc}", rule.rule_id))
             continue
@@ -260,13 +260,27 @@ def _assume_pairs(state: _Scan) -> None:
     state.violations.extend(found)
 
 
-def _locate(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument, ref: str) -> Location:
+def _source_path(policy: PolicySource, normalized: NormalizedDocument, ref: str) -> tuple[Any, ...]:
     node = normalized.nodes.get(ref)
     path = node.path if node else policy.base
-    if policy.source_path is not None:
-        path = policy.source_path(path)
+    return policy.source_path(path) if policy.source_path is not None else path
+
+
+def _locate(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument, ref: str) -> Location:
+    return _location_at(source, _source_path(policy, normalized, ref))
+
+
+def _location_at(source: SourceFile, path: tuple[Any, ...]) -> Location:
     line, column = source.locate(path)
     return Location(file=source.name, line=line, column=column, path=json_path(path))
+
+
+def _deferred_location(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,
+                       ref: str) -> Callable[[], Location]:
+    """The node's location, found only when asked: the path is taken now, so the normalized
+    document need not stay in memory for the rest of the scan."""
+    path = _source_path(policy, normalized, ref)
+    return lambda: _location_at(source, path)
 
 
 def _violation(

@@ -54,3 +54,12 @@ def test_a_failing_rule_raises_and_is_isolated_from_the_others() -> None:
 def test_a_policy_that_does_not_parse_is_an_engine_error() -> None:
     with pytest.raises(EngineError, match="broken.rego"):
         _engine([("broken.rego", "package x\n deny contains if {")])
+
+
+def test_one_rule_alone() -> None:
+    engine = _engine()
+    assert engine.evaluate_rule(DOC, "iamg_101") == ({"facts": {"statement": "s0"}, "package": "iamg_101", "ref": "p2"},)
+    assert engine.evaluate_rule(DOC, "iamg_103") == ()
+    broken = _engine([("broken.rego", BROKEN)], ["iamg_999"])
+    with pytest.raises(EngineError):
+        broken.evaluate_rule(DOC, "iamg_999")

@@ -135,7 +135,7 @@ def assume_pair(caller_facts: RoleFacts, target_trust: dict[str, Any], caller: s
     for arn, document, facts in ((target, target_trust, role()), (caller, trust(allow({"Service": "ec2.amazonaws.com"})),
                                                                   caller_facts)):
         normalized = normalize_policy(document, kind="trust", role=facts)
-        graph.add(Identity(arn, "role"), arn, "scan.json", normalized, lambda ref: Location("scan.json"),
+        graph.add(Identity(arn, "role"), arn, "scan.json", normalized, lambda ref: lambda: Location("scan.json"),
                   lambda ref: ref, lambda ref: ref)
     pairs = [document for c, t, document in graph.pairs() if c.identity.arn == caller and t.identity.arn == target]
     assert len(pairs) == 1, "the graph must pair the caller with the target"
