@@ -11,6 +11,7 @@ writes the finding. Python only finds candidates and locates nodes: the verdict 
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
@@ -29,6 +30,7 @@ _GRANT_UNKNOWNS = frozenset({"policy", "statement", "effect", "action", "resourc
 _AIMED = re.compile(r"^arn:[^:]*:iam::[^:]*:role/.*[^*?]")
 _POLICY_VARIABLE = re.compile(r"\$\{[^}]*\}")
 _MAX_WILDCARD_MATCHES = 50  # a pattern aimed at more roles than this is a fleet grant, not a pairing
+_MAX_CANDIDATES = 1000  # roles sharing a pattern's literal prefix, beyond which it is a fleet grant
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,10 @@ class AssumeGraph:
     def pairs(self) -> Iterator[tuple[_Party, _Party, dict[str, Any]]]:
         """(caller, role, engine input) for every caller whose grant names a role of the scan
         and every role whose trust names a caller of the scan, each pair once."""
-        targets = [p for p in self.parties.values() if p.is_target]
+        # Roles sorted by the resource part of their ARN (role/<path><name>): a pattern's
+        # literal prefix there selects its candidates by bisection, not by a scan of all roles.
+        targets = sorted(((p.identity.arn.split(":", 5)[5].lower(), p) for p in self.parties.values() if p.is_target),
+                         key=lambda item: item[0])
         seen: set[tuple[tuple[str, str], tuple[str, str]]] = set()
         for caller in self.parties.values():
             for grant in caller.grants:
@@ -151,7 +156,7 @@ class AssumeGraph:
                         if (caller.key, target.key) not in seen:
                             seen.add((caller.key, target.key))
                             yield caller, target, _pair_input(caller, target)
-        for target in targets:
+        for _, target in targets:
             for st in target.trust:
                 for principal in st["principals"]:
                     caller = self._lookup(str(principal.get("value") or ""), target.file)
@@ -163,14 +168,21 @@ class AssumeGraph:
         lowered = arn.lower()
         return self.parties.get(("", lowered)) or self.parties.get((file, lowered))
 
-    def _targets_of(self, value: str, file: str, targets: list[_Party]) -> list[_Party]:
+    def _targets_of(self, value: str, file: str, targets: list[tuple[str, _Party]]) -> list[_Party]:
         if not _AIMED.match(value):
             return []
         if "*" not in value and "?" not in value:
             found = self._lookup(value, file)
             return [found] if found is not None and found.is_target else []
+        resource = value.split(":", 5)[5].lower()
+        prefix = re.split(r"[*?]", resource, maxsplit=1)[0]
+        start = bisect.bisect_left(targets, prefix, key=lambda item: item[0])
+        end = bisect.bisect_right(targets, prefix + "\U0010ffff", key=lambda item: item[0])
+        if end - start > _MAX_CANDIDATES:
+            return []  # a fleet of roles, not particular ones
         pattern = re.compile(_glob_regex(value.lower()))
-        matched = [t for t in targets if (not t.identity.local or t.file == file) and pattern.match(t.identity.arn.lower())]
+        matched = [t for _, t in targets[start:end]
+                   if (not t.identity.local or t.file == file) and pattern.match(t.identity.arn.lower())]
         return matched if len(matched) <= _MAX_WILDCARD_MATCHES else []
 
     def violation(self, rule: RuleInfo, severity: Severity, caller: _Party, target: _Party,

@@ -279,3 +279,28 @@ Resources:
     }
     assert "User alice is allowed to assume arn:aws:iam::111122223333:role/break-glass" in next(
         v.message for v in report.violations if v.rule_id == "IAMG-501")
+
+
+def test_a_pattern_pairs_with_the_roles_it_names_and_a_fleet_pattern_with_none(tmp_path: Path) -> None:
+    caller = _dump(tmp_path / "account_a.json", _dump_role(
+        "ci-runner", A, _trusts(SERVICE),
+        _policy(_assume(f"arn:aws:iam::{B}:role/deploy-*")),
+        _policy(_assume(f"arn:aws:iam::*:role/app-?")),
+    ))
+    # deploy-* names two roles of B that trust only a service; app-? names none of them.
+    roles = [_dump_role(name, B, _trusts(SERVICE)) for name in ("deploy-prod", "deploy-dev", "reader")]
+    _dump(tmp_path / "account_b.json", *roles)
+    report = scan([tmp_path])
+    assert _found(report) == {
+        ("ci-runner", "account_a.json", "$.RoleDetailList[0].RolePolicyList[0].PolicyDocument.Statement[0].Resource",
+         _line_of(caller, '"Resource": "arn:aws:iam::444455556666:role/deploy-*"')),
+    }
+    assert sorted(v.message.split(" by ")[0] for v in report.violations if v.rule_id == "IAMG-501") == [
+        f"Role ci-runner is allowed to assume arn:aws:iam::{B}:role/deploy-dev",
+        f"Role ci-runner is allowed to assume arn:aws:iam::{B}:role/deploy-prod",
+    ]
+    # A pattern whose literal prefix is shared by more roles than a pairing can mean is a
+    # fleet grant: no pairing, even where a few roles do not trust the caller.
+    fleet = [_dump_role(f"app-{i}", B, _trusts(SERVICE if i < 3 else {"AWS": A})) for i in range(1001)]
+    _dump(tmp_path / "account_b.json", *fleet)
+    assert _found(scan([tmp_path])) == set()
