@@ -304,3 +304,28 @@ def test_a_pattern_pairs_with_the_roles_it_names_and_a_fleet_pattern_with_none(t
     fleet = [_dump_role(f"app-{i}", B, _trusts(SERVICE if i < 3 else {"AWS": A})) for i in range(1001)]
     _dump(tmp_path / "account_b.json", *fleet)
     assert _found(scan([tmp_path])) == set()
+
+
+def test_terraform_user_policy_grant_to_a_role_that_does_not_trust_the_user(tmp_path: Path) -> None:
+    plan = _plan(tmp_path / "plan.json", [{"name": "break-glass", "trust": _trusts({"AWS": f"arn:aws:iam::{A}:user/bob"})}])
+    document = json.loads(plan.read_text(encoding="utf-8"))
+    grant = json.dumps(_policy(_assume(f"arn:aws:iam::{A}:role/break-glass")))
+    for kind, name, after in (("aws_iam_user", "alice", {"name": "alice", "path": "/ops/"}),
+                              ("aws_iam_user_policy", "alice_break_glass", {"name": "break-glass", "user": "alice",
+                                                                            "policy": grant})):
+        document["resource_changes"].append({
+            "address": f"{kind}.{name}", "mode": "managed", "type": kind, "name": name,
+            "provider_name": "registry.terraform.io/hashicorp/aws",
+            "change": {"actions": ["create"], "before": None, "after": after, "after_unknown": {"id": True}}})
+        document["configuration"]["root_module"]["resources"].append({
+            "address": f"{kind}.{name}", "mode": "managed", "type": kind, "name": name, "provider_config_key": "aws",
+            "expressions": {}})
+    plan.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    report = scan([plan])
+    assert _found(report) == {
+        ("aws_iam_user_policy.alice_break_glass", "plan.json",
+         "$.resource_changes[2].change.after.policy.Statement[0].Resource", _line_of(plan, '"policy": "{')),
+    }
+    message = next(v.message for v in report.violations if v.rule_id == "IAMG-501")
+    assert message.startswith(f"User alice is allowed to assume arn:aws:iam::{A}:role/break-glass")
+    assert f"add arn:aws:iam::{A}:user/ops/alice (or its account {A})" in message

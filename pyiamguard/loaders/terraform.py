@@ -228,6 +228,8 @@ def terraform_sources(source: SourceFile) -> Iterator[PolicySource]:
     managed = plan.changes if "resource_changes" in root else [r for r in plan.prior.values() if r.mode == "managed"]
     managed = [r for r in managed if r.mode == "managed"]
     links, linked = _link_permissions(plan, managed)
+    user_paths = {str(r.after.get("name")): r.after.get("path") or "/" for r in managed
+                  if r.type == "aws_iam_user" and isinstance(r.after.get("name"), str)}
     for resource in managed:
         if resource.type == ROLE:
             trust = _role_trust(plan, resource, consumed)
@@ -238,6 +240,8 @@ def terraform_sources(source: SourceFile) -> Iterator[PolicySource]:
             if resource.type == "aws_iam_role_policy" and resource.address not in linked:
                 # Its role is not in the plan: the role-level rules judge the policy alone.
                 source = replace(source, context=replace(source.context, owner="role"))
+            elif resource.type == "aws_iam_user_policy":
+                source = replace(source, identity=_user_identity(resource, source.context, user_paths))
             yield source
     for resource in _policy_documents(plan):
         if resource.address not in consumed:
@@ -267,6 +271,18 @@ def _role_identity(resource: _Resource, context: NormalizeContext) -> Identity |
     if not isinstance(name, str) or not isinstance(path, str) or not path.startswith("/") or not path.endswith("/"):
         return None
     return identity_from_arn(f"arn:{context.partition or 'aws'}:iam::{context.own_accounts[0]}:role{path}{name}", "role")
+
+
+def _user_identity(policy: _Resource, context: NormalizeContext, user_paths: dict[str, Any]) -> Identity | None:
+    """The user an aws_iam_user_policy belongs to: its ARN from the user's name, the path of
+    that user when the plan has it ("/" otherwise) and the provider's account."""
+    name = policy.after.get("user")
+    if not context.own_accounts or not isinstance(name, str) or _unknown_at(policy.unknown, "user"):
+        return None
+    path = user_paths.get(name, "/")
+    if not isinstance(path, str) or not path.startswith("/") or not path.endswith("/"):
+        return None
+    return identity_from_arn(f"arn:{context.partition or 'aws'}:iam::{context.own_accounts[0]}:user{path}{name}", "user")
 
 
 def _note(resource: _Resource) -> str:
