@@ -46,3 +46,26 @@ def test_rule_examples_normalize_to_valid_documents(path: Path) -> None:
 )
 def test_malformed_documents_still_normalize_to_valid_documents(document: object) -> None:
     _validate(document)
+
+
+PAIR_SCHEMA = json.loads((ROOT / "pyiamguard" / "schemas" / "assume-pair.schema.json").read_text())
+
+
+def test_assume_pairs_of_a_scan_validate(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyiamguard.engine import Engine
+    from pyiamguard.scanner import scan
+
+    seen: list[object] = []
+    original = Engine.evaluate_rule
+
+    def recording(self: Engine, document: object, package: str) -> object:
+        seen.append(document)
+        return original(self, document, package)
+
+    monkeypatch.setattr(Engine, "evaluate_rule", recording)
+    examples = sorted((ROOT / "policies" / "pyiamguard" / "rules" / "iamg_501" / "examples").glob("*_*.*"))
+    for path in examples:
+        scan([path])
+    assert len(seen) == len(examples) == 3  # one pair per example file
+    for document in seen:
+        jsonschema.validate(document, PAIR_SCHEMA)
