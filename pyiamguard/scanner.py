@@ -41,6 +41,8 @@ class _Scan:
     documents: int = 0
     suppressed: list[Violation] = field(default_factory=list)
     graph: AssumeGraph = field(default_factory=AssumeGraph)
+    # In-template suppressions per file, for the findings made after the file (IAMG-501).
+    suppressions: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def get_engine(self) -> Any:
         if self.engine is None:
@@ -146,6 +148,7 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
         elif kind == "cloudformation":
             policies = list(cloudformation_sources(source, state.config.own_accounts))
             suppressions, problems = template_suppressions(source, frozenset(r.rule_id for r in state.policies.rules))
+            state.suppressions[source.name] = suppressions
             state.errors.extend(ScanError(candidate.display, problem) for problem in problems)
         else:
             policies = list(policy_sources(source, os.path.basename(candidate.display)))
@@ -257,7 +260,12 @@ def _assume_pairs(state: _Scan) -> None:
                 violation = state.graph.violation(rule, severity, caller, target, finding)
                 if violation is not None:
                     found.setdefault(violation)
-    state.violations.extend(found)
+    for violation in found:
+        reason = state.suppressions.get(violation.file, {}).get(violation.resource, {}).get(violation.rule_id)
+        if reason is None:
+            state.violations.append(violation)
+        else:
+            state.suppressed.append(dataclasses.replace(violation, suppression=reason))
 
 
 def _source_path(policy: PolicySource, normalized: NormalizedDocument, ref: str) -> tuple[Any, ...]:

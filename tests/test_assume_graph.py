@@ -329,3 +329,15 @@ def test_terraform_user_policy_grant_to_a_role_that_does_not_trust_the_user(tmp_
     message = next(v.message for v in report.violations if v.rule_id == "IAMG-501")
     assert message.startswith(f"User alice is allowed to assume arn:aws:iam::{A}:role/break-glass")
     assert f"add arn:aws:iam::{A}:user/ops/alice (or its account {A})" in message
+
+
+def test_an_in_template_suppression_applies_to_iamg_501(tmp_path: Path) -> None:
+    template = tmp_path / "stack.yaml"
+    template.write_text(TEMPLATE.replace("TRUSTED", "ops").replace(
+        "  Runner:\n    Type: AWS::IAM::Role\n",
+        "  Runner:\n    Type: AWS::IAM::Role\n    Metadata:\n      pyiamguard:\n        ignore:\n"
+        "          - rule: IAMG-501\n            reason: Deployer's trust is widened by a later stack\n"), encoding="utf-8")
+    report = scan([template])
+    assert _found(report) == set()
+    assert [(v.rule_id, v.resource, v.suppression) for v in report.suppressed] == [
+        ("IAMG-501", "Runner", "Deployer's trust is widened by a later stack")]
