@@ -8,6 +8,7 @@ second, peak memory of that process, and the ratio to a floor measured in the sa
 process that only `json.load`s the same file. Also the CLI start-up with nothing to scan.
 
 Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform,cloudformation,dump] [--unique]
+       [--jobs auto,1]   (each input with each --jobs value; auto is the CLI's default)
 (dump: an account authorization dump whose roles assume each other, from bench/gen_dump.py:
 the cross-document assume graph of IAMG-501 at scale)
 (--unique makes every IAM document distinct, defeating the engine's memo of identical ones).
@@ -70,6 +71,8 @@ def main() -> int:
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--kinds", default="iam,terraform,cloudformation,dump")
     ap.add_argument("--unique", action="store_true")
+    ap.add_argument("--jobs", default="auto",
+                    help="comma-separated --jobs values to run each input with (auto: the CLI's default)")
     args = ap.parse_args()
     cli = [sys.executable, "-m", "pyiamguard"]
     rows = []
@@ -86,13 +89,16 @@ def main() -> int:
                 data = generate(size)
                 path.write_text(json.dumps(data, indent=2))
                 floor, _ = measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
-                wall, peak = measure(cli + ["scan", "--format", "json", str(path)])
-                rows.append((kind, size, wall, size / wall, peak, wall / floor))
+                for jobs in args.jobs.split(","):
+                    flags = [] if jobs == "auto" else ["--jobs", jobs]
+                    wall, peak = measure(cli + ["scan", "--format", "json", *flags, str(path)])
+                    rows.append((kind if jobs == "auto" else f"{kind} -j{jobs}", size, wall, size / wall, peak,
+                                 wall / floor))
     print(f"CLI start-up: --version {startup * 1000:.0f} ms, scan of an empty folder {nothing * 1000:.0f} ms; "
           f"IAM documents {'unique' if args.unique else 'repeating (realistic)'}")
-    print(f"{'kind':>14} | {'roles':>6} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load':>11}")
+    print(f"{'kind':>18} | {'roles':>6} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load':>11}")
     for kind, size, wall, rate, peak, ratio in rows:
-        print(f"{kind:>14} | {size:>6} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>11.1f}")
+        print(f"{kind:>18} | {size:>6} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>11.1f}")
     by = {(k, s): w for k, s, w, *_ in rows}
     for kind in args.kinds.split(","):
         if (kind, 1000) in by and (kind, 10000) in by:

@@ -6,6 +6,7 @@ problem becomes a ScanError scoped to its file; the other files are still scanne
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -44,14 +45,74 @@ class _Scan:
     # In-template suppressions per file, for the findings made after the file (IAMG-501).
     suppressions: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
+    jobs: int = 1
+    pool: Any = None  # an EnginePool, started for the first batch with enough distinct documents
+    pool_failed: bool = False
+    new_documents: int = 0  # documents the engine had not seen (evaluated, not served by its memo)
+
+    def engine_data(self) -> dict[str, Any]:
+        data = json.loads(self.policies.data)
+        data["pyiamguard"]["config"] = self.config.engine_data()
+        return data
+
     def get_engine(self) -> Any:
         if self.engine is None:
             from .engine import Engine  # lazy: regopy loads only when there is something to evaluate
 
-            data = json.loads(self.policies.data)
-            data["pyiamguard"]["config"] = self.config.engine_data()
-            self.engine = Engine(self.policies.modules, data, [r.package for r in self.policies.rules])
+            self.engine = Engine(self.policies.modules, self.engine_data(), [r.package for r in self.policies.rules])
         return self.engine
+
+    def evaluate_all(self, documents: list[Mapping[str, Any]], package: str | None = None) -> list[Any]:
+        """Per document its findings (of every rule, or of rule `package` alone), or the
+        EngineError it raised. Documents seen before come from the engine's memo; the distinct
+        new ones run on worker processes when there are enough of them and jobs > 1, else here."""
+        from .engine import MIN_POOL_DOCUMENTS, EngineError, memo_key
+
+        engine = self.get_engine()
+        # One rule's findings are not all findings: they bypass the memo (their inputs are
+        # pairs, each seen once).
+        keys = [memo_key(d) if package is None else str(i) for i, d in enumerate(documents)]
+        known = [engine.cached(k) if package is None else None for k in keys]
+        pending: dict[str, Mapping[str, Any]] = {}
+        for key, document, result in zip(keys, documents, known):
+            if result is None:
+                pending.setdefault(key, document)
+        self.new_documents += len(pending)
+        computed: dict[str, Any] = {}
+        if len(pending) >= MIN_POOL_DOCUMENTS and self._pool() is not None:
+            try:
+                computed = dict(zip(pending, self.pool.evaluate_many(list(pending.values()), package)))
+            except Exception:  # a worker died or could not start: evaluate here instead
+                self.close()
+                self.pool_failed = True
+                computed = {}
+            for key, outcome in computed.items():
+                if package is None and not isinstance(outcome, EngineError):
+                    engine.remember(key, outcome)
+        for key, document in pending.items():
+            if key not in computed:
+                try:
+                    computed[key] = (engine.evaluate(document, key) if package is None
+                                     else engine.evaluate_rule(document, package))
+                except EngineError as exc:
+                    computed[key] = exc
+        return [result if result is not None else computed[key] for key, result in zip(keys, known)]
+
+    def _pool(self) -> Any:
+        if self.pool is None and self.jobs > 1 and not self.pool_failed:
+            from .engine import EnginePool
+
+            try:
+                self.pool = EnginePool(self.policies.modules, self.engine_data(),
+                                       [r.package for r in self.policies.rules], self.jobs)
+            except (OSError, ValueError, ImportError):
+                self.pool_failed = True  # no processes here (a sandbox): one is enough
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
     def report(self) -> Report:
         return Report(
@@ -70,6 +131,7 @@ def scan(
     *,
     tf_source: str | os.PathLike[str] | None = None,
     skip_unrecognized: bool = False,
+    jobs: int = 1,
 ) -> Report:
     """Scan files and directories. Directories are walked for *.json, *.yaml, *.yml and
     *.template files; files that are not IAM, Terraform or CloudFormation documents are
@@ -78,15 +140,22 @@ def scan(
     `tf_source`: the Terraform configuration directory of the scanned plans; every violation on
     a Terraform resource then names the `.tf` file and line of its block (`Violation.source`).
     Raises `loaders.hcl_index.TfSourceError` when that directory is missing or unreadable.
-    `skip_unrecognized`: a named file that is not IaC is skipped too, not an error (pre-commit)."""
+    `skip_unrecognized`: a named file that is not IaC is skipped too, not an error (pre-commit).
+    `jobs`: processes for evaluating many distinct documents (1: none; the CLI uses
+    `engine.default_workers()`). Workers start only when a batch has enough new documents to
+    repay them; results and their order do not depend on it. They are spawned, so a script
+    that passes jobs > 1 must call scan() under `if __name__ == "__main__":`."""
     index = TfSourceIndex.from_directory(tf_source) if tf_source is not None else None
-    state = _Scan(config or Config(), load_policy_set())
-    for item in candidates(list(paths), named_as_found=skip_unrecognized):
-        if isinstance(item, InputErrorAt):
-            state.errors.append(ScanError(item.display, item.message))
-            continue
-        _scan_file(state, item)
-    _assume_pairs(state)
+    state = _Scan(config or Config(), load_policy_set(), jobs=max(1, jobs))
+    try:
+        for item in candidates(list(paths), named_as_found=skip_unrecognized):
+            if isinstance(item, InputErrorAt):
+                state.errors.append(ScanError(item.display, item.message))
+                continue
+            _scan_file(state, item)
+        _assume_pairs(state)
+    finally:
+        state.close()
     report = state.report()
     return _apply_waivers(report if index is None else _with_tf_sources(report, index), state.config)
 
@@ -117,8 +186,9 @@ def scan_document(
         state.errors.append(ScanError(name, str(exc)))
         return _apply_waivers(state.report(), state.config)
     state.scanned.append(name)
-    for policy in policy_sources(source, name) if kind is None else [PolicySource(name, (), source.root, kind)]:
-        _evaluate(state, source, policy)
+    policies = list(policy_sources(source, name)) if kind is None else [PolicySource(name, (), source.root, kind)]
+    for _, violations in _evaluate_batches(state, source, policies):
+        state.violations.extend(violations)
     _assume_pairs(state)
     return _apply_waivers(state.report(), state.config)
 
@@ -155,12 +225,7 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
     except InputError as exc:
         state.errors.append(ScanError(candidate.display, str(exc)))
         return
-    found: list[tuple[PolicySource, list[Violation]]] = []
-    for policy in policies:
-        start = len(state.violations)
-        _evaluate(state, source, policy)
-        found.append((policy, state.violations[start:]))
-        del state.violations[start:]
+    found = _evaluate_batches(state, source, policies)
     for violation in _merge_variants(found):
         reason = suppressions.get(violation.resource, {}).get(violation.rule_id)
         if reason is None:
@@ -196,9 +261,38 @@ def _merge_variants(found: list[tuple[PolicySource, list[Violation]]]) -> list[V
     return out
 
 
-def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
-    from .engine import EngineError
+# A file's policies go one at a time while the engine's memo serves most of them (real estates
+# repeat a few shapes, and holding documents in batches only feeds the garbage collector).
+# When most recent documents are new and jobs > 1, the rest go in batches that worker
+# processes evaluate: bounded memory, and the pool gets work in large enough pieces.
+_BATCH = 512
+_WINDOW = 256  # recent documents watched for the switch to batches
+_NEW_FOR_BATCHES = 128  # new documents among them that make the pool worth starting
 
+
+def _evaluate_batches(state: _Scan, source: SourceFile,
+                      policies: list[PolicySource]) -> list[tuple[PolicySource, list[Violation]]]:
+    """Every policy with its violations, in order (an input error gives none)."""
+    found: list[tuple[PolicySource, list[Violation]]] = []
+    recent: list[bool] = []  # per recent document: was it new to the engine?
+    start = 0
+    while start < len(policies):
+        many_new = state.jobs > 1 and not state.pool_failed and sum(recent[-_WINDOW:]) >= _NEW_FOR_BATCHES
+        size = _BATCH if many_new else 1
+        prepared = [(policy, _normalize(state, source, policy)) for policy in policies[start:start + size]]
+        start += size
+        ready = [(policy, normalized) for policy, normalized in prepared if normalized is not None]
+        before = state.new_documents
+        outcomes = iter(state.evaluate_all([normalized.engine_input for _, normalized in ready]))
+        if size == 1 and ready:
+            recent.append(state.new_documents > before)
+        for policy, normalized in prepared:
+            found.append((policy, [] if normalized is None else _violations(state, source, policy, normalized,
+                                                                              next(outcomes))))
+    return found
+
+
+def _normalize(state: _Scan, source: SourceFile, policy: PolicySource) -> NormalizedDocument | None:
     problems = tuple(p for p in source.problems if p.path[: len(policy.base)] == policy.base) + policy.problems
     try:
         check_depth(policy.document)
@@ -209,19 +303,27 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
                                       context=context, parse_problems=problems, role=policy.role)
     except InputError as exc:
         state.errors.append(ScanError(source.name, f"{policy.resource}: {exc}"))
-        return
+        return None
     state.documents += 1
-    engine = state.get_engine()
-    try:
-        findings = list(engine.evaluate(normalized.engine_input))
-    except EngineError:
+    return normalized
+
+
+def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,
+                outcome: Any) -> list[Violation]:
+    """The violations of one evaluated document; `outcome` is its findings or an EngineError."""
+    from .engine import EngineError
+
+    if isinstance(outcome, EngineError):
         # Isolate the failing rule: the others still report, the failure is an error.
-        findings, failures = engine.evaluate_isolated(normalized.engine_input)
+        findings, failures = state.get_engine().evaluate_isolated(normalized.engine_input)
         by_package = state.policies.by_package()
         for failure in failures:
             rule = by_package.get(failure.package or "")
             state.errors.append(ScanError(source.name, f"{policy.resource}: rule could not be evaluated: {failure}",
                                           rule.rule_id if rule else None))
+    else:
+        findings = list(outcome)
+    violations: list[Violation] = []
     own_known = bool(state.config.own_accounts or normalized.engine_input["context"]["own_accounts"])
     ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets)
     rules = state.policies.by_package()
@@ -231,10 +333,11 @@ def _evaluate(state: _Scan, source: SourceFile, policy: PolicySource) -> None:
             continue
         violation = _violation(state.config, rule, finding, source, policy, normalized, ctx)
         if violation is not None:
-            state.violations.append(violation)
+            violations.append(violation)
     if policy.identity is not None and ASSUME_RULE not in state.config.disabled_rules:
         state.graph.add(policy.identity, policy.resource, source.name, normalized,
                         lambda ref: _deferred_location(source, policy, normalized, ref), ctx.text, ctx.statement)
+    return violations
 
 
 ASSUME_RULE = "IAMG-501"
@@ -249,14 +352,15 @@ def _assume_pairs(state: _Scan) -> None:
         return
     severity = state.config.severity_overrides.get(rule.rule_id, rule.severity)
     found: dict[Violation, None] = {}
-    for caller, target, document in state.graph.pairs():
-        try:
-            findings = state.get_engine().evaluate_rule(document, rule.package)
-        except EngineError as exc:
-            state.errors.append(ScanError(target.file, f"{target.resource}: rule could not be evaluated: {exc}", rule.rule_id))
-            continue
-        for finding in findings:
-            if finding.get("package") == rule.package:
+    pairs = iter(state.graph.pairs())
+    while batch := list(itertools.islice(pairs, _BATCH)):
+        outcomes = state.evaluate_all([document for _, _, document in batch], rule.package)
+        for (caller, target, _), outcome in zip(batch, outcomes):
+            if isinstance(outcome, EngineError):
+                state.errors.append(ScanError(target.file, f"{target.resource}: rule could not be evaluated: {outcome}",
+                                              rule.rule_id))
+                continue
+            for finding in outcome:
                 violation = state.graph.violation(rule, severity, caller, target, finding)
                 if violation is not None:
                     found.setdefault(violation)

@@ -292,6 +292,7 @@ def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["--internal-account", "12345678901a"], "--internal-account: '12345678901a' is not a 12-digit account id"),
         (["--trusted-org-id", "org1"], "--trusted-org-id: 'org1' is not an organization id like o-a1b2c3d4e5"),
         (["--gitlab-host", "https://gitlab"], "--gitlab-host: 'https://gitlab' is not a host name like gitlab.example.com"),
+        (["--jobs", "0"], "argument --jobs/-j: expected 1 to 64 processes, got 0 (see 'pyiamguard scan --help')"),
         (["--require-mfa", "sometimes"], "--require-mfa: expected one of people, all, off, got 'sometimes'"),
         (["--fail-on", "severe"], "--fail-on: unknown severity 'severe' (expected one of critical, high, medium, low, info)"),
     ],

@@ -122,3 +122,78 @@ def test_reports_are_deterministic(tmp_path: Path) -> None:
     for i in range(3):
         _write(tmp_path / f"t{i}.json", WILDCARD)
     assert scan([tmp_path]) == scan([tmp_path])
+
+
+# --- worker processes ------------------------------------------------------------------------
+
+def _distinct_trusts(path: Path, count: int) -> Path:
+    """`count` trust policies, each of its own foreign account: as many distinct documents."""
+    documents = [{"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{100000000000 + i}:root"}, "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": f"vendor-{i}"}}}]} for i in range(count)]
+    path.write_text(json.dumps(documents, indent=2), encoding="utf-8")
+    return path
+
+
+# Enough distinct documents that, after the window that detects them, a batch goes to workers.
+POOLED = scanner._NEW_FOR_BATCHES + 250
+
+
+def test_worker_processes_give_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyiamguard import engine
+
+    path = _distinct_trusts(tmp_path / "trusts.json", POOLED)
+    alone = scan([path], jobs=1)
+    sent: list[int] = []
+    original = engine.EnginePool.evaluate_many
+
+    def spy(self: engine.EnginePool, documents: list[dict], package: str | None = None) -> list[object]:
+        sent.append(len(documents))
+        return original(self, documents, package)
+
+    monkeypatch.setattr(engine.EnginePool, "evaluate_many", spy)
+    pooled = scan([path], jobs=2)
+    assert sent == [250]  # the documents after the window, in one batch
+    assert pooled == alone
+    assert alone.errors == ()
+    # Each document: an account not allow-listed, trusted whole (IAMG-102, 105), at its principal.
+    first = sorted((v.rule_id, v.resource, v.line) for v in alone.violations if v.resource == "trusts.json[0]")
+    assert first == [("IAMG-102", "trusts.json[0]", 8), ("IAMG-105", "trusts.json[0]", 8)]
+    assert len(alone.violations) == 2 * POOLED
+
+
+def test_a_pool_that_cannot_start_leaves_the_work_to_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyiamguard import engine
+
+    path = _distinct_trusts(tmp_path / "trusts.json", POOLED)
+    expected = scan([path], jobs=1)
+
+    tried: list[bool] = []
+
+    def no_processes(*args: object, **kwargs: object) -> None:
+        tried.append(True)
+        raise OSError("no processes in this sandbox")
+
+    monkeypatch.setattr(engine.EnginePool, "__init__", no_processes)
+    assert scan([path], jobs=4) == expected
+    assert tried == [True]  # tried once, then this process did the work
+
+
+def test_a_failure_in_a_worker_is_judged_again_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker's EngineError is not a verdict: the document is evaluated rule by rule here.
+    from pyiamguard import engine
+    from pyiamguard.engine import EngineError
+
+    path = _distinct_trusts(tmp_path / "trusts.json", POOLED)
+    expected = scan([path], jobs=1)
+    failed: list[int] = []
+
+    def lost(self: engine.EnginePool, documents: list[dict], package: str | None = None) -> list[object]:
+        failed.append(len(documents))
+        return [EngineError("worker lost")] * len(documents)
+
+    monkeypatch.setattr(engine.EnginePool, "__init__", lambda self, *args: None)
+    monkeypatch.setattr(engine.EnginePool, "close", lambda self: None)
+    monkeypatch.setattr(engine.EnginePool, "evaluate_many", lost)
+    assert scan([path], jobs=2) == expected
+    assert failed == [250]
