@@ -45,7 +45,7 @@ class _Node:
 
 @dataclass
 class _Party:
-    """A role or user of the scan, merged over the variants it was evaluated in."""
+    """A role or user of the scan, merged over all its descriptions (variants, files)."""
 
     identity: Identity
     resource: str
