@@ -438,8 +438,13 @@ def test_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
         "trust-wildcard.json": {"IAMG-101"},
         "trust-third-party-no-externalid.json": {"IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105"},
         "trust-cross-account-yaml.yaml": {"IAMG-102"},
+        # The two account dumps: each side of an assume that the other does not match.
+        "tooling-account.json": {"IAMG-501"},
+        "workload-account.json": {"IAMG-102", "IAMG-501"},
     }
-    assert report["summary"]["files_scanned"] == 5
+    assert {(v["resource"], v["line"]) for v in report["violations"] if v["rule_id"] == "IAMG-501"} == {
+        ("pipeline", 23), ("deployer", 13)}
+    assert report["summary"]["files_scanned"] == 7
     # With the example configuration, the YAML cross-account trust is clean.
     config = EXAMPLES / ".pyiamguard.yaml"
     assert main(["scan", "--config", str(config), str(EXAMPLES / "trust-cross-account-yaml.yaml")]) == 0
