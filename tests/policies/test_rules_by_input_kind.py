@@ -14,7 +14,6 @@ holding the JSON string; for a missing attribute, the line of `after`; for a who
 resource, the line of its `resource_changes` entry; for a CloudFormation resource, the line of
 its logical id).
 
-Cases marked xfail (strict) hold the verdict the scanner should give and does not yet.
 test_every_catalogue_rule_has_both_verdicts_on_both_kinds makes a new rule without such cases
 fail CI.
 """
@@ -55,7 +54,6 @@ class Case:
     expected: tuple[Finding, ...]
     config: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""  # tells apart several cases of one rule, kind and verdict
-    xfail: str = ""  # why the scanner's result is wrong; the expectation is the right verdict
 
     @property
     def id(self) -> str:
@@ -66,14 +64,12 @@ class Case:
         return FIXTURES / self.kind / self.fixture
 
 
-def tf(rule: str, verdict: str, fixture: str, *expected: Finding, label: str = "", xfail: str = "",
-       **config: Any) -> Case:
-    return Case(rule, "terraform", verdict, fixture, expected, config, label, xfail)
+def tf(rule: str, verdict: str, fixture: str, *expected: Finding, label: str = "", **config: Any) -> Case:
+    return Case(rule, "terraform", verdict, fixture, expected, config, label)
 
 
-def cfn(rule: str, verdict: str, fixture: str, *expected: Finding, label: str = "", xfail: str = "",
-        **config: Any) -> Case:
-    return Case(rule, "cloudformation", verdict, fixture, expected, config, label, xfail)
+def cfn(rule: str, verdict: str, fixture: str, *expected: Finding, label: str = "", **config: Any) -> Case:
+    return Case(rule, "cloudformation", verdict, fixture, expected, config, label)
 
 
 def after(change: int, tail: str = "") -> str:
@@ -353,12 +349,7 @@ CLOUDFORMATION = [
 CASES = TERRAFORM + CLOUDFORMATION
 
 
-def _param(case: Case) -> Any:
-    marks = [pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else []
-    return pytest.param(case, id=case.id, marks=marks)
-
-
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_rule_on_input_kind(case: Case) -> None:
     report = scan([case.path], config_from_mapping(case.config))
     assert report.errors == ()
@@ -398,8 +389,7 @@ def test_every_fixture_is_used_by_a_case() -> None:
 def test_every_catalogue_rule_has_both_verdicts_on_both_kinds() -> None:
     catalogue = {rule.rule_id for rule in load_policy_set().rules}
     covered = catalogue - NOT_COVERED_HERE
-    # An xfail case documents a scanner bug; it does not stand in for a passing case.
-    have = {(c.rule, c.kind, c.verdict) for c in CASES if not c.xfail}
+    have = {(c.rule, c.kind, c.verdict) for c in CASES}
     missing = [f"{rule}-{kind}-{verdict}" for rule in sorted(covered) for kind in KINDS for verdict in VERDICTS
                if (rule, kind, verdict) not in have]
     assert missing == [], f"rules without a case per input kind and verdict: {missing}"
