@@ -31,14 +31,11 @@ import re
 from pathlib import Path, PurePath
 from typing import Any, Iterable
 
+from .errors import BaselineError
 from .model import Report, Violation
 
 BASELINE_VERSION = 1
 _FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
-
-
-class BaselineError(ValueError):
-    """The baseline file is missing, unreadable or malformed (a configuration error)."""
 
 
 def artifact_path(file: str, base_dir: str | os.PathLike[str] | None = None) -> str:

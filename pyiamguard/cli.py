@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import gc
+import json
 import os
 import sys
 import textwrap
@@ -30,18 +32,38 @@ _LIST_FLAGS = {
     "trusted_org_ids": "--trusted-org-id",
     "gitlab_hosts": "--gitlab-host",
 }
-_FLAG_OF_KEY = {**_LIST_FLAGS, "require_mfa": "--require-mfa", "fail_on": "--fail-on"}
+_FLAG_OF_KEY = {**_LIST_FLAGS, "require_mfa": "--require-mfa", "fail_on": "--fail-on", "skip_paths": "--skip-path",
+                "disabled_rules": "--skip-rule"}
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
+VIEWS = ("auto", "detailed", "compact")
+COLORS = ("auto", "always", "never")
 
 
 class UsageError(Exception):
-    """A command line or configuration problem: one line on stderr, exit 2."""
+    """A command line or configuration problem: one line on stderr (after the command's usage
+    line when the command line itself is wrong), exit 2."""
+
+    def __init__(self, message: str, usage: str | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(f"{message}{_choice_hint(message)} (see '{self.prog} --help')", usage=self.format_usage())
+
+
+def _choice_hint(message: str) -> str:
+    """" (did you mean 'scan'?)" for argparse's "invalid choice: 'scna' (choose from ...)"."""
+    import re
+
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not found:
+        return ""
+    choices = re.findall(r"'([^']*)'", found.group(2)) or [c.strip() for c in found.group(2).split(",")]
+    close = difflib.get_close_matches(found.group(1), choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(list(sys.argv[1:] if argv is None else argv))
     except UsageError as exc:
+        if exc.usage:
+            _write(sys.stderr, exc.usage if exc.usage.endswith("\n") else exc.usage + "\n")
         _error_line(f"{PROG}: error: {_one_line(exc)}")
         return EXIT_ERROR
     except SystemExit as exc:  # --help and --version exit through argparse
@@ -75,34 +99,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    parser, commands = _parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        raise _unrecognized(extras, commands.get(args.command or "", parser))
     if args.command == "scan":
         return _scan(args)
     if args.command == "rules":
         return _rules(args)
-    raise UsageError(f"missing command: scan or rules (see '{PROG} --help')")
+    raise UsageError(f"missing command: scan or rules (see '{PROG} --help')", usage=parser.format_usage())
 
 
-def _parser() -> _Parser:
+def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> UsageError:
+    """The first unknown argument, with the closest option of that command when there is one."""
+    first = extras[0]
+    options = [option for action in parser._actions for option in action.option_strings]
+    word = first.split("=", 1)[0]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6) if word.startswith("-") else []
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    kind = "option" if word.startswith("-") else "argument"
+    return UsageError(f"unrecognized {kind} {first!r}{hint} (see '{parser.prog} --help')", usage=parser.format_usage())
+
+
+def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     from . import __version__
 
     parser = _Parser(
         prog=PROG,
+        usage="%(prog)s [--version] COMMAND ...",
         description="Find dangerous AWS IAM role trust policies.",
-        epilog="Exit codes: 0 clean, 1 violations at or above --fail-on, 2 errors.",
+        epilog="Exit codes: 0 clean, 1 violations at or above --fail-on, 2 errors or nothing to check.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     scan = commands.add_parser(
         "scan",
+        prog=f"{PROG} scan",
+        usage="%(prog)s [options] PATH...",
         help="scan files and directories",
-        description="Scan IAM policy files and directories (*.json, *.yaml, *.yml, *.template).",
-        epilog="Flags replace the value of the same key in the configuration file. "
-        "Exit codes: 0 clean, 1 violations at or above --fail-on, 2 errors.",
+        description="Scan IAM policy files, Terraform plans (terraform show -json) and CloudFormation templates: "
+        "files and directories (*.json, *.yaml, *.yml, *.template), or - for standard input.",
+        epilog="Flags replace the value of the same key in the configuration file; --skip-path and --skip-rule add "
+        "to it. Exit codes: 0 clean, 1 violations at or above --fail-on, 2 errors or nothing to check.",
     )
-    scan.add_argument("paths", nargs="+", metavar="PATH", help="file or directory to scan")
-    scan.add_argument(
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="file or directory to scan; - reads standard input")
+    report = scan.add_argument_group("report")
+    report.add_argument(
         "--format",
         action="append",
         type=_format_spec,
@@ -110,49 +153,75 @@ def _parser() -> _Parser:
         help=f"report format: {', '.join(FORMATS)} (default: text); repeatable, FORMAT=FILE writes that "
         "format to FILE (e.g. --format sarif=out.sarif --format text)",
     )
-    scan.add_argument("--output", "-o", metavar="FILE",
-                      help="write the report (of the --format without =FILE) to FILE instead of stdout")
-    scan.add_argument(
-        "--config", metavar="FILE", help="configuration file (default: .pyiamguard.yaml in the working directory)"
-    )
-    scan.add_argument(
-        "--fail-on",
-        metavar="SEVERITY",
-        help="lowest severity that fails the scan: critical, high, medium, low, info (default: low)",
-    )
+    report.add_argument("--output", "-o", metavar="FILE",
+                        help="write the report (of the --format without =FILE) to FILE instead of stdout")
+    report.add_argument("--view", choices=VIEWS, default="auto",
+                        help="text report: detailed (path and fix under every finding), compact (one line per "
+                        "finding, each fix once per rule) or auto (default: detailed up to "
+                        f"{_compact_threshold()} findings, compact above)")
+    report.add_argument("--color", choices=COLORS, default="auto",
+                        help="colour in the text report on stdout: auto (default: on a terminal, unless NO_COLOR "
+                        "is set or TERM=dumb), always, never")
+    chatter = report.add_mutually_exclusive_group()
+    chatter.add_argument("-v", "--verbose", action="store_true", help="list skipped files on stderr")
+    chatter.add_argument("-q", "--quiet", action="store_true",
+                         help="no progress line and no notes on stderr (errors are still printed)")
+    report.add_argument("--severity", action="append", type=_severity_list, metavar="SEVERITY[,SEVERITY]",
+                        help="report only findings of these severities (repeatable or comma-separated, "
+                        "e.g. --severity critical,high); the others are left out of the report and the exit code")
+
+    selection = scan.add_argument_group("what to scan")
+    selection.add_argument("--skip-path", dest="skip_paths", action="append", metavar="GLOB",
+                           help="leave out files and directories matching GLOB: the path, the path under the "
+                           "scanned directory or the name (repeatable; adds to skip_paths)")
+    selection.add_argument("--rule", dest="rules", action="append", type=_rule_list, metavar="ID[,ID]",
+                           help="run only these rules (repeatable or comma-separated)")
+    selection.add_argument("--skip-rule", dest="skip_rules", action="append", type=_rule_list, metavar="ID[,ID]",
+                           help="do not run these rules (repeatable or comma-separated; adds to disabled_rules)")
+    selection.add_argument("--skip-unrecognized", action="store_true",
+                           help="skip named files that are not IAM, Terraform or CloudFormation documents, as a "
+                           "directory walk does (for pre-commit, which names every changed file)")
+    selection.add_argument("--allow-empty", action="store_true",
+                           help="a scan that finds nothing to check exits 0 instead of 2 (allow_empty)")
+    selection.add_argument("--stdin-name", metavar="NAME", default="<stdin>",
+                           help="the file name reports give standard input (-) (default: <stdin>)")
+    selection.add_argument("--tf-source", metavar="DIR",
+                           help="Terraform configuration of the scanned plans: findings point at the .tf block")
+
+    policy = scan.add_argument_group("configuration")
+    policy.add_argument("--config", metavar="FILE",
+                        help="configuration file (default: .pyiamguard.yaml or .pyiamguard.yml in the working "
+                        "directory)")
+    policy.add_argument("--fail-on", metavar="SEVERITY",
+                        help="lowest severity that fails the scan: critical, high, medium, low, info (default: "
+                        "fail_on of the configuration file, else low)")
     for key, flag in _LIST_FLAGS.items():
-        scan.add_argument(
-            flag, dest=key, action="append", metavar="HOST" if key == "gitlab_hosts" else "ID", help=f"{key} entry (repeatable; replaces the file's list)"
-        )
-    scan.add_argument("--require-mfa", metavar="people|all|off", help="which cross-account principals need MFA")
-    scan.add_argument(
-        "--tf-source", metavar="DIR", help="Terraform configuration of the scanned plans: name the .tf block of each finding"
-    )
-    scan.add_argument(
-        "--skip-unrecognized", action="store_true",
-        help="skip named files that are not IAM, Terraform or CloudFormation documents, as a directory walk does "
-        "(for pre-commit, which names every changed JSON and YAML file)",
-    )
-    scan.add_argument(
-        "--jobs", "-j", metavar="N", type=_jobs,
-        help="processes that evaluate documents when a scan has many distinct ones (default: the CPUs "
-        "available, at most 8; 1: none). Results do not depend on it",
-    )
-    scan.add_argument(
-        "--ignore-errors", action="store_true",
-        help="input and engine errors no longer force exit code 2: the exit code depends on violations only "
-        "(the errors are still reported, and the report says they were ignored)",
-    )
-    baseline = scan.add_mutually_exclusive_group()
+        policy.add_argument(flag, dest=key, action="append", metavar="HOST" if key == "gitlab_hosts" else "ID",
+                            help=f"{key} entry (repeatable; replaces the file's list)")
+    policy.add_argument("--require-mfa", metavar="people|all|off", help="which cross-account principals need MFA")
+    policy.add_argument("--ignore-errors", action="store_true",
+                        help="input and engine errors no longer force exit code 2: the exit code depends on "
+                        "violations only (the errors are still reported, and the report says they were ignored)")
+    baseline = policy.add_mutually_exclusive_group()
     baseline.add_argument("--baseline", metavar="FILE",
                           help="report only findings not recorded in FILE (written by --write-baseline)")
     baseline.add_argument("--write-baseline", metavar="FILE",
                           help="record today's findings in FILE; exit 0 unless there are errors")
-    scan.add_argument("-v", "--verbose", action="store_true", help="list skipped files on stderr")
+    policy.add_argument("--jobs", "-j", metavar="N", type=_jobs,
+                        help="processes that evaluate documents when a scan has many distinct ones (default: the "
+                        "CPUs available, at most 8; 1: none). Results do not depend on it")
 
-    rules = commands.add_parser("rules", help="list the rules, or show one", description="List the rules, or show one.")
+    rules = commands.add_parser("rules", prog=f"{PROG} rules", usage="%(prog)s [--format text|json] [RULE_ID]",
+                                help="list the rules, or show one", description="List the rules, or show one.")
     rules.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="a rule id such as IAMG-103")
-    return parser
+    rules.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    return parser, {"scan": scan, "rules": rules}
+
+
+def _compact_threshold() -> int:
+    from .reporters.text import COMPACT_ABOVE
+
+    return COMPACT_ABOVE
 
 
 # --- scan -----------------------------------------------------------------------------------
@@ -163,11 +232,26 @@ def _format_spec(value: str) -> tuple[str, str | None]:
     name, sep, file = value.partition("=")
     name = name.strip().lower()
     if name not in FORMATS:
+        close = difflib.get_close_matches(name, FORMATS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise argparse.ArgumentTypeError(
-            f"invalid choice: {name!r} (choose from {', '.join(repr(f) for f in FORMATS)})")
+            f"invalid choice: {name!r}{hint} (choose from {', '.join(repr(f) for f in FORMATS)})")
     if sep and not file:
         raise argparse.ArgumentTypeError(f"{value!r}: a file name must follow '='")
     return name, (file or None)
+
+
+def _severity_list(text: str) -> list[Any]:
+    from .model import Severity
+
+    try:
+        return [Severity.parse(item) for item in text.split(",") if item.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rule_list(text: str) -> list[str]:
+    return [item.strip().upper() for item in text.split(",") if item.strip()]
 
 
 def _outputs(args: argparse.Namespace) -> list[tuple[str, str | None]]:
@@ -205,11 +289,13 @@ def _jobs(text: str) -> int:
 
 def _scan(args: argparse.Namespace) -> int:
     outputs = _outputs(args)
+    if args.paths.count("-") > 1:
+        raise UsageError("standard input (-) can be scanned once")
     config = _build_config(args)
     from . import baseline as baselines
     from . import scanner
     from .engine import default_workers
-    from .loaders.hcl_index import TfSourceError
+    from .errors import EngineUnavailableError, TfSourceError
 
     known = None
     if args.baseline is not None:
@@ -217,14 +303,23 @@ def _scan(args: argparse.Namespace) -> int:
             known = baselines.load_baseline(args.baseline)
         except baselines.BaselineError as exc:
             raise UsageError(str(exc)) from None
+    progress = _progress_line(args)
     try:
-        report = scanner.scan(args.paths, config, tf_source=args.tf_source, skip_unrecognized=args.skip_unrecognized,
-                              jobs=args.jobs or default_workers())
+        report = scanner.Scanner(config, tf_source=args.tf_source, skip_unrecognized=args.skip_unrecognized,
+                                 jobs=args.jobs or default_workers(), progress=progress).scan(
+                                     args.paths, stdin_name=args.stdin_name)
     except TfSourceError as exc:
         raise UsageError(f"--tf-source {exc}") from None
+    except EngineUnavailableError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if progress is not None:
+            progress.finish()
     base_dir = os.getcwd()
     if known is not None:
         report = baselines.apply_baseline(report, known, base_dir)
+    if args.severity:
+        report = report.with_severities({severity for group in args.severity for severity in group})
     if args.ignore_errors:
         report = dataclasses.replace(report, errors_ignored=True)
     if args.write_baseline:
@@ -233,22 +328,36 @@ def _scan(args: argparse.Namespace) -> int:
     if args.verbose:
         for file, reason in report.skipped_files:
             _error_line(f"skipped: {file}: {reason}")
-    if any(name == "text" for name, _ in outputs):
-        for error in report.errors:
-            _error_line(f"error: {error.one_line()}")
-    rendered = [(_render(name, report, config, base_dir, color=file is None and _wants_color(sys.stdout)), file)
+    for error in report.errors:  # whatever the formats: errors always reach stderr
+        _error_line(f"error: {error.one_line()}")
+    color = _wants_color(sys.stdout, args.color)
+    rendered = [(_render(name, report, config, base_dir, color=file is None and color, view=args.view), file)
                 for name, file in outputs]
     for text, file in sorted(rendered, key=lambda item: item[1] is None):  # files first, stdout last
         _write_report(text, file)
 
     if report.errors and not args.ignore_errors:
         return EXIT_ERROR  # fail-closed: --fail-on alone never turns an error into success
+    if report.empty and not config.allow_empty:
+        if report.errors:  # ignored errors left nothing checked: still not a pass
+            _error_line(f"{PROG}: error: nothing was checked (every input had an error); --ignore-errors does not "
+                        "turn that into a pass")
+        return EXIT_ERROR
     if args.write_baseline:
         return EXIT_OK  # today's findings are now the accepted baseline
     return EXIT_VIOLATIONS if report.fails(config.fail_on) else EXIT_OK
 
 
-def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool) -> str:
+def _progress_line(args: argparse.Namespace) -> Any:
+    """A progress line on stderr for long scans: only on a terminal that can redraw a line."""
+    if args.quiet or not _is_terminal(sys.stderr) or os.environ.get("TERM") == "dumb":
+        return None
+    from .reporters.progress import ProgressLine
+
+    return ProgressLine(sys.stderr)
+
+
+def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, view: str = "auto") -> str:
     """One report format; every module under `reporters/` is a pure function of the report."""
     from . import __version__
 
@@ -273,14 +382,14 @@ def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool) 
         return github.render(report, base_dir=base_dir)
     from .reporters import text as text_report
 
-    return text_report.render(report, color=color)
+    return text_report.render(report, color=color, view=view)
 
 
 def _build_config(args: argparse.Namespace) -> Any:
     from .config import Config, ConfigError, find_config, load_config
 
-    path = args.config or find_config(".")
     try:
+        path = args.config or find_config(".")
         config = load_config(path) if path else Config()
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
@@ -289,6 +398,13 @@ def _build_config(args: argparse.Namespace) -> Any:
         overrides["require_mfa"] = args.require_mfa
     if args.fail_on is not None:
         overrides["fail_on"] = args.fail_on
+    if args.allow_empty:
+        overrides["allow_empty"] = True
+    if args.skip_paths:
+        overrides["skip_paths"] = [*config.skip_paths, *args.skip_paths]
+    disabled = _disabled_rules(args, config.disabled_rules)
+    if disabled is not None:
+        overrides["disabled_rules"] = disabled
     if not overrides:
         return config
     try:
@@ -297,17 +413,45 @@ def _build_config(args: argparse.Namespace) -> Any:
         raise UsageError(_flag_message(str(exc), overrides)) from None
 
 
+def _disabled_rules(args: argparse.Namespace, configured: tuple[str, ...]) -> list[str] | None:
+    """The configuration's disabled rules plus --skip-rule, plus every rule but those of --rule."""
+    if not args.rules and not args.skip_rules:
+        return None
+    from .catalog import load_policy_set
+
+    known = [rule.rule_id for rule in load_policy_set().rules]
+    for flag, groups in (("--rule", args.rules), ("--skip-rule", args.skip_rules)):
+        for rule in (rule for group in groups or () for rule in group):
+            if rule not in known:
+                close = difflib.get_close_matches(rule, known, n=1, cutoff=0.85)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise UsageError(f"{flag}: unknown rule {rule!r}{hint} (see '{PROG} rules')")
+    disabled = [*configured, *(rule for group in args.skip_rules or () for rule in group)]
+    if args.rules:
+        only = {rule for group in args.rules for rule in group}
+        disabled += [rule for rule in known if rule not in only]
+    return list(dict.fromkeys(disabled))
+
+
 def _flag_message(message: str, overridden: dict[str, Any]) -> str:
     """Name the flag, not the config key, when a flag value is what is wrong."""
     for key in overridden:
-        if message.startswith(f"{key}:"):
+        if message.startswith(f"{key}:") and key in _FLAG_OF_KEY:
             return _FLAG_OF_KEY[key] + message[len(key):]
     return message
 
 
-def _wants_color(stream: TextIO) -> bool:
-    if "NO_COLOR" in os.environ:
+def _wants_color(stream: TextIO, mode: str = "auto") -> bool:
+    """`always` and `never` decide; `auto` colours a terminal unless NO_COLOR is set to
+    something (no-color.org) or TERM is dumb."""
+    if mode != "auto":
+        return mode == "always"
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
+    return _is_terminal(stream)
+
+
+def _is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):
@@ -338,6 +482,9 @@ def _rules(args: argparse.Namespace) -> int:
     policy_set = load_policy_set()
     if args.rule_id is None:
         rules = policy_set.rules
+        if args.format == "json":
+            _write(sys.stdout, json.dumps([_rule_dict(r) for r in rules], indent=2, ensure_ascii=False) + "\n")
+            return EXIT_OK
         id_width = max(len(r.rule_id) for r in rules)
         sev_width = max(len(r.severity.value) for r in rules)
         lines = [f"{'ID'.ljust(id_width)}  {'SEVERITY'.ljust(sev_width)}  TITLE"]
@@ -347,7 +494,13 @@ def _rules(args: argparse.Namespace) -> int:
 
     rule = policy_set.rule(args.rule_id.strip().upper())
     if rule is None:
-        raise UsageError(f"unknown rule {args.rule_id!r} (see '{PROG} rules')")
+        known = [r.rule_id for r in policy_set.rules]
+        close = difflib.get_close_matches(args.rule_id.strip().upper(), known, n=1, cutoff=0.85)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise UsageError(f"unknown rule {args.rule_id!r}{hint} (see '{PROG} rules')")
+    if args.format == "json":
+        _write(sys.stdout, json.dumps(_rule_dict(rule), indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
     lines = [f"{rule.rule_id}  {rule.name}"]
     for label, value in (
         ("severity", rule.severity.value),
@@ -362,6 +515,19 @@ def _rules(args: argparse.Namespace) -> int:
         lines += [f"  {ref}" for ref in rule.related]
     _write(sys.stdout, "\n".join(lines) + "\n")
     return EXIT_OK
+
+
+def _rule_dict(rule: Any) -> dict[str, Any]:
+    return {
+        "rule_id": rule.rule_id,
+        "name": rule.name,
+        "title": rule.title,
+        "severity": rule.severity.value,
+        "category": rule.category,
+        "description": rule.description,
+        "remediation": rule.remediation,
+        "related": list(rule.related),
+    }
 
 
 # --- output helpers -------------------------------------------------------------------------

@@ -1,33 +1,40 @@
 """Configuration: the keys of the rules spec, from `.pyiamguard.yaml`, CLI flags or the library API.
 
-Unknown keys and wrong types are errors: a typo in a guardrail's configuration must never
-quietly turn a check off.
+Every way in is validated by the same code: `Config(...)` itself checks and converts each value
+exactly as a configuration file's value is (`Config(fail_on="high")` holds `Severity.HIGH`;
+`Config(fail_on="severe")` raises ConfigError), so a library caller cannot build a Config
+that fails later. Unknown keys, wrong types and rule ids that no rule has are errors: a typo
+in a guardrail's configuration must never quietly turn a check off.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
+from .errors import ConfigError
 from .model import Severity
 
 CONFIG_FILE_NAME = ".pyiamguard.yaml"
-_ACCOUNT = re.compile(r"^\d{12}$")
-_RULE_ID = re.compile(r"^IAMG-\d{3}$")
-_ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
+CONFIG_FILE_NAMES = (CONFIG_FILE_NAME, ".pyiamguard.yml")
+# ASCII digits only, and no final newline (`\d` admits other scripts' digits, `$` a trailing "\n").
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_RULE_ID = re.compile(r"IAMG-[0-9]{3}")
+_ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 # A host name, optionally with a port and path (GitLab served under a path is rare but real).
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:\d+)?(/[^\s/]+)*$")
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]+)?(/[^\s/]+)*")
 REQUIRE_MFA_VALUES = ("people", "all", "off")
-
-
-class ConfigError(Exception):
-    """The configuration is invalid. The message names the key and what is wrong."""
+_WAIVER_KEYS = ("rule", "resource", "reason", "file", "expires")
 
 
 @dataclass(frozen=True)
 class Waiver:
+    """One configuration waiver: suppress `rule` on resources matching `resource` (a glob) in
+    files matching `file`, for `reason`, through `expires` (inclusive) when set."""
+
     rule: str
     resource: str
     reason: str
@@ -35,8 +42,12 @@ class Waiver:
     expires: _dt.date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Config:
+    """The configuration keys of `.pyiamguard.yaml`. Construction (keywords only) validates
+    and converts every value like the file's loader does (lists become tuples, severity names
+    `Severity`, account ids text) and raises ConfigError naming the key when one is wrong."""
+
     own_accounts: tuple[str, ...] = ()
     trusted_accounts: tuple[str, ...] = ()
     internal_accounts: tuple[str, ...] = ()
@@ -53,12 +64,45 @@ class Config:
     disabled_rules: tuple[str, ...] = ()
     fail_on: Severity = Severity.LOW
     waivers: tuple[Waiver, ...] = ()
+    # A scan that recognized no file at all is an error unless this is set (`--allow-empty`).
+    allow_empty: bool = False
+    # Globs of files and directories the scan leaves out (`--skip-path`).
+    skip_paths: tuple[str, ...] = ()
+
+    # The parameters take what a file may hold (a single value for a list, a severity's name,
+    # an unquoted account id); the attributes hold the converted values above.
+    def __init__(
+        self,
+        *,
+        own_accounts: Iterable[str | int] | str | int = (),
+        trusted_accounts: Iterable[str | int] | str | int = (),
+        internal_accounts: Iterable[str | int] | str | int = (),
+        trusted_org_ids: Iterable[str] | str = (),
+        max_session_seconds: int | str = 3600,
+        require_mfa: str = "people",
+        require_permissions_boundary: bool = False,
+        allowed_permissions_boundaries: Iterable[str] | str = (),
+        approved_oidc_subjects: Iterable[str] | str = (),
+        gitlab_hosts: Iterable[str] | str = (),
+        severity_overrides: Mapping[str, Severity | str] | None = None,
+        disabled_rules: Iterable[str] | str = (),
+        fail_on: Severity | str = Severity.LOW,
+        waivers: Iterable[Waiver | Mapping[str, Any]] = (),
+        allow_empty: bool = False,
+        skip_paths: Iterable[str] | str = (),
+    ) -> None:
+        given = dict(locals())
+        del given["self"]
+        if given["severity_overrides"] is None:
+            given["severity_overrides"] = {}
+        for name, value in given.items():
+            object.__setattr__(self, name, _VALIDATORS[name](name, value))
+        _check_rule_ids(self)
 
     def with_overrides(self, **changes: Any) -> "Config":
         """A copy with `changes` applied and validated like file values."""
-        merged = {f.name: getattr(self, f.name) for f in fields(self)}
-        merged.update(changes)
-        return config_from_mapping(_as_plain(merged))
+        _check_keys(changes)
+        return replace(self, **changes)
 
     def engine_data(self) -> dict[str, Any]:
         """The rule parameters handed to the engine as `data.pyiamguard.config`."""
@@ -75,144 +119,206 @@ class Config:
         }
 
 
-def _as_plain(values: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, Severity):
-            value = value.value
-        elif key == "severity_overrides":
-            value = {k: (v.value if isinstance(v, Severity) else v) for k, v in dict(value).items()}
-        elif key == "waivers":
-            value = [
-                w if isinstance(w, Mapping) else {
-                    "rule": w.rule, "resource": w.resource, "reason": w.reason, "file": w.file,
-                    **({"expires": w.expires.isoformat()} if w.expires else {}),
-                }
-                for w in value
-            ]
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[key] = value
-    return out
+# --- validators: (key, value as a file or a caller gives it) -> the stored value -------------
 
 
 def _string_list(key: str, value: Any, pattern: re.Pattern[str] | None = None, what: str = "") -> tuple[str, ...]:
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         value = [value]
-    if not isinstance(value, list):
+    if not isinstance(value, (list, tuple, set, frozenset)):
         raise ConfigError(f"{key}: expected a list of strings, got {type(value).__name__}")
     out = []
     for item in value:
         if isinstance(item, bool) or not isinstance(item, (str, int)):
             raise ConfigError(f"{key}: expected a list of strings, found {item!r}")
         text = str(item).strip()
-        if pattern is not None and not pattern.match(text):
+        if pattern is not None and not pattern.fullmatch(text):
             raise ConfigError(f"{key}: {text!r} is not {what}")
         out.append(text)
     return tuple(dict.fromkeys(out))
 
 
-def _gitlab_hosts(value: Any) -> tuple[str, ...]:
+def _accounts(key: str, value: Any) -> tuple[str, ...]:
+    return _string_list(key, value, _ACCOUNT, "a 12-digit account id")
+
+
+def _org_ids(key: str, value: Any) -> tuple[str, ...]:
+    return _string_list(key, value, _ORG_ID, "an organization id like o-a1b2c3d4e5")
+
+
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    return _string_list(key, value)
+
+
+def _rule_ids(key: str, value: Any) -> tuple[str, ...]:
+    return tuple(_rule_id(key, item) for item in _string_list(key, value))
+
+
+def _rule_id(where: str, value: Any, label: str = "") -> str:
+    text = str(value).strip().upper() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+    if text is None or not _RULE_ID.fullmatch(text):
+        raise ConfigError(f"{where}: {label}{str(value).strip()!r} is not a rule id like IAMG-103")
+    return text
+
+
+def _gitlab_hosts(key: str, value: Any) -> tuple[str, ...]:
     """Host names as the issuer URL names them; a scheme and trailing slash are forgiven."""
     hosts = []
-    for text in _string_list("gitlab_hosts", value):
+    for text in _string_list(key, value):
         host = re.sub(r"^https?://", "", text.lower()).rstrip("/")
-        if not _HOST.match(host):
-            raise ConfigError(f"gitlab_hosts: {text!r} is not a host name like gitlab.example.com")
+        if not _HOST.fullmatch(host):
+            raise ConfigError(f"{key}: {text!r} is not a host name like gitlab.example.com")
         hosts.append(host)
     return tuple(dict.fromkeys(hosts))
 
 
-def _waivers(value: Any) -> tuple[Waiver, ...]:
-    if not isinstance(value, list):
-        raise ConfigError("waivers: expected a list of {rule, resource, reason, file?, expires?}")
-    out = []
-    for i, item in enumerate(value):
-        where = f"waivers[{i}]"
-        if not isinstance(item, Mapping):
-            raise ConfigError(f"{where}: expected a mapping")
-        unknown = set(item) - {"rule", "resource", "reason", "file", "expires"}
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {sorted(unknown)[0]!r}")
-        for required in ("rule", "resource", "reason"):
-            if not isinstance(item.get(required), str) or not item[required].strip():
-                raise ConfigError(f"{where}: {required!r} is required and must be a non-empty string")
-        if not _RULE_ID.match(item["rule"]):
-            raise ConfigError(f"{where}: rule {item['rule']!r} is not a rule id like IAMG-103")
-        expires = item.get("expires")
-        if expires is not None:
-            if isinstance(expires, str):
-                try:
-                    expires = _dt.date.fromisoformat(expires)
-                except ValueError:
-                    raise ConfigError(f"{where}: expires {expires!r} is not a date (YYYY-MM-DD)") from None
-            elif not isinstance(expires, _dt.date):
-                raise ConfigError(f"{where}: expires must be a date (YYYY-MM-DD)")
-        file_glob = item.get("file", "*")
-        if not isinstance(file_glob, str):
-            raise ConfigError(f"{where}: file must be a glob string")
-        out.append(Waiver(item["rule"], item["resource"], item["reason"].strip(), file_glob, expires))
-    return tuple(out)
+def _skip_paths(key: str, value: Any) -> tuple[str, ...]:
+    globs = _string_list(key, value)
+    for glob in globs:
+        if not glob:
+            raise ConfigError(f"{key}: an empty glob would skip nothing; remove it")
+    return globs
+
+
+def _max_session_seconds(key: str, value: Any) -> int:
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 900 <= value <= 43200:
+        raise ConfigError(f"{key}: expected a whole number of seconds from 900 to 43200, got {value!r}")
+    return value
+
+
+def _require_mfa(key: str, value: Any) -> str:
+    if not isinstance(value, str) or value not in REQUIRE_MFA_VALUES:
+        raise ConfigError(f"{key}: expected one of {', '.join(REQUIRE_MFA_VALUES)}, got {value!r}")
+    return value
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    return value
+
+
+def _severity(key: str, value: Any) -> Severity:
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def _severity_overrides(key: str, value: Any) -> dict[str, Severity]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key}: expected a mapping of rule id to severity")
+    overrides = {}
+    for rule, severity in value.items():
+        rule_id = _rule_id(key, rule)
+        overrides[rule_id] = _severity(f"{key}.{rule_id}", severity)
+    return overrides
+
+
+def _waivers(key: str, value: Any) -> tuple[Waiver, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{key}: expected a list of {{rule, resource, reason, file?, expires?}}")
+    return tuple(_waiver(f"{key}[{i}]", item) for i, item in enumerate(value))
+
+
+def _waiver(where: str, item: Any) -> Waiver:
+    if isinstance(item, Waiver):
+        item = {name: getattr(item, name) for name in _WAIVER_KEYS}
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{where}: expected a mapping")
+    unknown = sorted(set(item) - set(_WAIVER_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}{_did_you_mean(unknown[0], _WAIVER_KEYS)}")
+    for required in ("rule", "resource", "reason"):
+        if not isinstance(item.get(required), (str, int)) or not str(item[required]).strip():
+            raise ConfigError(f"{where}: {required!r} is required and must be a non-empty string")
+    rule = _rule_id(where, item["rule"], "rule ")
+    expires = item.get("expires")
+    if expires is not None:
+        if isinstance(expires, str):
+            try:
+                expires = _dt.date.fromisoformat(expires)
+            except ValueError:
+                raise ConfigError(f"{where}: expires {expires!r} is not a date (YYYY-MM-DD)") from None
+        elif isinstance(expires, _dt.datetime) or not isinstance(expires, _dt.date):
+            raise ConfigError(f"{where}: expires must be a date (YYYY-MM-DD)")
+    file_glob = item.get("file", "*")
+    if not isinstance(file_glob, str) or not file_glob.strip():
+        raise ConfigError(f"{where}: file must be a glob string")
+    return Waiver(rule, str(item["resource"]), str(item["reason"]).strip(), _path_glob(file_glob), expires)
+
+
+def _path_glob(glob: str) -> str:
+    """A file glob in the form reports name files: `/` separators, no leading `./`
+    (`./iam/*` matches what the report calls `iam/x.json`)."""
+    text = glob.strip().replace("\\", "/")
+    while text.startswith("./"):
+        text = text[2:].lstrip("/")
+    return text or "*"
+
+
+_VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
+    "own_accounts": _accounts,
+    "trusted_accounts": _accounts,
+    "internal_accounts": _accounts,
+    "trusted_org_ids": _org_ids,
+    "max_session_seconds": _max_session_seconds,
+    "require_mfa": _require_mfa,
+    "require_permissions_boundary": _boolean,
+    "allowed_permissions_boundaries": _strings,
+    "approved_oidc_subjects": _strings,
+    "gitlab_hosts": _gitlab_hosts,
+    "severity_overrides": _severity_overrides,
+    "disabled_rules": _rule_ids,
+    "fail_on": _severity,
+    "waivers": _waivers,
+    "allow_empty": _boolean,
+    "skip_paths": _skip_paths,
+}
+KEYS = tuple(sorted(_VALIDATORS))
+
+
+def _check_rule_ids(config: Config) -> None:
+    """Every rule id the configuration names must be a rule of the catalogue: a disabled rule,
+    override or waiver of a rule that does not exist is a typo that would do nothing."""
+    from .catalog import load_policy_set  # lazy: the catalogue reads the policy files
+
+    known = {rule.rule_id for rule in load_policy_set().rules}
+    named = [("disabled_rules", rule) for rule in config.disabled_rules]
+    named += [("severity_overrides", rule) for rule in config.severity_overrides]
+    named += [(f"waivers[{i}]", waiver.rule) for i, waiver in enumerate(config.waivers)]
+    for where, rule in named:
+        if rule not in known:
+            raise ConfigError(f"{where}: unknown rule {rule!r}{_did_you_mean(rule, sorted(known), 0.85)} "
+                              "(see 'pyiamguard rules')")
+
+
+def _did_you_mean(word: str, choices: Any, cutoff: float = 0.6) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_keys(values: Mapping[str, Any]) -> None:
+    for key in values:
+        if key not in _VALIDATORS:
+            hint = _did_you_mean(str(key), KEYS) or f" (known keys: {', '.join(KEYS)})"
+            raise ConfigError(f"unknown key {key!r}{hint}")
 
 
 def config_from_mapping(values: Mapping[str, Any]) -> Config:
     """Validate a mapping of configuration keys into a Config."""
     if not isinstance(values, Mapping):
         raise ConfigError("expected a mapping of configuration keys at the top level")
-    known = {f.name for f in fields(Config)}
-    for key in values:
-        if key not in known:
-            raise ConfigError(f"unknown key {key!r} (known keys: {', '.join(sorted(known))})")
-    kwargs: dict[str, Any] = {}
-    for key, value in values.items():
-        if key in ("own_accounts", "trusted_accounts", "internal_accounts"):
-            kwargs[key] = _string_list(key, value, _ACCOUNT, "a 12-digit account id")
-        elif key == "trusted_org_ids":
-            kwargs[key] = _string_list(key, value, _ORG_ID, "an organization id like o-a1b2c3d4e5")
-        elif key in ("allowed_permissions_boundaries", "approved_oidc_subjects"):
-            kwargs[key] = _string_list(key, value)
-        elif key == "gitlab_hosts":
-            kwargs[key] = _gitlab_hosts(value)
-        elif key == "disabled_rules":
-            kwargs[key] = _string_list(key, value, _RULE_ID, "a rule id like IAMG-103")
-        elif key == "max_session_seconds":
-            if isinstance(value, str) and value.strip().isdigit():
-                value = int(value)
-            if isinstance(value, bool) or not isinstance(value, int) or not 900 <= value <= 43200:
-                raise ConfigError(f"{key}: expected a whole number of seconds from 900 to 43200, got {value!r}")
-            kwargs[key] = value
-        elif key == "require_mfa":
-            if value not in REQUIRE_MFA_VALUES:
-                raise ConfigError(f"{key}: expected one of {', '.join(REQUIRE_MFA_VALUES)}, got {value!r}")
-            kwargs[key] = value
-        elif key == "require_permissions_boundary":
-            if not isinstance(value, bool):
-                raise ConfigError(f"{key}: expected true or false, got {value!r}")
-            kwargs[key] = value
-        elif key == "severity_overrides":
-            if not isinstance(value, Mapping):
-                raise ConfigError(f"{key}: expected a mapping of rule id to severity")
-            overrides = {}
-            for rule, severity in value.items():
-                if not isinstance(rule, str) or not _RULE_ID.match(rule):
-                    raise ConfigError(f"{key}: {rule!r} is not a rule id like IAMG-103")
-                try:
-                    overrides[rule] = Severity.parse(severity)
-                except ValueError as exc:
-                    raise ConfigError(f"{key}.{rule}: {exc}") from None
-            kwargs[key] = overrides
-        elif key == "fail_on":
-            try:
-                kwargs[key] = Severity.parse(value)
-            except ValueError as exc:
-                raise ConfigError(f"{key}: {exc}") from None
-        elif key == "waivers":
-            kwargs[key] = _waivers(value)
-    return Config(**kwargs)
+    _check_keys(values)
+    return Config(**values)
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate a `.pyiamguard.yaml` file."""
+    """Read and validate a `.pyiamguard.yaml` file. A key written twice is an error (YAML
+    would keep the last one silently), as is every invalid value; the message starts with the
+    file's name."""
     # The loader that keeps number text: an unquoted account id with a leading zero stays intact.
     from .loaders.source import InputError
     from .loaders.yaml_source import load_yaml
@@ -225,20 +331,37 @@ def load_config(path: str | Path) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     try:
-        values = load_yaml(str(path), text).root
+        source = load_yaml(str(path), text)
     except InputError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    if values is None:
+    for problem in source.problems:
+        if problem.code == "duplicate_key":
+            line, _ = source.locate(problem.path)
+            raise ConfigError(f"{path}: {_key_path(problem.path)}: the key is written twice (again at line {line}); "
+                              "keep one")
+    if source.root is None:
         return Config()
     try:
-        return config_from_mapping(values)
+        return config_from_mapping(source.root)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
 
 
+def _key_path(path: tuple[Any, ...]) -> str:
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
 def find_config(directory: str | Path = ".") -> Path | None:
-    candidate = Path(directory) / CONFIG_FILE_NAME
-    return candidate if candidate.is_file() else None
+    """The configuration file of `directory`: `.pyiamguard.yaml` or `.pyiamguard.yml`, None
+    when there is neither; ConfigError when both exist (which one applies would be a guess)."""
+    found = [Path(directory) / name for name in CONFIG_FILE_NAMES if (Path(directory) / name).is_file()]
+    if len(found) > 1:
+        raise ConfigError(f"both {found[0]} and {found[1]} exist: keep one (or name one with --config)")
+    return found[0] if found else None
 
 
-__all__ = ["Config", "ConfigError", "Waiver", "load_config", "find_config", "config_from_mapping", "replace"]
+__all__ = ["Config", "ConfigError", "Waiver", "KEYS", "CONFIG_FILE_NAMES", "load_config", "find_config",
+           "config_from_mapping", "replace"]

@@ -13,16 +13,10 @@ import os
 from collections import OrderedDict
 from typing import Any, Mapping, Sequence
 
+from .errors import EngineError, EngineUnavailableError
+
 MAIN_ENTRYPOINT = "pyiamguard/main/findings"
 _MEMO_SIZE = 4096
-
-
-class EngineError(Exception):
-    """The engine could not evaluate a document (or one rule of it)."""
-
-    def __init__(self, message: str, package: str | None = None) -> None:
-        super().__init__(message)
-        self.package = package
 
 
 class Engine:

@@ -6,13 +6,20 @@ never look at anything else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Config
 
 
 class Severity(str, Enum):
-    """Severities in descending order of urgency."""
+    """Severities, ordered by urgency: ``Severity.CRITICAL > Severity.HIGH > ... > Severity.INFO``.
+
+    The value is the upper-case name (``"HIGH"``), so a severity equals its text and serializes
+    as it. Ordering (``<``, ``>=``, ``max()``, ``sorted()``) follows urgency, never the text;
+    comparing with anything that is not a Severity raises TypeError instead of comparing text."""
 
     CRITICAL = "CRITICAL"
     HIGH = "HIGH"
@@ -26,15 +33,42 @@ class Severity(str, Enum):
         return _RANK[self]
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: "str | Severity") -> "Severity":
+        """A Severity from its name in any case (`"high"`, `" HIGH "`); ValueError otherwise."""
+        if isinstance(text, Severity):
+            return text
+        if not isinstance(text, str):
+            raise ValueError(f"unknown severity {text!r} (expected one of {_NAMES})")
         try:
-            return cls(str(text).strip().upper())
+            return cls(text.strip().upper())
         except ValueError:
-            names = ", ".join(s.value.lower() for s in cls)
-            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+            raise ValueError(f"unknown severity {text!r} (expected one of {_NAMES})") from None
+
+    def _other_rank(self, other: object) -> int:
+        if not isinstance(other, Severity):
+            raise TypeError(f"cannot order Severity and {type(other).__name__}: use Severity.parse() first")
+        return _RANK[other]
+
+    def __lt__(self, other: object) -> bool:
+        return _RANK[self] < self._other_rank(other)
+
+    def __le__(self, other: object) -> bool:
+        return _RANK[self] <= self._other_rank(other)
+
+    def __gt__(self, other: object) -> bool:
+        return _RANK[self] > self._other_rank(other)
+
+    def __ge__(self, other: object) -> bool:
+        return _RANK[self] >= self._other_rank(other)
+
+    def __str__(self) -> str:
+        return self.value
+
+    __hash__ = str.__hash__
 
 
 _RANK = {Severity.CRITICAL: 4, Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
+_NAMES = ", ".join(s.value.lower() for s in Severity)
 
 
 @dataclass(frozen=True)
@@ -198,9 +232,36 @@ class Report:
             counts[v.severity.value] += 1
         return counts
 
-    def fails(self, threshold: Severity) -> bool:
-        """True when a violation is at or above `threshold`."""
-        return any(v.severity.rank >= threshold.rank for v in self.violations)
+    def fails(self, threshold: Severity | str) -> bool:
+        """True when a violation is at or above `threshold` (a Severity or its name)."""
+        level = Severity.parse(threshold)
+        return any(v.severity >= level for v in self.violations)
+
+    @property
+    def empty(self) -> bool:
+        """True when no file was recognized and scanned: nothing was checked."""
+        return not self.scanned_files
+
+    def passed(self, config: "Config | None" = None) -> bool:
+        """The verdict a deployment script wants: True only when something was checked, nothing
+        failed to be checked, and no violation is at or above `config.fail_on`. Errors count
+        unless the report says they were ignored; an empty scan counts unless
+        `config.allow_empty`. Suppressed and baselined findings never count."""
+        fail_on = config.fail_on if config is not None else Severity.LOW
+        allow_empty = config.allow_empty if config is not None else False
+        if self.errors and not self.errors_ignored:
+            return False
+        if self.empty and not allow_empty:
+            return False
+        return not self.fails(fail_on)
+
+    def with_severities(self, severities: "set[Severity] | frozenset[Severity]") -> "Report":
+        """The report with only the findings of these severities (`--severity`): the others
+        are left out of violations, suppressed and baselined alike."""
+        keep = frozenset(severities)
+        return replace(self, violations=tuple(v for v in self.violations if v.severity in keep),
+                       suppressed=tuple(v for v in self.suppressed if v.severity in keep),
+                       baselined=tuple(v for v in self.baselined if v.severity in keep))
 
     def summary(self) -> dict[str, Any]:
         """Counts; `suppressed`, `baselined` and `notices` only when there are some;
@@ -219,6 +280,17 @@ class Report:
         if self.errors_ignored:
             out["errors_ignored"] = True
         return out
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    """How far a scan is, for a progress callback: files done of the files found, policy
+    documents evaluated so far, and the file at hand."""
+
+    files_done: int
+    files_total: int
+    documents: int
+    file: str
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,21 @@ import itertools
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Union
 
 from .assume_graph import AssumeGraph
 from .catalog import PolicySet, load_policy_set
 from .config import Config
 from .loaders.cloudformation import cloudformation_sources, template_suppressions
-from .loaders.files import Candidate, InputErrorAt, candidates, classify, looks_like_iac_text, read_source
+from .loaders.files import (STDIN, TERRAFORM_SOURCE, Candidate, InputErrorAt, Skipped, candidates, classify,
+                            looks_like_iac_text, parse_bytes, read_source)
 from .loaders.hcl_index import TfSourceIndex
-from .loaders.iam import PolicySource, policy_sources
+from .loaders.iam import PolicySource, is_policy, policy_sources
+from .loaders.json_source import load_json
 from .loaders.terraform import terraform_sources
 from .loaders.source import InputError, SourceFile, check_depth
 from .messages import MessageContext, compose
-from .model import Location, Report, RuleInfo, ScanError, Severity, Violation
+from .model import Location, Report, RuleInfo, ScanError, ScanProgress, Severity, Violation
 from .normalize.policy import KINDS, NormalizedDocument, normalize_policy
 from .normalize.values import json_path
 from .waivers import apply_config as _apply_waivers
@@ -34,7 +36,7 @@ class _Scan:
 
     config: Config
     policies: PolicySet
-    engine: Any = None
+    engine_of: Callable[[], Any]  # the Scanner's Engine, built on first use
     violations: list[Violation] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     scanned: list[str] = field(default_factory=list)
@@ -50,17 +52,17 @@ class _Scan:
     pool_failed: bool = False
     new_documents: int = 0  # documents the engine had not seen (evaluated, not served by its memo)
 
-    def engine_data(self) -> dict[str, Any]:
-        data = json.loads(self.policies.data)
-        data["pyiamguard"]["config"] = self.config.engine_data()
-        return data
+    progress: ProgressCallback | None = None
+    files_total: int = 0
+    files_done: int = 0
+
+    def tick(self, file: str, force: bool = False) -> None:
+        """Tell the progress callback (every file, and every 64th document within one)."""
+        if self.progress is not None and (force or self.documents % 64 == 0):
+            self.progress(ScanProgress(self.files_done, self.files_total, self.documents, file))
 
     def get_engine(self) -> Any:
-        if self.engine is None:
-            from .engine import Engine  # lazy: regopy loads only when there is something to evaluate
-
-            self.engine = Engine(self.policies.modules, self.engine_data(), [r.package for r in self.policies.rules])
-        return self.engine
+        return self.engine_of()
 
     def evaluate_all(self, documents: list[Mapping[str, Any]], package: str | None = None) -> list[Any]:
         """Per document its findings (of every rule, or of rule `package` alone), or the
@@ -103,7 +105,7 @@ class _Scan:
             from .engine import EnginePool
 
             try:
-                self.pool = EnginePool(self.policies.modules, self.engine_data(),
+                self.pool = EnginePool(self.policies.modules, engine_data(self.policies, self.config),
                                        [r.package for r in self.policies.rules], self.jobs)
             except (OSError, ValueError, ImportError):
                 self.pool_failed = True  # no processes here (a sandbox): one is enough
@@ -125,39 +127,138 @@ class _Scan:
         )
 
 
-def scan(
-    paths: Iterable[str | os.PathLike[str]],
-    config: Config | None = None,
-    *,
-    tf_source: str | os.PathLike[str] | None = None,
-    skip_unrecognized: bool = False,
-    jobs: int = 1,
-) -> Report:
-    """Scan files and directories. Directories are walked for *.json, *.yaml, *.yml and
-    *.template files; files that are not IAM, Terraform or CloudFormation documents are
-    skipped (listed in `Report.skipped_files`), but a file named explicitly must be one.
+PathArg = Union[str, "os.PathLike[str]"]
+ProgressCallback = Callable[[ScanProgress], None]
+
+
+class Scanner:
+    """A configuration with its rules compiled once, for any number of scans.
+
+    `scan()` and `scan_document()` build one for a single call; a deployment script that
+    checks many templates keeps one Scanner and calls its methods, so the policies are
+    compiled once. Raises ConfigError for an invalid `config`, TfSourceError for an unusable
+    `tf_source`. Not thread-safe (the Rego engine is not): one Scanner per thread.
 
     `tf_source`: the Terraform configuration directory of the scanned plans; every violation on
     a Terraform resource then names the `.tf` file and line of its block (`Violation.source`).
-    Raises `loaders.hcl_index.TfSourceError` when that directory is missing or unreadable.
     `skip_unrecognized`: a named file that is not IaC is skipped too, not an error (pre-commit).
     `jobs`: processes for evaluating many distinct documents (1: none; the CLI uses
     `engine.default_workers()`). Workers start only when a batch has enough new documents to
     repay them; results and their order do not depend on it. They are spawned, so a script
-    that passes jobs > 1 must call scan() under `if __name__ == "__main__":`."""
-    index = TfSourceIndex.from_directory(tf_source) if tf_source is not None else None
-    state = _Scan(config or Config(), load_policy_set(), jobs=max(1, jobs))
-    try:
-        for item in candidates(list(paths), named_as_found=skip_unrecognized):
-            if isinstance(item, InputErrorAt):
-                state.errors.append(ScanError(item.display, item.message))
-                continue
-            _scan_file(state, item)
-        _assume_pairs(state)
-    finally:
-        state.close()
-    report = state.report()
-    return _apply_waivers(report if index is None else _with_tf_sources(report, index), state.config)
+    that passes jobs > 1 must scan under `if __name__ == "__main__":`.
+    `progress`: called with a `ScanProgress` after every file and every few documents; it must
+    only observe (the CLI draws a progress line with it)."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        tf_source: PathArg | None = None,
+        skip_unrecognized: bool = False,
+        jobs: int = 1,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        if config is not None and not isinstance(config, Config):
+            raise TypeError(f"config: expected a pyiamguard.Config, got {type(config).__name__}")
+        if isinstance(jobs, bool) or not isinstance(jobs, int):
+            raise TypeError(f"jobs: expected a whole number of processes, got {type(jobs).__name__}")
+        self.config = config or Config()
+        self._index = TfSourceIndex.from_directory(tf_source) if tf_source is not None else None
+        self._skip_unrecognized = skip_unrecognized
+        self._jobs = max(1, jobs)
+        self._progress = progress
+        self._policies = load_policy_set()
+        self._engine: Any = None
+
+    def scan(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>") -> Report:
+        """Scan files and directories: one path or a list of them; `-` is standard input,
+        reported as `stdin_name`. Directories are walked for *.json, *.yaml, *.yml and
+        *.template files; files that are not IAM, Terraform or CloudFormation documents are
+        skipped (listed in `Report.skipped_files`), but a file named explicitly must be one.
+        A scan that recognized no file at all has an error saying so, unless the
+        configuration sets `allow_empty`. Never prints, never exits: a problem with an input
+        is a `ScanError` of that input, and the other inputs are still scanned."""
+        targets = _path_list(paths)
+        state = self._state()
+        try:
+            found = list(candidates(targets, named_as_found=self._skip_unrecognized,
+                                    skip_paths=self.config.skip_paths, stdin_name=stdin_name))
+            state.files_total = sum(1 for item in found if isinstance(item, Candidate))
+            for item in found:
+                if isinstance(item, InputErrorAt):
+                    state.errors.append(ScanError(item.display, item.message))
+                elif isinstance(item, Skipped):
+                    state.skipped.append((item.display, item.reason))
+                else:
+                    _scan_file(state, item)
+                    state.files_done += 1
+                    state.tick(item.display, force=True)
+            _assume_pairs(state)
+        finally:
+            state.close()
+        if not state.scanned and not state.errors and not self.config.allow_empty:
+            # Said once, where no other error already explains why nothing was checked.
+            state.errors.append(_nothing_to_check(targets, state, stdin_name))
+        report = state.report()
+        report = report if self._index is None else _with_tf_sources(report, self._index)
+        return _apply_waivers(report, self.config)
+
+    def scan_document(self, document: Any, kind: str | None = None, name: str = "<document>") -> Report:
+        """Scan one document given as a Python object (parsed JSON or YAML) or as JSON or
+        YAML text: an IAM policy or a CLI dump, a Terraform plan, or a CloudFormation template,
+        each read as its file would be. Anything else is an error in the report, never a
+        clean result. `kind` (`trust`, `identity` or `resource`) says how to read a single
+        policy document; None detects it from the statements."""
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        state = self._state()
+        try:
+            source = _document_source(document, name)
+        except (InputError, UnicodeDecodeError, TypeError, ValueError) as exc:
+            state.errors.append(ScanError(name, str(exc)))
+            return _apply_waivers(state.report(), self.config)
+        try:
+            if kind is None:
+                _scan_source(state, name, source, explicit=True)
+            elif classify(source.root) != "iam" or not is_policy(source.root):
+                what = _KIND_NAMES.get(classify(source.root) or "", "not an IAM policy document")
+                state.errors.append(ScanError(name, f"kind={kind!r} is for one IAM policy document, and this is "
+                                                    f"{what}; leave kind out to scan it as such"))
+            else:
+                state.scanned.append(name)
+                for _, violations in _evaluate_batches(state, source, [PolicySource(name, (), source.root, kind)]):
+                    state.violations.extend(violations)
+            _assume_pairs(state)
+        finally:
+            state.close()
+        return _apply_waivers(state.report(), self.config)
+
+    def _state(self) -> "_Scan":
+        return _Scan(self.config, self._policies, engine_of=self._get_engine, jobs=self._jobs,
+                     progress=self._progress)
+
+    def _get_engine(self) -> Any:
+        if self._engine is None:
+            from .engine import Engine  # lazy: regopy loads only when there is something to evaluate
+
+            self._engine = Engine(self._policies.modules, engine_data(self._policies, self.config),
+                                  [r.package for r in self._policies.rules])
+        return self._engine
+
+
+def scan(
+    paths: PathArg | Iterable[PathArg],
+    config: Config | None = None,
+    *,
+    tf_source: PathArg | None = None,
+    skip_unrecognized: bool = False,
+    jobs: int = 1,
+    stdin_name: str = "<stdin>",
+    progress: ProgressCallback | None = None,
+) -> Report:
+    """Scan files and directories with a new `Scanner` (see `Scanner.scan`)."""
+    return Scanner(config, tf_source=tf_source, skip_unrecognized=skip_unrecognized, jobs=jobs,
+                   progress=progress).scan(paths, stdin_name=stdin_name)
 
 
 def scan_document(
@@ -166,51 +267,87 @@ def scan_document(
     kind: str | None = None,
     name: str = "<document>",
 ) -> Report:
-    """Scan one IAM policy document given as a Python object (parsed JSON) or JSON text.
+    """Scan one document with a new `Scanner` (see `Scanner.scan_document`)."""
+    return Scanner(config).scan_document(document, kind=kind, name=name)
 
-    `kind` is `trust`, `identity` or `resource`; None detects it from the statements."""
-    if kind is not None and kind not in KINDS:
-        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    state = _Scan(config or Config(), load_policy_set())
-    from .loaders.json_source import load_json
 
-    try:
-        if isinstance(document, (str, bytes)):
-            text = document.decode("utf-8") if isinstance(document, bytes) else document
-            source = load_json(name, text)
-        else:
-            check_depth(document)
-            text = json.dumps(document, indent=2, default=str)
-            source = load_json(name, text)
-    except (InputError, UnicodeDecodeError, TypeError, ValueError) as exc:
-        state.errors.append(ScanError(name, str(exc)))
-        return _apply_waivers(state.report(), state.config)
-    state.scanned.append(name)
-    policies = list(policy_sources(source, name)) if kind is None else [PolicySource(name, (), source.root, kind)]
-    for _, violations in _evaluate_batches(state, source, policies):
-        state.violations.extend(violations)
-    _assume_pairs(state)
-    return _apply_waivers(state.report(), state.config)
+def engine_data(policies: PolicySet, config: Config) -> dict[str, Any]:
+    """The policies' default data with the configuration's rule parameters."""
+    data = json.loads(policies.data)
+    data["pyiamguard"]["config"] = config.engine_data()
+    return data
+
+
+def _path_list(paths: Any) -> list[PathArg]:
+    """One path or an iterable of them; anything else is a TypeError (a string is one path,
+    never a sequence of one-letter paths)."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    if isinstance(paths, (bytes, bytearray, Mapping)) or not isinstance(paths, Iterable):
+        raise TypeError(f"paths: expected a path (str or os.PathLike) or a list of paths, got {type(paths).__name__}")
+    out = list(paths)
+    for item in out:
+        if not isinstance(item, (str, os.PathLike)):
+            raise TypeError(f"paths: expected a path (str or os.PathLike), got {type(item).__name__} {item!r}")
+    return out
+
+
+def _document_source(document: Any, name: str) -> SourceFile:
+    """A document given to scan_document, as the loaders would read its file: text by content
+    (JSON or YAML), a Python object through JSON (so nodes get lines)."""
+    if isinstance(document, (str, bytes)):
+        return parse_bytes(name, document)
+    if not isinstance(document, (dict, list)):
+        raise InputError(f"expected a document (dict or list) or its JSON or YAML text, got {type(document).__name__}")
+    check_depth(document)
+    return load_json(name, json.dumps(document, indent=2, default=str))
+
+
+_KIND_NAMES = {
+    "terraform-plan": "a Terraform plan",
+    "cloudformation": "a CloudFormation template",
+    "iam": "not a single policy document (a list or an AWS CLI dump)",
+}
+_NOT_IAC = "not an IAM policy, Terraform plan or CloudFormation template"
+
+
+def _nothing_to_check(targets: list[PathArg], state: "_Scan", stdin_name: str) -> ScanError:
+    """The error of a scan that recognized no file: nothing was checked, so nothing passed."""
+    names = [stdin_name if os.fspath(t) == STDIN else os.fspath(t) for t in targets]
+    where = names[0] if len(names) == 1 else "<scan>"
+    reasons = [reason for _, reason in state.skipped]
+    message = "nothing to check: no IAM policy, Terraform plan or CloudFormation template was found"
+    if not names:
+        message += " (no paths were given)"
+    elif reasons:
+        message += f" ({len(reasons)} file{'s' if len(reasons) != 1 else ''} skipped)"
+    if TERRAFORM_SOURCE in reasons:
+        message += f"; the .tf files are {TERRAFORM_SOURCE}"
+    return ScanError(where, message + "; --allow-empty (allow_empty: true) accepts an empty scan")
 
 
 def _scan_file(state: _Scan, candidate: Candidate) -> None:
     try:
         source = read_source(candidate)
     except InputError as exc:
-        if candidate.explicit or looks_like_iac_text(candidate.path):
+        if candidate.explicit or candidate.path is None or looks_like_iac_text(candidate.path):
             state.errors.append(ScanError(candidate.display, str(exc)))
         else:
             state.skipped.append((candidate.display, f"not parseable and not IaC ({exc})"))
         return
+    _scan_source(state, candidate.display, source, candidate.explicit)
+
+
+def _scan_source(state: _Scan, display: str, source: SourceFile, explicit: bool) -> None:
+    """One parsed file (or document): recognized, its policies found and evaluated."""
     kind = classify(source.root)
     if kind is None:
-        reason = "not an IAM policy, Terraform plan or CloudFormation template"
-        if candidate.explicit:
-            state.errors.append(ScanError(candidate.display, reason))
+        if explicit:
+            state.errors.append(ScanError(display, _NOT_IAC))
         else:
-            state.skipped.append((candidate.display, reason))
+            state.skipped.append((display, _NOT_IAC))
         return
-    state.scanned.append(candidate.display)
+    state.scanned.append(display)
     suppressions: dict[str, dict[str, str]] = {}
     try:
         if kind == "terraform-plan":
@@ -219,11 +356,11 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
             policies = list(cloudformation_sources(source, state.config.own_accounts))
             suppressions, problems = template_suppressions(source, frozenset(r.rule_id for r in state.policies.rules))
             state.suppressions[source.name] = suppressions
-            state.errors.extend(ScanError(candidate.display, problem) for problem in problems)
+            state.errors.extend(ScanError(display, problem) for problem in problems)
         else:
-            policies = list(policy_sources(source, os.path.basename(candidate.display)))
+            policies = list(policy_sources(source, os.path.basename(display)))
     except InputError as exc:
-        state.errors.append(ScanError(candidate.display, str(exc)))
+        state.errors.append(ScanError(display, str(exc)))
         return
     found = _evaluate_batches(state, source, policies)
     for violation in _merge_variants(found):
@@ -305,6 +442,7 @@ def _normalize(state: _Scan, source: SourceFile, policy: PolicySource) -> Normal
         state.errors.append(ScanError(source.name, f"{policy.resource}: {exc}"))
         return None
     state.documents += 1
+    state.tick(source.name)
     return normalized
 
 

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,13 +55,24 @@ def _project(tmp_path: Path) -> Path:
 # --- pre-commit -------------------------------------------------------------------------------
 
 
-def test_pre_commit_hook_definition() -> None:
+def _hook() -> dict:
     [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    return hook
+
+
+def test_pre_commit_hook_definition() -> None:
+    hook = _hook()
     assert hook["id"] == "pyiamguard"
     assert hook["language"] == "python"
-    assert hook["types_or"] == ["json", "yaml"]
     assert hook["entry"].split()[:2] == ["pyiamguard", "scan"]
+    assert {"--skip-unrecognized", "--allow-empty"} <= set(hook["entry"].split())
+    assert hook["require_serial"] is True  # one process for all files: one report, IAMG-501 across them
     assert "pass_filenames" not in hook  # pre-commit names the changed files
+    files = re.compile(hook["files"])  # pre-commit matches `files` with re.search
+    for name in ("iam/trust.json", "stack.yaml", "stack.yml", "cfn/stack.template", "A/B.JSON", "x.Template"):
+        assert files.search(name), name
+    for name in ("main.tf", "README.md", "stack.template.bak", "json", "notes.txt"):
+        assert not files.search(name), name
 
 
 def test_pre_commit_entry_on_the_files_pre_commit_would_pass(tmp_path: Path) -> None:
@@ -77,6 +89,46 @@ def test_pre_commit_entry_on_the_files_pre_commit_would_pass(tmp_path: Path) -> 
     clean = subprocess.run([*shlex.split(hook["entry"]), "iam/lambda.json", "package.json"], cwd=work,
                            env=_env(tmp_path), capture_output=True, text=True)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+    # A commit of files that are not IaC at all checks nothing, and that is no reason to block it.
+    none = subprocess.run([*shlex.split(hook["entry"]), "package.json", ".github.yml"], cwd=work,
+                          env=_env(tmp_path), capture_output=True, text=True)
+    assert none.returncode == 0, none.stdout + none.stderr
+    assert none.stdout == "no violations in 0 files scanned, 2 skipped, 0 errors\n"
+
+
+def test_pre_commit_runs_the_hook_once_on_every_matching_file(tmp_path: Path) -> None:
+    """The real pre-commit (`try-repo` installs the hook from this checkout, as a user's
+    `pre-commit install` would) on a repository with many IaC files: .template files are
+    scanned, every file goes to one pyiamguard process (one summary line), and IAMG-501 pairs
+    the two account dumps that live in different files."""
+    work = _project(tmp_path)
+    for name in ("tooling-account.json", "workload-account.json"):
+        shutil.copy(REPO / "examples" / "assume-across-accounts" / name, work / "iam" / name)
+    (work / "cfn").mkdir()
+    (work / "cfn" / "stack.template").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Open:\n    Type: AWS::IAM::Role\n"
+        "    Properties:\n      AssumeRolePolicyDocument:\n        Statement:\n          - Effect: Allow\n"
+        "            Principal: {AWS: '*'}\n            Action: sts:AssumeRole\n", encoding="utf-8")
+    for i in range(40):  # enough files that pre-commit would split them over several processes
+        (work / "iam" / f"service-{i:02}.json").write_text(json.dumps(LAMBDA), encoding="utf-8")
+    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q"], cwd=work, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=work, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], cwd=work, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYIAMGUARD_DEBUG", "PYTHONPATH")}
+    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
+    env["PRE_COMMIT_COLOR"] = "never"
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "pyiamguard", "--all-files",
+                           "--verbose"], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output  # the findings fail the commit
+    summaries = [line for line in output.splitlines() if " files scanned, " in line]
+    assert summaries == ["5 violations (2 critical, 1 high, 0 medium, 0 low, 2 info) in 45 files scanned, "
+                         "3 skipped, 0 errors"], output
+    assert "cfn/stack.template\n" in output and "IAMG-101  Open: " in output
+    assert output.count("IAMG-501") == 2, output
+
+
 
 
 # --- GitHub Action ----------------------------------------------------------------------------
@@ -96,8 +148,13 @@ def test_action_definition() -> None:
     assert {"paths", "fail-on", "config"} <= set(action["inputs"])
     steps = action["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
+    # The Python it sets up stays the action's own: not on PATH, not in the environment of the
+    # caller's later steps (setup-python's update-environment), and no step writes either.
+    assert steps[0]["with"]["update-environment"] is False
     install = _step("Install pyiamguard")
+    assert install["env"]["PYTHON"] == "${{ steps.python.outputs.python-path }}"
     assert '"$GITHUB_ACTION_PATH"' in install["run"] and "pip install" in install["run"]
+    assert _step("Scan")["env"]["PYIAMGUARD"] == "${{ steps.install.outputs.pyiamguard }}"
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@"))
     assert upload["with"]["sarif_file"] == "${{ steps.scan.outputs.sarif-file }}"
     assert "always()" in upload["if"]
@@ -105,6 +162,43 @@ def test_action_definition() -> None:
         if "run" in step:
             assert step["shell"] == "bash"
             assert "${{" not in step["run"], "inputs reach scripts through env, never pasted into the script"
+            assert '"$GITHUB_ENV"' not in step["run"] and '"$GITHUB_PATH"' not in step["run"]
+
+
+def test_action_pins_every_action_by_commit() -> None:
+    text = (REPO / "action.yml").read_text(encoding="utf-8")
+    uses = re.findall(r"^\s*uses:\s*(\S+)(.*)$", text, flags=re.M)
+    assert len(uses) == 2
+    for target, comment in uses:
+        name, _, ref = target.partition("@")
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{name} is pinned to {ref!r}, not to a commit"
+        assert re.fullmatch(r"\s*# v\d+\.\d+\.\d+", comment), f"{name}: say which release the commit is"
+
+
+def test_action_install_step_leaves_nothing_for_later_steps(tmp_path: Path) -> None:
+    """The Install step, run with bash as the runner does: it installs from the action's checkout
+    into its own venv and hands the command to the Scan step through a step output only."""
+    files = {name: tmp_path / name for name in ("github_output", "github_env", "github_path")}
+    for file in files.values():
+        file.write_text("", encoding="utf-8")
+    script = tmp_path / "install.sh"
+    script.write_text(_step("Install pyiamguard")["run"], encoding="utf-8")
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PYTHON=sys.executable, RUNNER_TEMP=str(runner_temp), GITHUB_ACTION_PATH=str(REPO),
+               GITHUB_OUTPUT=str(files["github_output"]), GITHUB_ENV=str(files["github_env"]),
+               GITHUB_PATH=str(files["github_path"]))
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [output] = files["github_output"].read_text(encoding="utf-8").splitlines()
+    key, _, command = output.partition("=")
+    assert key == "pyiamguard" and Path(command).parent.parent == runner_temp / "pyiamguard-venv"
+    assert files["github_env"].read_text(encoding="utf-8") == ""
+    assert files["github_path"].read_text(encoding="utf-8") == ""
+    version = subprocess.run([command, "--version"], capture_output=True, text=True)
+    assert version.stdout == f"pyiamguard {pyiamguard.__version__}\n"
 
 
 def _run_scan_step(tmp_path: Path, work: Path, **inputs: str) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
@@ -112,8 +206,9 @@ def _run_scan_step(tmp_path: Path, work: Path, **inputs: str) -> tuple[subproces
     step = _step("Scan")
     defaults = {name: str(spec.get("default", "")) for name, spec in _action()["inputs"].items()}
     defaults.update(inputs)
-    env = {key: value.replace("${{ inputs.", "").replace(" }}", "") for key, value in step["env"].items()}
-    env = {key: defaults[name] for key, name in env.items()}
+    env = {key: value.replace("${{ inputs.", "").replace(" }}", "") for key, value in step["env"].items()
+           if value.startswith("${{ inputs.")}
+    env = {key: defaults[name] for key, name in env.items()}  # PYIAMGUARD unset: the shim on PATH runs
     output = tmp_path / "github_output"
     output.write_text("", encoding="utf-8")
     script = tmp_path / "scan.sh"

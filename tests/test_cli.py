@@ -81,24 +81,52 @@ def test_version_imports_neither_regopy_nor_yaml() -> None:
     assert done.stdout.splitlines()[-1] == "[]"
 
 
+SCAN_USAGE = "usage: pyiamguard scan [options] PATH...\n"
+
+
 def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "pyiamguard: error: missing command: scan or rules (see 'pyiamguard --help')\n"
+    assert captured.err == ("usage: pyiamguard [--version] COMMAND ...\n"
+                            "pyiamguard: error: missing command: scan or rules (see 'pyiamguard --help')\n")
 
 
-def test_unknown_option_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["scan", "--colour", "x.json"]) == 2
+def test_unknown_option_gets_the_command_usage_and_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--colour", "never", "x.json"]) == 2
+    assert capsys.readouterr().err == (
+        SCAN_USAGE + "pyiamguard: error: unrecognized option '--colour' (did you mean '--color'?) "
+        "(see 'pyiamguard scan --help')\n")
+    assert main(["scan", "--fial-on=high", "x.json"]) == 2
+    assert capsys.readouterr().err == (
+        SCAN_USAGE + "pyiamguard: error: unrecognized option '--fial-on=high' (did you mean '--fail-on'?) "
+        "(see 'pyiamguard scan --help')\n")
+    assert main(["scan", "--zzzzzz", "x.json"]) == 2  # nothing close: no suggestion
+    assert capsys.readouterr().err == (
+        SCAN_USAGE + "pyiamguard: error: unrecognized option '--zzzzzz' (see 'pyiamguard scan --help')\n")
+    assert main(["rules", "--formt", "json"]) == 2
+    assert capsys.readouterr().err == (
+        "usage: pyiamguard rules [--format text|json] [RULE_ID]\n"
+        "pyiamguard: error: unrecognized option '--formt' (did you mean '--format'?) (see 'pyiamguard rules --help')\n")
+
+
+def test_mistyped_command_and_choices_get_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scna", "x.json"]) == 2
     err = capsys.readouterr().err
-    assert err == "pyiamguard: error: unrecognized arguments: --colour (see 'pyiamguard --help')\n"
+    assert err.startswith("usage: pyiamguard [--version] COMMAND ...\n")
+    assert "invalid choice: 'scna' (choose from 'scan', 'rules') (did you mean 'scan'?)" in err
+    assert main(["scan", "--format", "sarf", "x.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(SCAN_USAGE)
+    assert "argument --format: invalid choice: 'sarf' (did you mean 'sarif'?)" in err
+    assert err.count("\n") == 2
 
 
-def test_bad_format_choice_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_format_choice_is_the_usage_and_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan", "--format", "xml", "x.json"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("pyiamguard: error: argument --format: invalid choice: 'xml'")
-    assert err.count("\n") == 1
+    assert err.startswith(SCAN_USAGE + "pyiamguard: error: argument --format: invalid choice: 'xml'")
+    assert err.count("\n") == 2
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -169,7 +197,7 @@ def test_wildcard_trust_json(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     target = _write(tmp_path / "trust.json", WILDCARD)
     assert main(["scan", "--format", "json", str(target)]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert list(report) == ["schema_version", "tool", "violations", "errors", "summary"]
+    assert list(report) == ["schema_version", "tool", "violations", "errors", "scanned_files", "skipped_files", "summary"]
     assert report["schema_version"] == 1
     assert report["tool"] == {"name": "pyiamguard", "version": pyiamguard.__version__}
     assert report["errors"] == []
@@ -233,7 +261,7 @@ def test_errors_are_inside_the_json_report(tmp_path: Path, capsys: pytest.Captur
     wildcard = _write(tmp_path / "trust.json", WILDCARD)
     assert main(["scan", "--format", "json", str(missing), str(wildcard)]) == 2
     captured = capsys.readouterr()
-    assert captured.err == ""
+    assert captured.err == f"error: {missing}: no such file or directory\n"  # and on stderr, always
     report = json.loads(captured.out)
     assert report["errors"] == [{"file": str(missing), "message": "no such file or directory"}]
     assert [v["rule_id"] for v in report["violations"]] == ["IAMG-101"]
@@ -264,7 +292,8 @@ def test_config_file_with_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixt
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1
-    assert captured.err.startswith("pyiamguard: error: .pyiamguard.yaml: unknown key 'own_acount' (known keys: ")
+    assert captured.err == ("pyiamguard: error: .pyiamguard.yaml: unknown key 'own_acount' "
+                            "(did you mean 'own_accounts'?)\n")
     assert "Traceback" not in captured.err
 
 
@@ -293,6 +322,9 @@ def test_missing_config_file(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         (["--trusted-org-id", "org1"], "--trusted-org-id: 'org1' is not an organization id like o-a1b2c3d4e5"),
         (["--gitlab-host", "https://gitlab"], "--gitlab-host: 'https://gitlab' is not a host name like gitlab.example.com"),
         (["--jobs", "0"], "argument --jobs/-j: expected 1 to 64 processes, got 0 (see 'pyiamguard scan --help')"),
+        (["--skip-rule", "IAMG-999"], "--skip-rule: unknown rule 'IAMG-999' (see 'pyiamguard rules')"),
+        (["--rule", "IAMG-101,IAMG-3O4"], "--rule: unknown rule 'IAMG-3O4' (did you mean 'IAMG-304'?) (see 'pyiamguard rules')"),
+        (["--skip-path", ""], "--skip-path: an empty glob would skip nothing; remove it"),
         (["--require-mfa", "sometimes"], "--require-mfa: expected one of people, all, off, got 'sometimes'"),
         (["--fail-on", "severe"], "--fail-on: unknown severity 'severe' (expected one of critical, high, medium, low, info)"),
     ],
@@ -302,7 +334,8 @@ def test_bad_flag_values(tmp_path: Path, capsys: pytest.CaptureFixture[str], fla
     assert main(["scan", *flags, str(target)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == f"pyiamguard: error: {message}\n"
+    usage = SCAN_USAGE if message.startswith("argument ") else ""  # argparse's own checks show the usage
+    assert captured.err == f"{usage}pyiamguard: error: {message}\n"
 
 
 def test_config_file_in_working_directory_is_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -386,7 +419,7 @@ def test_internal_error_without_traceback(
 ) -> None:
     import pyiamguard.scanner
 
-    monkeypatch.setattr(pyiamguard.scanner, "scan", _boom)
+    monkeypatch.setattr(pyiamguard.scanner.Scanner, "scan", _boom)
     target = _write(tmp_path / "trust.json", WILDCARD)
     assert main(["scan", str(target)]) == 2
     assert capsys.readouterr().err == "pyiamguard: internal error: RuntimeError: boom second line\n"
@@ -397,7 +430,7 @@ def test_internal_error_traceback_with_debug(
 ) -> None:
     import pyiamguard.scanner
 
-    monkeypatch.setattr(pyiamguard.scanner, "scan", _boom)
+    monkeypatch.setattr(pyiamguard.scanner.Scanner, "scan", _boom)
     monkeypatch.setenv("PYIAMGUARD_DEBUG", "1")
     target = _write(tmp_path / "trust.json", WILDCARD)
     assert main(["scan", str(target)]) == 2
@@ -510,8 +543,9 @@ def test_errors_exit_2_in_every_format(tmp_path: Path, capsys: pytest.CaptureFix
         assert main(["scan", "--fail-on", "critical", "--format", fmt, str(missing), str(wildcard)]) == 2
         captured = capsys.readouterr()
         assert "IAMG-101" in captured.out  # the report of everything else is still written
-        # Errors go to stderr only with the text format; the other formats carry them inside.
-        assert ("error: " in captured.err) == (fmt == "text")
+        # stderr always has the error; every format but text carries it inside too.
+        assert captured.err == f"error: {missing}: no such file or directory\n"
+        assert (str(missing) in captured.out) == (fmt != "text")
 
 
 def test_several_formats_to_several_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -553,14 +587,18 @@ def test_output_applies_to_the_format_without_a_file(tmp_path: Path, capsys: pyt
     (["--format", "sarif="], "argument --format: 'sarif=': a file name must follow '='"),
     (["--format", "xml=out.xml"],
      "argument --format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'junit', 'github')"),
+    (["--format", "jsn"],
+     "argument --format: invalid choice: 'jsn' (did you mean 'json'?) (choose from 'text', 'json', 'sarif', "
+     "'junit', 'github')"),
 ])
 def test_bad_format_combinations(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:
     target = _write(tmp_path / "trust.json", WILDCARD)
     assert main(["scan", *flags, str(target)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.startswith(f"pyiamguard: error: {message}")
-    assert captured.err.count("\n") == 1
+    usage = SCAN_USAGE if message.startswith("argument ") else ""
+    assert captured.err.startswith(f"{usage}pyiamguard: error: {message}")
+    assert captured.err.count("\n") == 1 + bool(usage)
     assert not Path("a").exists() and not Path("a.sarif").exists()
 
 

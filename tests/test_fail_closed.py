@@ -3,7 +3,8 @@
 Threat: a CI job with `--fail-on critical` goes green because the one file holding the dangerous
 role could not be parsed. Without `--ignore-errors` any error is exit 2, whatever `--fail-on`
 says; with it, the exit code depends on violations only and every report says errors were
-ignored (the errors themselves are still listed).
+ignored (the errors themselves are still listed). A scan in which every input failed checked
+nothing: even `--ignore-errors` leaves it exit 2, unless `--allow-empty` is given too.
 """
 from __future__ import annotations
 
@@ -52,9 +53,9 @@ def _files(tmp_path: Path, document: object | None) -> list[str]:
 
 # (document scanned next to the broken file, --fail-on, exit without / with --ignore-errors)
 CASES = [
-    pytest.param(None, "critical", 2, 0, id="error-only-fail-on-critical"),
-    pytest.param(None, "low", 2, 0, id="error-only-fail-on-low"),
-    pytest.param(None, None, 2, 0, id="error-only-default-fail-on"),
+    pytest.param(None, "critical", 2, 2, id="error-only-fail-on-critical"),
+    pytest.param(None, "low", 2, 2, id="error-only-fail-on-low"),
+    pytest.param(None, None, 2, 2, id="error-only-default-fail-on"),
     pytest.param(LAMBDA, "critical", 2, 0, id="error-and-clean-role"),
     pytest.param(HIGH_ONLY, "critical", 2, 0, id="error-and-high-below-threshold"),
     pytest.param(HIGH_ONLY, "high", 2, 1, id="error-and-high-at-threshold"),
@@ -73,12 +74,17 @@ def test_fail_on_never_turns_an_input_error_into_success(
     assert main(["scan", *paths, *flags]) == without == 2
     assert "broken.json" in capsys.readouterr().err
     assert main(["scan", *paths, *flags, "--ignore-errors"]) == with_flag
+    err = capsys.readouterr().err
+    checked_nothing = document is None
+    assert ("nothing was checked (every input had an error)" in err) is checked_nothing
+    if checked_nothing:  # both flags: errors ignored and an empty scan accepted, as asked
+        assert main(["scan", *paths, *flags, "--ignore-errors", "--allow-empty"]) == 0
 
 
 def test_ignored_error_is_still_listed_and_the_text_report_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    paths = _files(tmp_path, None)
+    paths = _files(tmp_path, LAMBDA)
     assert main(["scan", *paths, "--fail-on", "critical", "--ignore-errors"]) == 0
     out, err = capsys.readouterr()
     assert "error: " in err and "broken.json" in err
@@ -89,7 +95,7 @@ def test_ignored_error_is_still_listed_and_the_text_report_says_so(
 def test_ignored_error_is_still_listed_and_the_json_summary_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    paths = _files(tmp_path, None)
+    paths = _files(tmp_path, LAMBDA)
     assert main(["scan", *paths, "--fail-on", "critical", "--ignore-errors", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [Path(e["file"]).name for e in report["errors"]] == ["broken.json"]
@@ -124,8 +130,9 @@ def test_missing_path_is_an_error_that_only_ignore_errors_can_pass(
 ) -> None:
     missing = str(tmp_path / "does-not-exist.json")
     assert main(["scan", missing, "--fail-on", "critical"]) == 2
-    assert main(["scan", missing, "--fail-on", "critical", "--ignore-errors"]) == 0
     assert "does-not-exist.json" in capsys.readouterr().err
+    assert main(["scan", missing, "--fail-on", "critical", "--ignore-errors"]) == 2  # and nothing was checked
+    assert main(["scan", missing, "--fail-on", "critical", "--ignore-errors", "--allow-empty"]) == 0
 
 
 def test_write_baseline_with_an_input_error_still_fails_unless_ignored(

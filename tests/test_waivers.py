@@ -144,7 +144,7 @@ def test_waived_findings_and_notices_in_the_json_and_text_reports() -> None:
                            (Waiver("IAMG-103", "*", "vendor migration"), Waiver("IAMG-102", "*", "old", expires=YESTERDAY)),
                            TODAY)
     document = json.loads(json_report.render(report, tool_version="0"))
-    assert list(document) == ["schema_version", "tool", "violations", "errors", "suppressed", "notices", "summary"]
+    assert list(document) == ["schema_version", "tool", "violations", "errors", "suppressed", "notices", "scanned_files", "skipped_files", "summary"]
     [waived] = document["suppressed"]
     assert (waived["rule_id"], waived["reason"], waived["waiver"]) == ("IAMG-103", "vendor migration", "waivers[0]")
     assert [n["kind"] for n in document["notices"]] == ["expired-waiver"]

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import TfSourceError
 from .terraform import strip_instance_keys
 
 _LABEL = r'(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*))'
@@ -26,10 +27,6 @@ _SOURCE = re.compile(r'^\s*source\s*=\s*"([^"]*)"')
 _INLINE_SOURCE = re.compile(r'\bsource\s*=\s*"([^"]*)"')
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$")
 _ADDRESS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-
-class TfSourceError(Exception):
-    """The --tf-source directory cannot be used (missing, not a directory, unreadable)."""
 
 
 @dataclass

@@ -10,15 +10,13 @@ import codecs
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
+from ..errors import InputError
+
 PathStep = str | int
 TreePath = tuple[PathStep, ...]
 
 MAX_FILE_BYTES = 128 * 1024 * 1024
 MAX_DEPTH = 200
-
-
-class InputError(Exception):
-    """A file cannot be read or understood. The message is one line, without the file name."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@
 
 `error` for CRITICAL and HIGH, `warning` for MEDIUM, `notice` for LOW and INFO. The message starts
 with the (effective) severity and is followed by the fix on its own line. Input and engine errors are `error` annotations on their
-file; an expired waiver is a `warning`, a stale one a `notice`. Suppressed and baselined findings
+file; an expired waiver is a `warning`, a stale one a `notice`. With `--tf-source`, a finding on
+a Terraform resource is annotated on the `.tf` block that declares it. Suppressed and baselined findings
 are not annotated. The last line is the summary, as in the text report.
 
 Escaping follows the runner (actions/toolkit `command.ts`): in the message `%`, CR and LF become
@@ -58,7 +59,9 @@ def render(report: Report, *, base_dir: str | os.PathLike[str] | None = None) ->
 
 
 def _annotation(v: Violation, base_dir: str | os.PathLike[str] | None) -> str:
-    file = artifact_path(v.file, base_dir)
+    # With --tf-source, annotate the .tf block (the file a pull request changes), not the plan.
+    where = v.source if v.source is not None else v.location
+    file = artifact_path(where.file, base_dir)
     message = f"{v.severity.value}: {v.message}"
     if v.remediation:
         message += f"\n\nFix: {v.remediation}"
@@ -66,7 +69,7 @@ def _annotation(v: Violation, base_dir: str | os.PathLike[str] | None) -> str:
         COMMAND[v.severity],
         message,
         file=None if file.startswith("<") else file,
-        line=v.line,
-        col=v.column if v.line is not None else None,
+        line=where.line,
+        col=where.column if where.line is not None else None,
         title=f"{v.rule_id} {v.resource}" if v.resource else v.rule_id,
     )

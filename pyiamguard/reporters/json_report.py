@@ -7,15 +7,20 @@ byte-for-byte deterministic for the same input. Extra keys, present only when no
 the contract stays compatible), follow `errors`: `suppressed` (findings a template or a
 configuration waiver suppresses, each with its `reason`, and `waiver` for a configuration
 waiver), `baselined` (findings recorded in the `--baseline` file) and `notices` (expired and
-stale waivers: `kind`, `waiver`, `message`); `summary` then counts them too.
+stale waivers: `kind`, `waiver`, `message`); `summary` then counts them too. Before `summary`,
+always: `scanned_files` (the files read and checked) and `skipped_files` (each `file` with the
+`reason` it was left out). The JSON Schema of the report ships in the package:
+`pyiamguard/schemas/report.schema.json` (`SCHEMA_PATH`).
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from ..model import Report
 
 SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "report.schema.json"
 
 
 def render(report: Report, *, tool_version: str) -> str:
@@ -31,5 +36,7 @@ def render(report: Report, *, tool_version: str) -> str:
         document["baselined"] = [v.to_dict() for v in report.baselined]
     if report.notices:
         document["notices"] = [n.to_dict() for n in report.notices]
+    document["scanned_files"] = list(report.scanned_files)
+    document["skipped_files"] = [{"file": file, "reason": reason} for file, reason in report.skipped_files]
     document["summary"] = report.summary()
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

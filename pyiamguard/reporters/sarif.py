@@ -9,7 +9,8 @@ a rule turned off by `disabled_rules` has `defaultConfiguration.enabled: false`.
 Each violation is a result: `ruleId`, `ruleIndex`, `level` from its severity (CRITICAL and HIGH
 `error`, MEDIUM `warning`, LOW and INFO `note`), the message, a physical location (the file
 relative to `base_dir` under `%SRCROOT%`, start line and column) and a logical location (the
-resource), and `partialFingerprints["pyiamguard/v1"]`: the baseline fingerprint (rule, file,
+resource; with `--tf-source` the physical location is the `.tf` block of a Terraform resource
+and the plan's node is a related location), and `partialFingerprints["pyiamguard/v1"]`: the baseline fingerprint (rule, file,
 resource, JSONPath; not the line). A suppressed finding (template metadata or a configuration
 waiver) is a result with a `suppressions` entry (`inSource` or `external`) and its reason;
 baselined findings are left out (they are not new). Errors are
@@ -164,22 +165,25 @@ def _physical(location: Location, base_dir: str | os.PathLike[str] | None) -> di
 
 def _result(v: Violation, index: Mapping[str, int], base_dir: str | os.PathLike[str] | None,
             suppressed: bool = False) -> dict[str, Any]:
+    # With --tf-source the result points at the .tf block (the file a pull request changes) and
+    # keeps the plan's node as a related location; the fingerprint stays the plan finding's.
+    primary, related = (v.source, v.location) if v.source is not None else (v.location, None)
     result: dict[str, Any] = {
         "ruleId": v.rule_id,
         "ruleIndex": index[v.rule_id],
         "level": LEVEL[v.severity],
         "message": {"text": f"{v.resource}: {v.message}" if v.resource else v.message},
         "locations": [{
-            "physicalLocation": _physical(v.location, base_dir),
+            "physicalLocation": _physical(primary, base_dir),
             "logicalLocations": [{"name": v.resource, "fullyQualifiedName": v.resource, "kind": "resource"}],
         }],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(v, base_dir)},
     }
-    if v.source is not None:
+    if related is not None:
         result["relatedLocations"] = [{
             "id": 1,
-            "physicalLocation": _physical(v.source, base_dir),
-            "message": {"text": f"where {v.resource} is declared"},
+            "physicalLocation": _physical(related, base_dir),
+            "message": {"text": f"the value in the Terraform plan ({related.path})"},
         }]
     if suppressed:
         result["suppressions"] = [{

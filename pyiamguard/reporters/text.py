@@ -1,5 +1,7 @@
 """The report for people: violations grouped by file, then one summary line.
 
+The detailed view (the default up to COMPACT_ABOVE findings):
+
     path/to/file.json
       7:12  CRITICAL  IAMG-101  role: message
             path: $.Statement[0].Principal.AWS
@@ -7,6 +9,14 @@
             fix: remediation
 
 The `source` line (where a Terraform resource is declared) appears only with `--tf-source`.
+The compact view (above COMPACT_ABOVE findings, or `--view compact`) gives one line per
+finding and each rule's fix once, after the findings:
+
+    path/to/file.json:7:12  CRITICAL  IAMG-101  role: message
+
+    fixes:
+      IAMG-101  remediation
+
 Colour (ANSI) only when the caller asks for it; the CLI asks only for a terminal without
 NO_COLOR. Errors are not listed here (the CLI prints them on stderr); the summary counts them.
 
@@ -18,6 +28,7 @@ suppressed and baselined findings when there are some. With `--ignore-errors`, a
 from __future__ import annotations
 
 from itertools import groupby
+from typing import Callable
 
 from ..model import Report, Severity, Violation
 
@@ -33,28 +44,23 @@ _SEVERITY_STYLE = {
 }
 _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
 _DETAIL_INDENT = " " * 6
+# Above this many findings, `auto` chooses the compact view: a large report stays scannable.
+COMPACT_ABOVE = 20
 
 
-def render(report: Report, *, color: bool) -> str:
+def render(report: Report, *, color: bool, view: str = "auto") -> str:
+    """`view`: `detailed`, `compact`, or `auto` (compact above COMPACT_ABOVE violations)."""
+    if view not in ("auto", "detailed", "compact"):
+        raise ValueError(f"view must be auto, detailed or compact, not {view!r}")
+    compact = view == "compact" or (view == "auto" and len(report.violations) > COMPACT_ABOVE)
+
     def style(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    lines: list[str] = []
-    for file, group in groupby(report.violations, key=lambda v: v.location.file):
-        violations = list(group)
-        width = max(len(_position(v)) for v in violations)
-        if lines:
-            lines.append("")
-        lines.append(style(_BOLD, file))
-        for v in violations:
-            severity = style(_SEVERITY_STYLE[v.severity], v.severity.value.ljust(_SEVERITY_WIDTH))
-            subject = f"{v.resource}: {v.message}" if v.resource else v.message
-            lines.append(f"  {_position(v).rjust(width)}  {severity}  {v.rule_id}  {subject}")
-            lines.append(style(_DIM, f"{_DETAIL_INDENT}path: {v.location.path}"))
-            if v.source is not None:
-                lines.append(style(_DIM, f"{_DETAIL_INDENT}source: {v.source.file}:{v.source.line}"))
-            if v.remediation:
-                lines.append(f"{_DETAIL_INDENT}fix: {v.remediation}")
+    lines = _compact(report, style) if compact else _detailed(report, style)
+    if compact and view == "auto":
+        lines += ["", style(_DIM, f"(compact view of {len(report.violations)} findings: --view detailed shows the "
+                                  "path and fix under each one)")]
     if report.suppressed:
         if lines:
             lines.append("")
@@ -73,6 +79,45 @@ def render(report: Report, *, color: bool) -> str:
         lines.append(f"errors ignored (--ignore-errors): {len(report.errors)}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
+
+
+def _severity(v: Violation, style: Callable[[str, str], str]) -> str:
+    return style(_SEVERITY_STYLE[v.severity], v.severity.value.ljust(_SEVERITY_WIDTH))
+
+
+def _compact(report: Report, style: Callable[[str, str], str]) -> list[str]:
+    lines: list[str] = []
+    fixes: dict[str, str] = {}
+    for v in report.violations:
+        where = f"{v.location.file}:{_position(v)}" if v.location.line is not None else v.location.file
+        subject = f"{v.resource}: {v.message}" if v.resource else v.message
+        lines.append(f"{where}  {_severity(v, style)}  {v.rule_id}  {subject}")
+        if v.remediation:
+            fixes.setdefault(v.rule_id, v.remediation)
+    if fixes:
+        lines += ["", style(_BOLD, "fixes:")]
+        width = max(len(rule) for rule in fixes)
+        lines += [f"  {rule.ljust(width)}  {fixes[rule]}" for rule in sorted(fixes)]
+    return lines
+
+
+def _detailed(report: Report, style: Callable[[str, str], str]) -> list[str]:
+    lines: list[str] = []
+    for file, group in groupby(report.violations, key=lambda v: v.location.file):
+        violations = list(group)
+        width = max(len(_position(v)) for v in violations)
+        if lines:
+            lines.append("")
+        lines.append(style(_BOLD, file))
+        for v in violations:
+            subject = f"{v.resource}: {v.message}" if v.resource else v.message
+            lines.append(f"  {_position(v).rjust(width)}  {_severity(v, style)}  {v.rule_id}  {subject}")
+            lines.append(style(_DIM, f"{_DETAIL_INDENT}path: {v.location.path}"))
+            if v.source is not None:
+                lines.append(style(_DIM, f"{_DETAIL_INDENT}source: {v.source.file}:{v.source.line}"))
+            if v.remediation:
+                lines.append(f"{_DETAIL_INDENT}fix: {v.remediation}")
+    return lines
 
 
 def _position(v: Violation) -> str:

@@ -502,7 +502,7 @@ def test_metadata_suppresses_a_rule_on_its_resource_with_a_reason(form: str, lin
     assert [e.message for e in report.errors] == [
         f"PartnerRole: the suppression of IAMG-104 at line {entry_line} needs a reason; it suppresses nothing"]
     rendered = json.loads(render(report, tool_version="0"))
-    assert list(rendered) == ["schema_version", "tool", "violations", "errors", "suppressed", "summary"]
+    assert list(rendered) == ["schema_version", "tool", "violations", "errors", "suppressed", "scanned_files", "skipped_files", "summary"]
     assert rendered["suppressed"][0]["reason"] == report.suppressed[0].suppression
 
 

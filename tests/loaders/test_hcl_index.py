@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,34 @@ def test_cli_missing_tf_source_is_a_configuration_error(in_tree: None, capsys: p
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "pyiamguard: error: --tf-source nowhere: no such directory\n"
+
+
+def test_cli_tf_source_in_github_annotations(in_tree: None, capsys: pytest.CaptureFixture[str]) -> None:
+    # A pull request changes the .tf files, not the plan: annotations go where the diff is; a
+    # resource whose block is not found (a registry module) stays on the plan.
+    assert main(["scan", "plan.json", "--tf-source", "infra", "--format", "github"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    placed = [re.match(r"^::\w+ file=([^,]+),line=(\d+)(?:,col=\d+)?,title=(IAMG-\d+) ([^:]+)::", line)
+              for line in lines[:-1]]
+    assert all(placed), lines
+    where = {(m[3], m[4]): (m[1], int(m[2])) for m in placed if m}
+    assert where[("IAMG-101", "aws_iam_role.root")] == ("infra/main.tf", 27)
+    assert where[("IAMG-101", 'module.a["x"].module.b.aws_iam_role.r["k"]')] == ("infra/modules/b/main.tf", 5)
+    registry = [key for key in where if key[1] == "module.registry.aws_iam_role.this[0]"]
+    assert registry and all(where[key][0] == "plan.json" for key in registry)
+
+
+def test_cli_tf_source_in_sarif(in_tree: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.sarif"
+    assert main(["scan", "plan.json", "--tf-source", "infra", "--format", f"sarif={out}"]) == 1
+    results = json.loads(out.read_text(encoding="utf-8"))["runs"][0]["results"]
+    by_resource = {r["locations"][0]["logicalLocations"][0]["name"]: r for r in results if r["ruleId"] == "IAMG-101"}
+    root = by_resource["aws_iam_role.root"]
+    assert root["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "infra/main.tf"
+    assert root["locations"][0]["physicalLocation"]["region"] == {"startLine": 27}
+    [related] = root["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "plan.json"
+    assert related["physicalLocation"]["region"]["startLine"] >= 1
+    registry = by_resource["module.registry.aws_iam_role.this[0]"]
+    assert registry["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "plan.json"
+    assert "relatedLocations" not in registry

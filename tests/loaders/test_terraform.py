@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pyiamguard.config import Config
 from pyiamguard.model import Report
 from pyiamguard.scanner import scan
 
@@ -299,7 +300,7 @@ def test_terraform_plan_json_stream_is_an_error_when_named_and_a_skip_in_a_walk(
     assert report.violations == () and report.documents == 0
 
     shutil.copy(FIXTURES / "plan_stream.json", tmp_path / "plan.json")
-    walked = scan([tmp_path])
+    walked = scan([tmp_path], Config(allow_empty=True))
     assert walked.errors == () and walked.violations == ()
     assert [file for file, _ in walked.skipped_files] == [str(tmp_path / "plan.json")]
 

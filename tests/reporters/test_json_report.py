@@ -1,10 +1,23 @@
 """The JSON report contract: exact keys, order, values and formatting."""
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import json
+from pathlib import Path
 
+import jsonschema
+import pytest
+
+from pyiamguard.cli import main
+from pyiamguard.config import Config, Waiver
 from pyiamguard.model import Location, Report, ScanError, Severity, Violation
-from pyiamguard.reporters.json_report import render
+from pyiamguard.reporters.json_report import SCHEMA_PATH, render
+from pyiamguard.scanner import scan
+
+REPO = Path(__file__).resolve().parents[2]
+WILDCARD = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                     "Action": "sts:AssumeRole"}]}
 
 
 def _violation(file: str = "a.json", line: int | None = 7, rule_id: str = "IAMG-101",
@@ -22,7 +35,7 @@ def _violation(file: str = "a.json", line: int | None = 7, rule_id: str = "IAMG-
 
 def test_top_level_keys_in_contract_order() -> None:
     out = json.loads(render(Report(), tool_version="9.8.7"))
-    assert list(out) == ["schema_version", "tool", "violations", "errors", "summary"]
+    assert list(out) == ["schema_version", "tool", "violations", "errors", "scanned_files", "skipped_files", "summary"]
     assert out["schema_version"] == 1
     assert out["tool"] == {"name": "pyiamguard", "version": "9.8.7"}
     assert out["violations"] == []
@@ -64,6 +77,8 @@ def test_violation_and_error_fields() -> None:
         {"file": "b.yaml", "message": "invalid YAML at line 3 column 1: mapping values are not allowed here"},
         {"file": "c.json", "message": "rule could not be evaluated", "rule_id": "IAMG-104"},
     ]
+    assert out["scanned_files"] == ["a.json", "b.yaml", "c.json"]
+    assert out["skipped_files"] == [{"file": "notes.yaml", "reason": "not an IAM policy"}]
     assert out["summary"] == {
         "files_scanned": 3,
         "files_skipped": 1,
@@ -97,3 +112,76 @@ def test_deterministic_whatever_the_input_order() -> None:
     assert first == second
     order = [(v["file"], v["line"], v["rule_id"]) for v in json.loads(first)["violations"]]
     assert order == [("a.json", 2, "IAMG-105"), ("a.json", 7, "IAMG-101"), ("z.json", 7, "IAMG-103")]
+
+
+# --- the JSON Schema that ships in the package --------------------------------------------------
+
+
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def test_the_schema_ships_in_the_installed_package() -> None:
+    import pyiamguard
+
+    assert SCHEMA_PATH == Path(pyiamguard.__file__).resolve().parent / "schemas" / "report.schema.json"
+    assert "schemas/*.json" in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_reports_of_real_scans_match_the_schema(tmp_path: Path) -> None:
+    """Every optional part at least once: violations, errors, suppressed (template and waiver),
+    notices (expired and stale), skipped files, --tf-source fields and errors_ignored."""
+    (tmp_path / "public.json").write_text(json.dumps(WILDCARD), encoding="utf-8")
+    (tmp_path / "notes.yaml").write_text("title: not a policy\n", encoding="utf-8")
+    (tmp_path / "broken.json").write_text('{"Statement": [', encoding="utf-8")
+    waivers = (Waiver("IAMG-101", "public.json", "demo"),
+               Waiver("IAMG-103", "nothing-*", "stale"),
+               Waiver("IAMG-105", "x", "expired", expires=datetime.date(2020, 1, 1)))
+    reports = [
+        scan([REPO / "examples"]),
+        scan([tmp_path], Config(waivers=waivers)),
+        scan([REPO / "tests" / "fixtures" / "cloudformation" / "suppressions.yaml"]),
+        scan([REPO / "tests" / "fixtures" / "terraform" / "tf-source" / "plan.json"],
+             tf_source=REPO / "tests" / "fixtures" / "terraform" / "tf-source" / "infra"),
+        scan([tmp_path / "nothing-here"]),
+    ]
+    validator = _validator()
+    seen: set[str] = set()
+    for report in reports:
+        for variant in (report, dataclasses.replace(report, errors_ignored=True)):
+            document = json.loads(render(variant, tool_version="0.1.0"))
+            errors = sorted(validator.iter_errors(document), key=str)
+            assert not errors, errors[0]
+            seen |= set(document) | {f"summary.{key}" for key in document["summary"]}
+            seen |= {key for v in document["violations"] for key in v}
+    assert {"suppressed", "notices", "source_file", "summary.errors_ignored"} <= seen
+
+
+def test_the_cli_json_report_matches_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(REPO)
+    baseline = tmp_path / "baseline.json"
+    assert main(["scan", "examples/trust-wildcard.json", "--write-baseline", str(baseline)]) == 0
+    capsys.readouterr()
+    assert main(["scan", "examples", "--format", "json", "--baseline", str(baseline)]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["baselined"]
+    assert not list(_validator().iter_errors(document))
+    assert [s["file"] for s in document["skipped_files"]] == ["examples/.pyiamguard.yaml"]
+    assert "examples/trust-wildcard.json" in document["scanned_files"]
+
+
+def test_the_schema_check_is_not_vacuous() -> None:
+    document = json.loads(render(Report(violations=(_violation(),)), tool_version="0.1.0"))
+    validator = _validator()
+    assert not list(validator.iter_errors(document))
+    for broken in (
+        {**document, "extra": 1},
+        {**document, "violations": [{**document["violations"][0], "severity": "SEVERE"}]},
+        {**document, "violations": [{**document["violations"][0], "waiver": "waivers[0]"}]},
+        {k: v for k, v in document.items() if k != "skipped_files"},
+        {**document, "skipped_files": [{"file": "x"}]},
+    ):
+        assert list(validator.iter_errors(broken)), broken

@@ -6,6 +6,7 @@ the team's reference copy (../shared/reference/schemas/) whenever that folder is
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -234,11 +235,26 @@ def test_unknown_rule_gets_a_descriptor() -> None:
     assert rules[result["ruleIndex"]]["id"] == "IAMG-999"
 
 
-def test_terraform_source_is_a_related_location() -> None:
-    log = _validate(_render(Report(violations=(_violation(source=Location("infra/iam.tf", 12)),))))
-    [related] = log["runs"][0]["results"][0]["relatedLocations"]
-    assert related["physicalLocation"] == {
+def test_terraform_source_is_the_location_and_the_plan_a_related_one() -> None:
+    # --tf-source: code scanning shows the finding on the .tf file of the pull request; the
+    # plan's node stays as a related location, and the fingerprint is the plan finding's.
+    violation = _violation(file="plan.json", line=40, column=9, path="$.resource_changes[0].change.after",
+                           source=Location("infra/iam.tf", 12))
+    log = _validate(_render(Report(violations=(violation,))))
+    [result] = log["runs"][0]["results"]
+    [location] = result["locations"]
+    assert location["physicalLocation"] == {
         "artifactLocation": {"uri": "infra/iam.tf", "uriBaseId": "%SRCROOT%"}, "region": {"startLine": 12}}
+    assert location["logicalLocations"][0]["name"] == "deploy-role"
+    [related] = result["relatedLocations"]
+    assert related["physicalLocation"] == {
+        "artifactLocation": {"uri": "plan.json", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 40, "startColumn": 9}}
+    assert related["message"]["text"] == "the value in the Terraform plan ($.resource_changes[0].change.after)"
+    without_source = dataclasses.replace(violation, source=None)
+    assert result["partialFingerprints"] == _validate(_render(Report(violations=(without_source,))))[
+        "runs"][0]["results"][0]["partialFingerprints"]
+    assert "relatedLocations" not in _validate(_render(Report(violations=(without_source,))))["runs"][0]["results"][0]
 
 
 def test_deterministic_bytes(tmp_path: Path) -> None:
