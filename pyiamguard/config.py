@@ -189,6 +189,8 @@ def _max_session_seconds(key: str, value: Any) -> int:
 
 
 def _require_mfa(key: str, value: Any) -> str:
+    if value is False:  # YAML 1.1 reads an unquoted `off` (and `no`, `false`) as false
+        return "off"
     if not isinstance(value, str) or value not in REQUIRE_MFA_VALUES:
         raise ConfigError(f"{key}: expected one of {', '.join(REQUIRE_MFA_VALUES)}, got {value!r}")
     return value
@@ -247,16 +249,7 @@ def _waiver(where: str, item: Any) -> Waiver:
     file_glob = item.get("file", "*")
     if not isinstance(file_glob, str) or not file_glob.strip():
         raise ConfigError(f"{where}: file must be a glob string")
-    return Waiver(rule, str(item["resource"]), str(item["reason"]).strip(), _path_glob(file_glob), expires)
-
-
-def _path_glob(glob: str) -> str:
-    """A file glob in the form reports name files: `/` separators, no leading `./`
-    (`./iam/*` matches what the report calls `iam/x.json`)."""
-    text = glob.strip().replace("\\", "/")
-    while text.startswith("./"):
-        text = text[2:].lstrip("/")
-    return text or "*"
+    return Waiver(rule, str(item["resource"]), str(item["reason"]).strip(), file_glob, expires)
 
 
 _VALIDATORS: dict[str, Callable[[str, Any], Any]] = {

@@ -12,7 +12,8 @@ optional `expires` date (the last day it is valid):
 - a live waiver that matches no finding is **stale**: a `Notice` (`stale-waiver`) says so.
 
 Globs are `fnmatch` patterns, case-sensitive; `*` also matches `/`. The file glob is tried on
-the file as the report names it and on its normalized form (`./iam/x.json` is `iam/x.json`).
+the file as the report names it and on its normalized form (`./iam/x.json` is `iam/x.json`),
+and is itself normalized the same way (`./iam/*` is `iam/*`, and backslashes are `/`).
 The first live waiver that matches a violation is the one it is credited to.
 """
 from __future__ import annotations
@@ -49,10 +50,12 @@ def matches(waiver: Waiver, violation: Violation) -> bool:
     if waiver.rule != violation.rule_id or not fnmatch.fnmatchcase(violation.resource, waiver.resource):
         return False
     files = {violation.file, _normalized(violation.file)}
-    return any(fnmatch.fnmatchcase(f, waiver.file) for f in files)
+    patterns = {waiver.file, _normalized(waiver.file)}
+    return any(fnmatch.fnmatchcase(f, p) for f in files for p in patterns)
 
 
 def _normalized(file: str) -> str:
+    """`/` separators, no `./` (a glob too: normpath keeps `*` and `?` as they are)."""
     text = file.replace("\\", "/")
     return posixpath.normpath(text) if text else text
 

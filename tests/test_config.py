@@ -103,7 +103,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
         ("max_session_seconds: 3600.5\n",
          "max_session_seconds: expected a whole number of seconds from 900 to 43200, got '3600.5'"),
         ("require_mfa: always\n", "require_mfa: expected one of people, all, off, got 'always'"),
-        ("require_mfa: false\n", "require_mfa: expected one of people, all, off, got False"),
+        ("require_mfa: true\n", "require_mfa: expected one of people, all, off, got True"),
         ('require_permissions_boundary: "true"\n', "require_permissions_boundary: expected true or false, got 'true'"),
         ("allowed_permissions_boundaries: {x: y}\n",
          "allowed_permissions_boundaries: expected a list of strings, got dict"),
@@ -158,3 +158,59 @@ def test_find_config(tmp_path: Path) -> None:
     assert find_config(tmp_path) is None
     (tmp_path / ".pyiamguard.yaml").write_text("fail_on: high\n", encoding="utf-8")
     assert find_config(tmp_path) == tmp_path / ".pyiamguard.yaml"
+
+
+def test_find_config_reads_the_yml_spelling_too_and_refuses_two(tmp_path: Path) -> None:
+    (tmp_path / ".pyiamguard.yml").write_text("fail_on: high\n", encoding="utf-8")
+    assert find_config(tmp_path) == tmp_path / ".pyiamguard.yml"
+    (tmp_path / ".pyiamguard.yaml").write_text("fail_on: low\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        find_config(tmp_path)
+    assert str(info.value) == (f"both {tmp_path / '.pyiamguard.yaml'} and {tmp_path / '.pyiamguard.yml'} exist: "
+                               "keep one (or name one with --config)")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("fail_on: high\nown_accounts: [123456789012]\nfail_on: low\n",
+     "fail_on: the key is written twice (again at line 3); keep one"),
+    ("waivers:\n  - rule: IAMG-103\n    resource: r\n    reason: x\n    rule: IAMG-105\n",
+     "waivers[0].rule: the key is written twice (again at line 5); keep one"),
+    ("severity_overrides:\n  IAMG-105: low\n  IAMG-105: critical\n",
+     "severity_overrides.IAMG-105: the key is written twice (again at line 3); keep one"),
+])
+def test_a_key_written_twice_is_an_error_naming_it(tmp_path: Path, text: str, message: str) -> None:
+    assert _error(tmp_path, text) == message
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("disabled_rules: [IAMG-999]\n", "disabled_rules: unknown rule 'IAMG-999' (see 'pyiamguard rules')"),
+    ("disabled_rules: [IAMG-1O1]\n", "disabled_rules: 'IAMG-1O1' is not a rule id like IAMG-103"),
+    ("severity_overrides: {IAMG-998: low}\n", "severity_overrides: unknown rule 'IAMG-998' (see 'pyiamguard rules')"),
+    ("waivers: [{rule: IAMG-777, resource: r, reason: x}]\n",
+     "waivers[0]: unknown rule 'IAMG-777' (see 'pyiamguard rules')"),
+    ("allow_empty: maybe\n", "allow_empty: expected true or false, got 'maybe'"),
+    ("skip_paths: {a: b}\n", "skip_paths: expected a list of strings, got dict"),
+])
+def test_rule_ids_must_name_a_rule(tmp_path: Path, text: str, message: str) -> None:
+    assert _error(tmp_path, text) == message
+
+
+def test_rule_ids_are_read_in_any_case(tmp_path: Path) -> None:
+    config = _load(tmp_path, "disabled_rules: [iamg-110]\nseverity_overrides: {Iamg-105: low}\n")
+    assert config.disabled_rules == ("IAMG-110",) and config.severity_overrides == {"IAMG-105": Severity.LOW}
+
+
+def test_waiver_file_globs_keep_their_text(tmp_path: Path) -> None:
+    config = _load(tmp_path, 'waivers:\n  - {rule: IAMG-101, resource: "*", reason: r, file: "./x*"}\n')
+    assert [w.file for w in config.waivers] == ["./x*"]  # as written; matching normalizes it (test_waivers)
+
+
+def test_new_keys_allow_empty_and_skip_paths(tmp_path: Path) -> None:
+    config = _load(tmp_path, "allow_empty: true\nskip_paths: [tests/fixtures/*, node_modules]\n")
+    assert config.allow_empty is True and config.skip_paths == ("tests/fixtures/*", "node_modules")
+
+
+@pytest.mark.parametrize("text", ["off", "Off", "no", "false", '"off"'])
+def test_require_mfa_off_unquoted_is_off(tmp_path: Path, text: str) -> None:
+    # YAML 1.1 reads an unquoted `off` as false: the README's `require_mfa: off` must still work.
+    assert _load(tmp_path, f"require_mfa: {text}\n").require_mfa == "off"

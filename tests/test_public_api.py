@@ -202,7 +202,7 @@ def test_config_constructor_converts_like_the_file(tmp_path: Path) -> None:
     assert config == pyiamguard.load_config(path)
     assert config.fail_on is Severity.HIGH and config.own_accounts == ("123456789012",)
     assert config.severity_overrides == {"IAMG-105": Severity.LOW}
-    assert config.waivers[0].file == "iam/*"
+    assert config.waivers[0].file == "./iam/*"
     report = Report(violations=(Violation("IAMG-101", "t", Severity.CRITICAL, "m", "r", Location("a.json"), "f"),))
     assert report.fails(config.fail_on)
 

@@ -48,6 +48,26 @@ def test_matching_rule_resource_glob_and_file_glob() -> None:
     assert matches(Waiver("IAMG-103", "*", "r", "iam/legacy/*"), _violation(file="./iam/legacy/a.json"))
 
 
+@pytest.mark.parametrize("glob", ["./x*", "x*", "./x.json", ".//x.json", ".\\x*", "*"])
+def test_a_file_glob_written_with_dot_slash_matches_like_without(glob: str) -> None:
+    assert matches(Waiver("IAMG-103", "*", "r", glob), _violation(file="x.json"))
+    assert matches(Waiver("IAMG-103", "*", "r", glob), _violation(file="./x.json"))
+
+
+@pytest.mark.parametrize("glob", ["./y*", "x", "./iam/x.json"])
+def test_a_normalized_file_glob_still_has_to_match(glob: str) -> None:
+    assert not matches(Waiver("IAMG-103", "*", "r", glob), _violation(file="x.json"))
+
+
+def test_a_dot_slash_waiver_suppresses_in_a_real_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("x1.json").write_text(json.dumps(WILDCARD), encoding="utf-8")
+    report = scan(["."], config_from_mapping({"waivers": [{"rule": "IAMG-101", "resource": "*", "file": "./x*",
+                                                           "reason": "demo role"}]}))
+    assert report.violations == () and report.notices == ()
+    assert [(v.file, v.waiver) for v in report.suppressed] == [("x1.json", "waivers[0]")]
+
+
 def test_live_waiver_moves_the_finding_to_suppressed_with_its_reason() -> None:
     kept = _violation(resource="other-role")
     report = Report(violations=(_violation(), kept))

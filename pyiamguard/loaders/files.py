@@ -114,7 +114,7 @@ def _walk(root: Path, skip_paths: tuple[str, ...]) -> Iterator[Candidate | Input
     for directory, dirnames, filenames in os.walk(root, onerror=errors.append, followlinks=False):
         kept = []
         for name in sorted(d for d in dirnames if d not in _SKIPPED_DIRS):
-            full = os.path.join(directory, name)
+            full = str(Path(directory) / name)
             glob = skip_match(full, skip_paths, os.fspath(root))
             if glob is None:
                 kept.append(name)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from pyiamguard.loaders import files
-from pyiamguard.loaders.files import Candidate, InputErrorAt, candidates, classify, looks_like_iac_text, read_source
+from pyiamguard.loaders.files import (TERRAFORM_SOURCE, Candidate, InputErrorAt, Skipped, candidates, classify,
+                                      looks_like_iac_text, parse_bytes, read_source, skip_match)
 from pyiamguard.loaders.source import InputError, Problem
 
 TRUST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}'
@@ -28,6 +29,8 @@ def _walked(root: Path) -> list[tuple[str, str]]:
             assert item.explicit is False
             assert item.display == str(item.path)
             out.append(("file", os.path.relpath(item.path, root)))
+        elif isinstance(item, Skipped):
+            out.append((f"skipped: {item.reason}", os.path.relpath(item.display, root)))
         else:
             out.append((item.message, os.path.relpath(item.display, root)))
     return out
@@ -338,3 +341,94 @@ def test_utf16_policy_text_looks_like_iac(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_bytes(codecs.BOM_UTF16_LE + '{"Statement": [ '.encode("utf-16-le"))
     assert looks_like_iac_text(path) is True
+
+
+# --- Terraform sources, binary plans, configuration files, skip paths, stdin --------------------
+
+
+def test_terraform_sources_in_a_walk_are_skipped_with_what_to_run_instead(tmp_path: Path) -> None:
+    _touch(tmp_path / "main.tf", 'resource "aws_iam_role" "r" {}\n')
+    _touch(tmp_path / "override.tf.json", '{"resource": {}}')
+    _touch(tmp_path / "mod" / "x.TF", "")
+    _touch(tmp_path / "policy.json", TRUST)
+    assert _walked(tmp_path) == [
+        (f"skipped: {TERRAFORM_SOURCE}", "main.tf"),
+        (f"skipped: {TERRAFORM_SOURCE}", "override.tf.json"),
+        ("file", "policy.json"),
+        (f"skipped: {TERRAFORM_SOURCE}", os.path.join("mod", "x.TF")),
+    ]
+    assert "terraform show -json tfplan > tfplan.json" in TERRAFORM_SOURCE
+
+
+def test_a_named_terraform_source_is_an_error_unless_named_as_found(tmp_path: Path) -> None:
+    tf = _touch(tmp_path / "main.tf", 'resource "aws_iam_role" "r" {}\n')
+    assert list(candidates([tf])) == [InputErrorAt(str(tf), TERRAFORM_SOURCE)]
+    assert list(candidates([tf], named_as_found=True)) == [Skipped(str(tf), TERRAFORM_SOURCE)]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_binary_terraform_plan_says_to_run_terraform_show(tmp_path: Path) -> None:
+    plan = tmp_path / "tfplan"
+    plan.write_bytes(_zip({"tfplan": b"\x00binary", "tfstate": b"{}", "tfconfig/m-/main.tf": b""}))
+    with pytest.raises(InputError) as info:
+        read_source(Candidate(plan, str(plan), explicit=True))
+    assert str(info.value) == ("a binary Terraform plan (`terraform plan -out`): pyiamguard reads its JSON form, so "
+                               "run `terraform show -json <plan file> > tfplan.json` and scan tfplan.json")
+    with pytest.raises(InputError, match="^a zip archive, not a JSON or YAML file$"):
+        parse_bytes("lambda.zip", _zip({"index.py": b"print(1)"}))
+
+
+def test_configuration_files_in_a_walk_are_listed_as_skipped(tmp_path: Path) -> None:
+    _touch(tmp_path / ".pyiamguard.yaml", "fail_on: high\n")
+    _touch(tmp_path / "sub" / ".pyiamguard.yml", "fail_on: high\n")
+    reason = "skipped: the pyiamguard configuration file (read from the working directory or with --config), not a policy"
+    assert _walked(tmp_path) == [(reason, ".pyiamguard.yaml"), (reason, os.path.join("sub", ".pyiamguard.yml"))]
+
+
+@pytest.mark.parametrize(("path", "globs", "root", "expected"), [
+    ("iam/legacy/a.json", ("legacy",), None, None),                      # a name matches a name, not a part
+    ("iam/legacy", ("legacy",), None, "legacy"),
+    ("./tests/fixtures/a.json", ("tests/fixtures/*",), None, "tests/fixtures/*"),
+    ("/repo/tests/fixtures/a.json", ("tests/fixtures/*",), "/repo", "tests/fixtures/*"),
+    ("/repo/tests/fixtures/a.json", ("tests/fixtures/*",), None, None),  # not under the scanned root
+    ("a/b/fixtures/c.json", ("*/fixtures/*",), None, "*/fixtures/*"),
+    ("cfn/stack.template", ("*.template",), None, "*.template"),
+    ("cfn\\stack.yaml", ("cfn/*",), None, "cfn/*"),
+    ("cfn/stack.yaml", ("./cfn/*", "*.yaml"), None, "./cfn/*"),
+    ("cfn/stack.yaml", (), None, None),
+])
+def test_skip_match(path: str, globs: tuple[str, ...], root: str | None, expected: str | None) -> None:
+    assert skip_match(path, globs, root) == expected
+
+
+def test_skip_paths_leave_out_directories_and_files_of_a_walk(tmp_path: Path) -> None:
+    _touch(tmp_path / "iam" / "a.json", TRUST)
+    _touch(tmp_path / "iam" / "legacy" / "b.json", TRUST)
+    _touch(tmp_path / "cfn" / "s.template", "{}")
+    found = [(type(item).__name__, os.path.relpath(item.display, tmp_path))
+             for item in candidates([tmp_path], skip_paths=("legacy", "*.template"))]
+    assert found == [("Skipped", os.path.join("cfn", "s.template")), ("Skipped", os.path.join("iam", "legacy")),
+                     ("Candidate", os.path.join("iam", "a.json"))]
+    named = tmp_path / "iam" / "a.json"
+    assert list(candidates([named], skip_paths=("a.json",))) == [Skipped(str(named), "matches skip path 'a.json'")]
+
+
+def test_dash_is_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    [item] = candidates(["-"], stdin_name="iam/piped.json")
+    assert item == Candidate(None, "iam/piped.json", explicit=True)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(TRUST.encode())))
+    source = read_source(item)
+    assert source.name == "iam/piped.json" and source.root["Statement"][0]["Principal"] == {"AWS": "*"}

@@ -98,3 +98,62 @@ def test_color_marks_severity_and_file() -> None:
     import re
 
     assert re.sub(r"\x1b\[[0-9;]*m", "", text) == render(report, color=False)
+
+
+# --- compact view -------------------------------------------------------------------------------
+
+
+def _many(count: int) -> Report:
+    return Report(
+        violations=tuple(_violation(f"iam/r{i:02}.json", 7, 9, "IAMG-101" if i % 2 else "IAMG-103",
+                                    Severity.CRITICAL if i % 2 else Severity.HIGH, resource=f"role-{i:02}",
+                                    message="m", remediation=f"fix {'101' if i % 2 else '103'}")
+                         for i in range(count)),
+        scanned_files=tuple(f"iam/r{i:02}.json" for i in range(count)),
+    )
+
+
+def test_compact_view_is_one_line_per_finding_and_each_fix_once() -> None:
+    report = Report(
+        violations=(
+            _violation("b.json", 7, 21, "IAMG-101", Severity.CRITICAL, message="anyone can assume", remediation="Name them."),
+            _violation("a.json", 12, 13, "IAMG-103", Severity.HIGH, message="no external id", remediation="Add one."),
+            _violation("a.json", None, None, "IAMG-101", Severity.CRITICAL, resource="other", message="anyone",
+                       remediation="Name them."),
+        ),
+        scanned_files=("a.json", "b.json"),
+    )
+    assert render(report, color=False, view="compact") == (
+        "a.json  CRITICAL  IAMG-101  other: anyone\n"
+        "a.json:12:13  HIGH      IAMG-103  deploy-role: no external id\n"
+        "b.json:7:21  CRITICAL  IAMG-101  deploy-role: anyone can assume\n"
+        "\n"
+        "fixes:\n"
+        "  IAMG-101  Name them.\n"
+        "  IAMG-103  Add one.\n"
+        "\n"
+        "3 violations (2 critical, 1 high, 0 medium, 0 low, 0 info) in 2 files scanned, 0 errors\n"
+    )
+
+
+def test_auto_view_is_detailed_for_small_reports_and_compact_for_large_ones() -> None:
+    small = render(_many(20), color=False)
+    assert small.count("      fix: ") == 20 and "fixes:" not in small
+    assert render(_many(20), color=False, view="auto") == render(_many(20), color=False, view="detailed")
+    large = render(_many(21), color=False).splitlines()
+    assert large[0] == "iam/r00.json:7:9  HIGH      IAMG-103  role-00: m"
+    assert large[21:25] == ["", "fixes:", "  IAMG-101  fix 101", "  IAMG-103  fix 103"]
+    assert large[-3:] == [
+        "(compact view of 21 findings: --view detailed shows the path and fix under each one)",
+        "",
+        "21 violations (10 critical, 11 high, 0 medium, 0 low, 0 info) in 21 files scanned, 0 errors",
+    ]
+    assert render(_many(21), color=False, view="detailed").count("      fix: ") == 21
+    assert "compact view of" not in render(_many(21), color=False, view="compact")
+
+
+def test_unknown_view_is_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="view must be auto, detailed or compact, not 'wide'"):
+        render(Report(), color=False, view="wide")
