@@ -23,7 +23,7 @@ class Engine:
     """Compiled guardrail policies, ready to evaluate one document at a time."""
 
     def __init__(self, modules: Sequence[tuple[str, str]], data: Mapping[str, Any], packages: Sequence[str]) -> None:
-        import regopy  # imported here so the CLI starts fast when there is nothing to scan
+        regopy = import_regopy()  # imported here so the CLI starts fast when there is nothing to scan
 
         self._packages = tuple(packages)
         self._entrypoints = {p: f"pyiamguard/rules/{p}/deny" for p in self._packages}
@@ -102,6 +102,67 @@ class Engine:
         if not isinstance(value, list):
             raise EngineError(f"evaluation returned {type(value).__name__}, expected a set of findings")
         return [v for v in value if isinstance(v, dict)]
+
+
+# The regopy releases pyiamguard works with (pyproject.toml says the same; a test checks both
+# agree and runs the oldest against the newest). 1.4.0 is the first with the glob.match
+# built-in the rules use; 1.2 and older also drop some findings without an error.
+REGOPY_MINIMUM = (1, 4, 0)
+REGOPY_BELOW = (2,)
+# Where pip finds a regopy wheel (README "Platforms"); elsewhere pyiamguard installs without it.
+SUPPORTED_PLATFORMS = ("Linux x86_64 and aarch64 with glibc 2.34 or later (musl too), macOS 15 or later "
+                       "(arm64 and x86_64), Windows x64")
+
+
+def import_regopy() -> Any:
+    """The regopy module, or EngineUnavailableError saying why it cannot be had here and what
+    to do instead (never a traceback from deep inside the engine)."""
+    try:
+        import regopy
+    except (ImportError, OSError) as exc:  # OSError: a native library that does not load
+        raise EngineUnavailableError(unavailable_message(f"regopy cannot be imported ({exc})")) from None
+    installed = _installed_version("regopy")
+    if installed is not None and not REGOPY_MINIMUM <= installed < REGOPY_BELOW:
+        text = ".".join(map(str, installed))
+        raise EngineUnavailableError(
+            f"regopy {text} is installed, and pyiamguard needs regopy >= {_dotted(REGOPY_MINIMUM)}, "
+            f"< {_dotted(REGOPY_BELOW)} (older releases lack the glob.match built-in its rules use): "
+            f"pip install 'regopy>={_dotted(REGOPY_MINIMUM)},<{_dotted(REGOPY_BELOW)}'")
+    return regopy
+
+
+def unavailable_message(reason: str) -> str:
+    """What to tell a user whose machine has no working regopy."""
+    import platform
+
+    system = platform.system()
+    release = platform.mac_ver()[0] if system == "Darwin" else platform.release()
+    here = f"{system} {release} {platform.machine()}, Python {platform.python_version()}"
+    return (f"the Rego engine is not available on this machine ({here}): {reason}. regopy publishes wheels "
+            f"for {SUPPORTED_PLATFORMS}; elsewhere pip installs pyiamguard without it. Run pyiamguard on one of "
+            "those (a python:3.12-slim container works on any Docker host), or build regopy from source: "
+            f"pip install 'regopy>={_dotted(REGOPY_MINIMUM)},<{_dotted(REGOPY_BELOW)}' (needs git, network "
+            "access to GitHub, CMake, a C++20 compiler and OpenSSL 3). README: Platforms")
+
+
+def _installed_version(distribution: str) -> tuple[int, ...] | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        text = version(distribution)
+    except PackageNotFoundError:
+        return None  # a regopy without metadata (built into a bundle): nothing to check
+    numbers = []
+    for part in text.split(".")[:3]:
+        digits = "".join(ch for ch in part if ch.isdigit()) if part[:1].isdigit() else ""
+        if not digits:
+            break
+        numbers.append(int(digits))
+    return tuple(numbers) or None
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
 
 
 # Documents sent to a worker per task: large enough that pickling and scheduling stay small
