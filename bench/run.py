@@ -80,7 +80,7 @@ def main() -> int:
         startup, _ = measure(cli + ["--version"])
         empty = Path(tmp) / "empty"
         empty.mkdir()
-        nothing, _ = measure(cli + ["scan", str(empty)])
+        nothing, _ = measure(cli + ["scan", "--allow-empty", str(empty)])
         for kind in args.kinds.split(","):
             for size in (int(s) for s in args.sizes.split(",")):
                 path = Path(tmp) / f"{kind}-{size}.json"

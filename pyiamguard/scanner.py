@@ -36,7 +36,7 @@ class _Scan:
 
     config: Config
     policies: PolicySet
-    engine_of: Callable[[], Any]  # the Scanner's Engine, built on first use
+    get_engine: Callable[[], Any]  # the Scanner's Engine, built on first use
     violations: list[Violation] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     scanned: list[str] = field(default_factory=list)
@@ -60,9 +60,6 @@ class _Scan:
         """Tell the progress callback (every file, and every 64th document within one)."""
         if self.progress is not None and (force or self.documents % 64 == 0):
             self.progress(ScanProgress(self.files_done, self.files_total, self.documents, file))
-
-    def get_engine(self) -> Any:
-        return self.engine_of()
 
     def evaluate_all(self, documents: list[Mapping[str, Any]], package: str | None = None) -> list[Any]:
         """Per document its findings (of every rule, or of rule `package` alone), or the
@@ -234,7 +231,7 @@ class Scanner:
         return _apply_waivers(state.report(), self.config)
 
     def _state(self) -> "_Scan":
-        return _Scan(self.config, self._policies, engine_of=self._get_engine, jobs=self._jobs,
+        return _Scan(self.config, self._policies, get_engine=self._get_engine, jobs=self._jobs,
                      progress=self._progress)
 
     def _get_engine(self) -> Any:
