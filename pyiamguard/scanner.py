@@ -196,9 +196,7 @@ class Scanner:
         if not state.scanned and not state.errors and not self.config.allow_empty:
             # Said once, where no other error already explains why nothing was checked.
             state.errors.append(_nothing_to_check(targets, state, stdin_name))
-        report = state.report()
-        report = report if self._index is None else _with_tf_sources(report, self._index)
-        return _apply_waivers(report, self.config)
+        return self._finish(state)
 
     def scan_document(self, document: Any, kind: str | None = None, name: str = "<document>") -> Report:
         """Scan one document given as a Python object (parsed JSON or YAML) or as JSON or
@@ -213,7 +211,7 @@ class Scanner:
             source = _document_source(document, name)
         except (InputError, UnicodeDecodeError, TypeError, ValueError) as exc:
             state.errors.append(ScanError(name, str(exc)))
-            return _apply_waivers(state.report(), self.config)
+            return self._finish(state)
         try:
             if kind is None:
                 _scan_source(state, name, source, explicit=True)
@@ -228,7 +226,13 @@ class Scanner:
             _assume_pairs(state)
         finally:
             state.close()
-        return _apply_waivers(state.report(), self.config)
+        return self._finish(state)
+
+    def _finish(self, state: "_Scan") -> Report:
+        """The report of a scan: `.tf` blocks located (tf_source), then waivers applied."""
+        report = state.report()
+        report = report if self._index is None else _with_tf_sources(report, self._index)
+        return _apply_waivers(report, self.config)
 
     def _state(self) -> "_Scan":
         return _Scan(self.config, self._policies, get_engine=self._get_engine, jobs=self._jobs,

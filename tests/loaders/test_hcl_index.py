@@ -17,7 +17,7 @@ from pyiamguard.cli import main
 from pyiamguard.loaders.hcl_index import TfSourceError, TfSourceIndex
 from pyiamguard.model import Location, Report, Severity, Violation
 from pyiamguard.reporters.text import render
-from pyiamguard.scanner import scan
+from pyiamguard.scanner import Scanner, scan
 
 TREE = Path(__file__).resolve().parent.parent / "fixtures" / "terraform" / "tf-source"
 INFRA = TREE / "infra"
@@ -148,6 +148,14 @@ def test_scan_names_the_block_of_every_terraform_violation() -> None:
     plain = scan([TREE / "plan.json"])
     assert [v.to_dict() for v in plain.violations] == [
         {k: d[k] for k in d if k not in ("source_file", "source_line")} for d in (v.to_dict() for v in report.violations)]
+
+
+def test_a_scanner_with_tf_source_locates_the_blocks_of_a_plan_document_too() -> None:
+    plan = json.loads((TREE / "plan.json").read_text(encoding="utf-8"))
+    report = Scanner(tf_source=INFRA).scan_document(plan, name="plan.json")
+    located = {v.resource: v.source for v in report.violations}
+    assert located["aws_iam_role.root"] == Location(str(INFRA / "main.tf"), 27)
+    assert located["module.registry.aws_iam_role.this[0]"] is None
 
 
 def test_violations_of_raw_iam_files_get_no_source(tmp_path: Path) -> None:
