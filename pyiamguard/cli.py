@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import gc
 import json
 import os
 import sys
 import textwrap
 from typing import Any, NoReturn, Sequence, TextIO
+
+from .suggest import did_you_mean, unknown_rule
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
@@ -62,8 +63,7 @@ def _choice_hint(message: str) -> str:
     if not found:
         return ""
     choices = re.findall(r"'([^']*)'", found.group(2)) or [c.strip() for c in found.group(2).split(",")]
-    close = difflib.get_close_matches(found.group(1), choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(found.group(1), choices)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,8 +115,7 @@ def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> UsageEr
     first = extras[0]
     options = [option for action in parser._actions for option in action.option_strings]
     word = first.split("=", 1)[0]
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6) if word.startswith("-") else []
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(word, options) if word.startswith("-") else ""
     kind = "option" if word.startswith("-") else "argument"
     return UsageError(f"unrecognized {kind} {first!r}{hint} (see '{parser.prog} --help')", usage=parser.format_usage())
 
@@ -232,10 +231,8 @@ def _format_spec(value: str) -> tuple[str, str | None]:
     name, sep, file = value.partition("=")
     name = name.strip().lower()
     if name not in FORMATS:
-        close = difflib.get_close_matches(name, FORMATS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise argparse.ArgumentTypeError(
-            f"invalid choice: {name!r}{hint} (choose from {', '.join(repr(f) for f in FORMATS)})")
+            f"invalid choice: {name!r}{did_you_mean(name, FORMATS)} (choose from {', '.join(repr(f) for f in FORMATS)})")
     if sep and not file:
         raise argparse.ArgumentTypeError(f"{value!r}: a file name must follow '='")
     return name, (file or None)
@@ -423,9 +420,7 @@ def _disabled_rules(args: argparse.Namespace, configured: tuple[str, ...]) -> li
     for flag, groups in (("--rule", args.rules), ("--skip-rule", args.skip_rules)):
         for rule in (rule for group in groups or () for rule in group):
             if rule not in known:
-                close = difflib.get_close_matches(rule, known, n=1, cutoff=0.85)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise UsageError(f"{flag}: unknown rule {rule!r}{hint} (see '{PROG} rules')")
+                raise UsageError(f"{flag}: {unknown_rule(rule, rule, known)}")
     disabled = [*configured, *(rule for group in args.skip_rules or () for rule in group)]
     if args.rules:
         only = {rule for group in args.rules for rule in group}
@@ -495,9 +490,7 @@ def _rules(args: argparse.Namespace) -> int:
     rule = policy_set.rule(args.rule_id.strip().upper())
     if rule is None:
         known = [r.rule_id for r in policy_set.rules]
-        close = difflib.get_close_matches(args.rule_id.strip().upper(), known, n=1, cutoff=0.85)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise UsageError(f"unknown rule {args.rule_id!r}{hint} (see '{PROG} rules')")
+        raise UsageError(unknown_rule(args.rule_id.strip().upper(), args.rule_id, known))
     if args.format == "json":
         _write(sys.stdout, json.dumps(_rule_dict(rule), indent=2, ensure_ascii=False) + "\n")
         return EXIT_OK

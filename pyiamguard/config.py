@@ -9,14 +9,14 @@ in a guardrail's configuration must never quietly turn a check off.
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import re
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 from .errors import ConfigError
 from .model import Severity
+from .suggest import did_you_mean, unknown_rule
 
 CONFIG_FILE_NAME = ".pyiamguard.yaml"
 CONFIG_FILE_NAMES = (CONFIG_FILE_NAME, ".pyiamguard.yml")
@@ -232,7 +232,7 @@ def _waiver(where: str, item: Any) -> Waiver:
         raise ConfigError(f"{where}: expected a mapping")
     unknown = sorted(set(item) - set(_WAIVER_KEYS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r}{_did_you_mean(unknown[0], _WAIVER_KEYS)}")
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}{did_you_mean(unknown[0], _WAIVER_KEYS)}")
     for required in ("rule", "resource", "reason"):
         if not isinstance(item.get(required), (str, int)) or not str(item[required]).strip():
             raise ConfigError(f"{where}: {required!r} is required and must be a non-empty string")
@@ -284,19 +284,13 @@ def _check_rule_ids(config: Config) -> None:
     named += [(f"waivers[{i}]", waiver.rule) for i, waiver in enumerate(config.waivers)]
     for where, rule in named:
         if rule not in known:
-            raise ConfigError(f"{where}: unknown rule {rule!r}{_did_you_mean(rule, sorted(known), 0.85)} "
-                              "(see 'pyiamguard rules')")
-
-
-def _did_you_mean(word: str, choices: Any, cutoff: float = 0.6) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where}: {unknown_rule(rule, rule, sorted(known))}")
 
 
 def _check_keys(values: Mapping[str, Any]) -> None:
     for key in values:
         if key not in _VALIDATORS:
-            hint = _did_you_mean(str(key), KEYS) or f" (known keys: {', '.join(KEYS)})"
+            hint = did_you_mean(str(key), KEYS) or f" (known keys: {', '.join(KEYS)})"
             raise ConfigError(f"unknown key {key!r}{hint}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import OrderedDict
 from typing import Any, Mapping, Sequence
 
@@ -152,13 +153,8 @@ def _installed_version(distribution: str) -> tuple[int, ...] | None:
         text = version(distribution)
     except PackageNotFoundError:
         return None  # a regopy without metadata (built into a bundle): nothing to check
-    numbers = []
-    for part in text.split(".")[:3]:
-        digits = "".join(ch for ch in part if ch.isdigit()) if part[:1].isdigit() else ""
-        if not digits:
-            break
-        numbers.append(int(digits))
-    return tuple(numbers) or None
+    release = re.match(r"[0-9]+(?:\.[0-9]+){0,2}", text)  # "1.5.2", "1.4.0rc1" -> (1, 4, 0)
+    return tuple(int(n) for n in release.group().split(".")) if release else None
 
 
 def _dotted(version: tuple[int, ...]) -> str:
