@@ -643,6 +643,15 @@ def _import_value(r: Resolver, arg: Any, at: TreePath) -> Any:
     return Unresolved("${ImportValue " + shown + "}", "exported by another stack")
 
 
+def _get_stack_output(r: Resolver, arg: Any, at: TreePath) -> Any:
+    """Another stack's output, possibly of another account or Region: known only at deployment."""
+    if not isinstance(arg, dict):
+        return Unresolved("${Fn::GetStackOutput}", "malformed Fn::GetStackOutput")
+    parts = [r._scalar(arg[key], at + (key,)) if key in arg else "?" for key in ("StackName", "OutputName")]
+    shown = ".".join(p if isinstance(p, str) else hole(p) for p in parts)
+    return Unresolved("${GetStackOutput " + shown + "}", "an output of another stack, read at deployment")
+
+
 def _length(r: Resolver, arg: Any, at: TreePath) -> Any:
     items = r._value(arg, at, at)
     return str(len(items)) if isinstance(items, list) else Unresolved("${Fn::Length}", "the list is not known statically")
@@ -669,6 +678,7 @@ _FUNCTIONS: dict[str, Callable[[Resolver, Any, TreePath], Any]] = {
     "Fn::GetAtt": lambda r, arg, at: r._get_att(arg, at),
     "Fn::Base64": _base64,
     "Fn::ImportValue": _import_value,
+    "Fn::GetStackOutput": _get_stack_output,
     "Fn::Length": _length,
     "Fn::ToJsonString": _to_json_string,
     "Fn::GetAZs": _not_static("Fn::GetAZs", "the availability zones of the region at deployment"),

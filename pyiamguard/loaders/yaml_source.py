@@ -20,6 +20,9 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 2_000_000
 MAX_DEPTH = 200
 
+# Every short form CloudFormation documents (intrinsic function reference, condition and rule
+# functions). A template must load whatever it uses: a tag missing here would leave every role
+# of the template unchecked. What reaches a policy without being evaluated is IAMG-001.
 _CFN_TAGS = {
     "!Ref": "Ref",
     "!Condition": "Condition",
@@ -29,6 +32,7 @@ _CFN_TAGS = {
     "!GetAtt": "Fn::GetAtt",
     "!GetAZs": "Fn::GetAZs",
     "!ImportValue": "Fn::ImportValue",
+    "!GetStackOutput": "Fn::GetStackOutput",
     "!Join": "Fn::Join",
     "!Select": "Fn::Select",
     "!Split": "Fn::Split",
@@ -39,9 +43,18 @@ _CFN_TAGS = {
     "!If": "Fn::If",
     "!Not": "Fn::Not",
     "!Or": "Fn::Or",
+    # AWS::LanguageExtensions
     "!Length": "Fn::Length",
     "!ToJsonString": "Fn::ToJsonString",
     "!ForEach": "Fn::ForEach",
+    # Rule functions: only in the `Rules` section, which decides whether a stack may deploy,
+    # never what a role allows; loaded and left alone.
+    "!Contains": "Fn::Contains",
+    "!EachMemberEquals": "Fn::EachMemberEquals",
+    "!EachMemberIn": "Fn::EachMemberIn",
+    "!RefAll": "Fn::RefAll",
+    "!ValueOf": "Fn::ValueOf",
+    "!ValueOfAll": "Fn::ValueOfAll",
     # org-formation's file include: kept as data (never followed); the CloudFormation loader
     # reports what depends on it as unresolved.
     "!Include": "Fn::Include",

@@ -131,6 +131,19 @@ def test_the_own_account_token_is_never_an_account_the_template_names(tmp_path: 
     assert not any(rule == "IAMG-103" and at == "AWS[1]" for rule, at, _ in found)
 
 
+RULES: Expected = [(rule, "PartnerRole", TRUST.format("PartnerRole") + ".Principal.AWS", 47, 219)
+                   for rule in ("IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105")]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_rules_section_with_every_rule_function_loads_and_changes_no_role(form: str) -> None:
+    # Contains, EachMemberEquals, EachMemberIn, RefAll, ValueOf, ValueOfAll (short and long
+    # form in YAML) in `Rules`: the template loads and the role is judged as without them.
+    report = _check("rules", form, RULES)
+    assert report.documents == 1
+
+
+
 # --- parameters ---------------------------------------------------------------------------------
 
 

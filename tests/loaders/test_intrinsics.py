@@ -219,6 +219,10 @@ def test_functions(node: Any, expected: Any) -> None:
         {"Fn::Transform": {"Name": "AWS::Include"}},
         {"Fn::Include": "other.yml"},
         {"Fn::Sub": 3},
+        {"Fn::GetStackOutput": {"StackName": "network", "OutputName": "RoleArn"}},
+        # Rule functions belong in `Rules`; met anywhere else they are not evaluated.
+        {"Fn::Contains": [["a"], "a"]},
+        {"Fn::ValueOf": ["Subnet", "VpcId"]},
     ],
 )
 def test_not_known_statically(node: Any) -> None:
@@ -228,6 +232,13 @@ def test_not_known_statically(node: Any) -> None:
 def test_import_value_names_the_export() -> None:
     assert _resolve({"Fn::ImportValue": {"Fn::Sub": "${AWS::StackName}-Account"}}).expression == (
         "${ImportValue stack-Account}")
+
+
+def test_get_stack_output_names_the_stack_and_output() -> None:
+    value = _resolve({"Fn::GetStackOutput": {"StackName": {"Fn::Sub": "${AWS::StackName}-net"},
+                                             "OutputName": "RoleArn", "RoleArn": "arn:aws:iam::444455556666:role/r"}})
+    assert (value.expression, value.reason) == (
+        "${GetStackOutput stack-net.RoleArn}", "an output of another stack, read at deployment")
 
 
 def test_a_self_reference_ends() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pyiamguard.loaders.source import InputError, Problem
-from pyiamguard.loaders.yaml_source import load_yaml
+from pyiamguard.loaders.yaml_source import _CFN_TAGS, load_yaml
 
 
 def _root(text: str):  # type: ignore[no-untyped-def]
@@ -42,6 +42,35 @@ def _root(text: str):  # type: ignore[no-untyped-def]
 def test_cloudformation_short_tags_become_long_form(text: str, expected: object) -> None:
     source = load_yaml("t.yaml", text + "\n")
     assert source.root == {"v": expected}
+    assert source.problems == []
+
+
+# Every short form the AWS CloudFormation template reference documents: intrinsic functions,
+# condition functions, AWS::LanguageExtensions, rule functions; plus org-formation's !Include.
+DOCUMENTED_TAGS = {
+    "!Ref": "Ref", "!Condition": "Condition", "!Base64": "Fn::Base64", "!Cidr": "Fn::Cidr",
+    "!FindInMap": "Fn::FindInMap", "!GetAtt": "Fn::GetAtt", "!GetAZs": "Fn::GetAZs",
+    "!GetStackOutput": "Fn::GetStackOutput", "!ImportValue": "Fn::ImportValue", "!Join": "Fn::Join",
+    "!Select": "Fn::Select", "!Split": "Fn::Split", "!Sub": "Fn::Sub", "!Transform": "Fn::Transform",
+    "!And": "Fn::And", "!Equals": "Fn::Equals", "!If": "Fn::If", "!Not": "Fn::Not", "!Or": "Fn::Or",
+    "!Length": "Fn::Length", "!ToJsonString": "Fn::ToJsonString", "!ForEach": "Fn::ForEach",
+    "!Contains": "Fn::Contains", "!EachMemberEquals": "Fn::EachMemberEquals", "!EachMemberIn": "Fn::EachMemberIn",
+    "!RefAll": "Fn::RefAll", "!ValueOf": "Fn::ValueOf", "!ValueOfAll": "Fn::ValueOfAll",
+    "!Include": "Fn::Include",
+}
+
+
+def test_the_tag_table_is_every_documented_short_form() -> None:
+    assert _CFN_TAGS == DOCUMENTED_TAGS
+
+
+@pytest.mark.parametrize("tag", sorted(DOCUMENTED_TAGS))
+def test_every_short_form_loads_as_scalar_list_and_mapping(tag: str) -> None:
+    long = DOCUMENTED_TAGS[tag]
+    source = load_yaml("t.yaml", f"s: {tag} x\nl: {tag} [a, !Ref b]\nm:\n  k: {tag}\n    n: v\n")
+    scalar: object = ["x"] if tag == "!GetAtt" else "x"  # GetAtt's scalar form is Res.Attr
+    assert source.root == {"s": {long: scalar}, "l": {long: ["a", {"Ref": "b"}]}, "m": {"k": {long: {"n": "v"}}}}
+    assert source.locate(("l", long, 1)) == (2, len(f"l: {tag} [a, ") + 1)
     assert source.problems == []
 
 
