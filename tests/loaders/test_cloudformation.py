@@ -483,13 +483,70 @@ def test_a_tool_specific_include_loads_and_what_depends_on_it_is_unresolved(tmp_
         ("IAMG-001", "R", "$.Resources.R.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 11)]
 
 
-def test_fn_for_each_roles_are_unresolved(tmp_path: Path) -> None:
-    template = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::LanguageExtensions",
-                "Resources": {"Fn::ForEach::Roles": [
-        "Name", ["A", "B"], {"${Name}Role": {"Type": "AWS::IAM::Role", "Properties": {}}}]}}
-    path = tmp_path / "t.json"
-    path.write_text(json.dumps(template, indent=1))
-    assert [(v.rule_id, v.resource) for v in scan([path]).violations] == [("IAMG-001", "Fn::ForEach::Roles")]
+# --- Fn::ForEach ---------------------------------------------------------------------------------------------
+
+
+LOOP = "['Fn::ForEach::{}'][2]['{}']"
+PARTNER = LOOP.format("Partners", "PartnerRole${Account}")
+VENDOR = LOOP.format("Vendors", "VendorRole&{Vendor}")
+TEAM = "['Fn::ForEach::Teams'][2]" + LOOP.format("Accounts", "${Team}Role${Account}")
+STATEMENT = ".Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS"
+FOR_EACH: Expected = [
+    # ${Account} in the logical id and in Fn::Sub; each generated role is judged on its own.
+    ("IAMG-102", "PartnerRole111122223333", PARTNER + STATEMENT, 22, 31),
+    ("IAMG-102", "PartnerRole444455556666", PARTNER + STATEMENT, 22, 31),
+    ("IAMG-105", "PartnerRole111122223333", PARTNER + STATEMENT, 22, 31),
+    ("IAMG-105", "PartnerRole444455556666", PARTNER + STATEMENT, 22, 31),
+    # The policy the loop generates beside each role reaches it (Ref: !Sub PartnerRole${Account}).
+    ("IAMG-301", "PartnerRole111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument", 35, 64),
+    ("IAMG-301", "PartnerRole444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument", 35, 64),
+    # &{Vendor}: the item without its non-alphanumeric characters; Ref: Vendor is the item.
+    ("IAMG-101", "VendorRole", VENDOR + STATEMENT, 52, 94),
+    ("IAMG-102", "VendorRolearnawsiam777788889999roleacmesync", VENDOR + STATEMENT, 52, 94),
+    ("IAMG-103", "VendorRolearnawsiam777788889999roleacmesync", VENDOR + STATEMENT, 52, 94),
+    # Nested loops, the outer over a list parameter's default.
+    ("IAMG-102", "auditRole444455556666", TEAM + STATEMENT, 69, 130),
+    ("IAMG-102", "opsRole444455556666", TEAM + STATEMENT, 69, 130),
+    # A collection not known statically: the roles the loop generates are unknown.
+    ("IAMG-001", "Fn::ForEach::Later", "['Fn::ForEach::Later']", 76, 152),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_fn_for_each_generates_resources_scanned_at_the_loop_body(form: str) -> None:
+    report = _scan(f"for_each.{form}")
+    assert report.errors == ()
+    # Paths under $.Resources['Fn::ForEach::...'], the loop's nodes in the file.
+    assert sorted(_found(report), key=lambda r: (r[3] or 0, r[0], r[1])) == [
+        (rule, resource, "$.Resources" + path, yaml_line if form == "yaml" else json_line)
+        for rule, resource, path, yaml_line, json_line in FOR_EACH]
+    messages = _messages(report)
+    assert messages[("IAMG-102", "opsRole444455556666")] == [
+        "Statement 1 trusts 'arn:aws:iam::444455556666:role/ops' of account 444455556666, which is neither an own "
+        "account nor in trusted_accounts (account of the role unknown: set own_accounts) "
+        "(assuming the default of parameter Teams = 'ops, audit')"]
+    assert messages[("IAMG-001", "Fn::ForEach::Later")] == [
+        "The trust policy 'Fn::ForEach::Later' cannot be known before deployment, so this trust could not be "
+        "verified; review the deployed value (its collection ${Unknown} is not known statically: "
+        "a parameter without a default)"]
+
+
+def test_a_loop_only_template_is_a_template_and_metadata_in_the_body_suppresses(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Resources:\n  Fn::ForEach::Roles:\n    - Name\n    - [a, b]\n    - ${Name}Role:\n"
+        "        Type: AWS::IAM::Role\n        Metadata:\n          pyiamguard:\n            ignore:\n"
+        "              - {rule: IAMG-105, reason: partner roots are reviewed}\n        Properties:\n"
+        "          AssumeRolePolicyDocument:\n            Version: '2012-10-17'\n            Statement:\n"
+        "              - Effect: Allow\n                Action: sts:AssumeRole\n"
+        "                Principal: {AWS: !Sub 'arn:aws:iam::444455556666:root'}\n"
+        "                Condition: {StringEquals: {sts:ExternalId: !Ref Name}, Bool: {aws:MultiFactorAuthPresent: 'true'}}\n")
+    report = scan([path])
+    principal = "$.Resources['Fn::ForEach::Roles'][2]['${Name}Role']" + STATEMENT
+    assert report.errors == ()
+    assert _found(report) == [("IAMG-102", "aRole", principal, 17), ("IAMG-102", "bRole", principal, 17)]
+    assert [(v.rule_id, v.resource, v.suppression) for v in report.suppressed] == [
+        ("IAMG-105", "aRole", "partner roots are reviewed"), ("IAMG-105", "bRole", "partner roots are reviewed")]
 
 
 def test_a_role_without_a_trust_policy_is_invalid(tmp_path: Path) -> None:

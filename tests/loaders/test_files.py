@@ -289,6 +289,7 @@ def test_reading_a_directory_is_an_input_error(tmp_path: Path) -> None:
         ({"Resources": {"R": {"Type": "AWS::IAM::Role"}}}, "cloudformation"),
         ({"Transform": "AWS::Serverless-2016-10-31", "Resources": {"F": {"Type": "AWS::Serverless::Function"}}}, "cloudformation"),
         ({"Resources": {"C": {"Type": "Custom::Thing"}}}, "cloudformation"),
+        ({"Resources": {"Fn::ForEach::Roles": ["N", ["a"], {"${N}": {"Type": "AWS::IAM::Role"}}]}}, "cloudformation"),
         ({"Resources": {"R": {"Type": "Other::Thing"}}}, None),
         ({"Resources": [{"Type": "AWS::IAM::Role"}]}, None),
         (dict(Version="2012-10-17", Statement=[]), "iam"),
