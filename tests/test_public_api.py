@@ -343,6 +343,10 @@ def test_the_public_api_type_checks_with_mypy_strict(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", purelib,
                            str(REPO)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    # Package data the loaders read at run time ships in the wheel (SAM's with its licence).
+    for data in ("py.typed", "schemas/report.schema.json", "data/sam/policy_templates.json", "data/sam/LICENSE",
+                 "data/sam/NOTICE", "data/sam/README.md"):
+        assert (Path(purelib) / "pyiamguard" / data).is_file(), data
     script = tmp_path / "deploy.py"
     script.write_text(TYPED_SCRIPT, encoding="utf-8")
     mypy = [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-executable", str(python)]

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import Unresolved, has_placeholder
 from .iam import Identity, PolicySource, identity_from_arn
+from . import sam_policies
 from .foreach import Collection, Expansion, Unexpanded, expand_resources, origin_of
 from .intrinsics import NO_VALUE, OPEN, Choice, NeedChoice, Resolver, Template, describe, is_intrinsic, text_of, variants
 from .json_source import duplicate_problems, json_marks, parse_json_text
@@ -498,7 +499,16 @@ class _Loader:
                                                     problems=doc_problems + file_problems)))
                 permissions.append(Permission("inline", f"Policies[{j}]", base, document, reported_elsewhere=True))
             elif isinstance(item, dict) and len(item) == 1:
-                notes.append(f"SAM policy template {next(iter(item))} not evaluated")
+                name, values = next(iter(item.items()))
+                expanded = sam_policies.expand(name, values)
+                if expanded.document is None:
+                    notes.append(expanded.reason)
+                    continue
+                # SAM's statements are not in the file: findings point at the template's entry.
+                base = _in(item_at) + (_Exact(mapper(_in(item_at))),)
+                document = r.value(expanded.document, item_at + (name,))
+                identity.append(_Draft(PolicySource(logical_id, base, document, "identity")))
+                permissions.append(Permission("inline", name, base, document, reported_elsewhere=True))
         permissions += self._linked(r, f"{logical_id}Role")
         boundary = self._boundary(r, prop("PermissionsBoundary"), at + ("PermissionsBoundary",))
         role = RoleFacts(base=_in(("Resources", logical_id)), permissions=tuple(permissions), boundary=boundary,

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from pyiamguard.config import Config
-from pyiamguard.loaders.cloudformation import RESOLVED, source_path_function
+from pyiamguard.loaders.cloudformation import RESOLVED, cloudformation_sources, source_path_function
 from pyiamguard.loaders.yaml_source import load_yaml
 from pyiamguard.model import Report, Severity
+from pyiamguard.normalize.values import Unresolved
 from pyiamguard.reporters.json_report import render
 from pyiamguard.scanner import scan
 
@@ -369,10 +370,75 @@ def test_sam_functions_get_the_role_sam_generates(form: str) -> None:
     # Processor: AdministratorAccess capped by the Globals boundary. OwnRoleFunction names an
     # existing role: SAM creates none.
     report = _check("sam", form, SAM)
+    # Worker's S3ReadPolicy is expanded (an identity document of its own, no finding).
     assert _messages(report)[("IAMG-303", "Worker")] == [
         "The role grants admin-equivalent permissions through the managed policy "
-        "'arn:aws:iam::aws:policy/AdministratorAccess' (SAM policy template S3ReadPolicy not evaluated)"]
-    assert report.documents == 5
+        "'arn:aws:iam::aws:policy/AdministratorAccess'"]
+    assert report.documents == 6
+
+
+SAM_TEMPLATES = """\
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Bucket: {Type: String, Default: reports}
+  SecretArn: {Type: String}
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: a.b
+      Policies:
+        - S3ReadPolicy:
+            BucketName: !Ref Bucket
+        - DynamoDBCrudPolicy:
+            TableName: !Ref Table
+        - AWSSecretsManagerGetSecretValuePolicy:
+            SecretArn: !Ref SecretArn
+        - AMIDescribePolicy: {}
+        - S3ReedPolicy: {BucketName: x}
+        - SQSPollerPolicy: {}
+"""
+
+
+PART = "part of the string is not known statically"
+
+
+def _identity_documents(text: str) -> list[tuple[Any, str, int | None]]:
+    source = load_yaml("t.yaml", text)
+    out = []
+    for policy in cloudformation_sources(source):
+        if policy.kind == "identity":
+            assert policy.source_path is not None
+            out.append((policy.document, policy.note, source.locate(policy.source_path(policy.base + ("Statement", 0)))[0]))
+    return out
+
+
+def test_sam_policy_templates_expand_to_sams_statements_as_inline_policies_of_the_role() -> None:
+    notes = ("assuming the default of parameter Bucket = 'reports'; S3ReedPolicy is not a SAM policy template "
+             "(SAM rejects the function): not evaluated; SAM policy template SQSPollerPolicy lacks QueueName "
+             "(SAM rejects the function): not evaluated")
+    documents = _identity_documents(SAM_TEMPLATES)
+    # SAM's own definitions (policy_templates.json) with the values given, resolved; each located
+    # at its entry under Policies.
+    assert [(d, line) for d, _, line in documents] == [
+        ({"Statement": [{"Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObjectVersion",
+                                    "s3:GetLifecycleConfiguration"],
+                         "Effect": "Allow",
+                         "Resource": ["arn:aws:s3:::reports", "arn:aws:s3:::reports/*"]}]}, 13),
+        ({"Statement": [{"Action": ["dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Scan",
+                                    "dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem",
+                                    "dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:ConditionCheckItem"],
+                         "Effect": "Allow",
+                         "Resource": [Unresolved("arn:aws:dynamodb:us-east-1:000000000000:table/${Table}", PART),
+                                      Unresolved("arn:aws:dynamodb:us-east-1:000000000000:table/${Table}/index/*", PART)]}]},
+         15),
+        ({"Statement": [{"Action": ["secretsmanager:GetSecretValue"], "Effect": "Allow",
+                         "Resource": Unresolved("${SecretArn}", PART)}]}, 17),
+        ({"Statement": [{"Action": ["ec2:DescribeImages"], "Effect": "Allow", "Resource": "*"}]}, 19),
+    ]
+    assert {note for _, note, _ in documents} == {notes}
 
 
 def test_a_sam_function_trusts_lambda_by_default(tmp_path: Path) -> None:
