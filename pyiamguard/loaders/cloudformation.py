@@ -4,7 +4,9 @@ Each `AWS::IAM::Role` (and each role SAM generates for a function or state machi
 trust PolicySource named by its logical id, with the role's permissions: inline `Policies`,
 `ManagedPolicyArns`, `PermissionsBoundary`, `MaxSessionDuration`, and the `AWS::IAM::Policy`,
 `ManagedPolicy` and `RolePolicy` resources that name it. Policy resources, inline policies of
-roles, users and groups, and SAM inline documents are identity PolicySources of their own.
+roles, users and groups, and SAM inline documents and policy templates (expanded from SAM's
+definitions, `sam_policies.py`) are identity PolicySources of their own. Resources generated
+by `Fn::ForEach` (`foreach.py`) are scanned as written ones, located in the loop's body.
 
 Intrinsic functions are resolved as CloudFormation would (`intrinsics.py`). What a static scan
 cannot decide is evaluated in every variant: each combination of the undecided conditions and

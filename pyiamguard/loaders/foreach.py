@@ -3,7 +3,8 @@
 `Fn::ForEach::Loop: [Identifier, Collection, {OutputKey: OutputValue}]` in `Resources` gives
 one copy of the fragment per item of the collection. In each copy `${Identifier}` becomes the
 item and `&{Identifier}` the item without its non-alphanumeric characters, in every key and in
-`Fn::Sub` strings; `Ref: Identifier` becomes the item. Loops nest. (The transform replaces
+`Fn::Sub` strings (one left with nothing to substitute becomes the plain string); `Ref:
+Identifier` becomes the item. Loops nest. (The transform replaces
 nothing else: a plain string keeps its `${Identifier}`, as cfn-lint's expansion does too.)
 
 The collection is a literal list or a `Ref` to a list parameter; the caller resolves it (a
@@ -154,7 +155,13 @@ class _Walker:
             if set(node) == {"Ref"} and isinstance(node["Ref"], str) and node["Ref"] in params:
                 return params[node["Ref"]]
             if set(node) == {"Fn::Sub"}:
-                return {"Fn::Sub": self._sub(node["Fn::Sub"], file_at + ("Fn::Sub",), out_at + ("Fn::Sub",), params)}
+                sub = self._sub(node["Fn::Sub"], file_at + ("Fn::Sub",), out_at + ("Fn::Sub",), params)
+                text = sub[0] if isinstance(sub, list) and sub else sub
+                if params and isinstance(text, str) and "${" not in text:
+                    # Nothing left to substitute: the transform writes the string itself, so it
+                    # may stand where only a literal may (`Fn::GetAtt: [!Sub Role${Name}, Arn]`).
+                    return text
+                return {"Fn::Sub": sub}
             return self.mapping(node, file_at, out_at, params, {})
         if isinstance(node, list):
             return [self.value(item, file_at + (i,), out_at + (i,), params) for i, item in enumerate(node)]

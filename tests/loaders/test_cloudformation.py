@@ -549,6 +549,16 @@ def test_a_tool_specific_include_loads_and_what_depends_on_it_is_unresolved(tmp_
         ("IAMG-001", "R", "$.Resources.R.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 11)]
 
 
+def test_a_rule_function_reaching_a_policy_is_unresolved(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n"
+                    "        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n"
+                    "            Action: sts:AssumeRole\n            Principal:\n"
+                    "              AWS: !ValueOf [Partner, Account]\n")
+    assert _found(scan([path])) == [
+        ("IAMG-001", "R", "$.Resources.R.Properties.AssumeRolePolicyDocument.Statement[0].Principal.AWS", 11)]
+
+
 # --- Fn::ForEach ---------------------------------------------------------------------------------------------
 
 

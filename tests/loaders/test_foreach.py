@@ -39,12 +39,12 @@ def test_each_item_gives_a_copy_with_ref_and_sub_replaced_and_plain_strings_kept
     assert out.resources == {
         "Plain": {"Type": "AWS::S3::Bucket"},
         "a-1Role": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": {"Fn::Sub": "role-a1"},
+            "RoleName": "role-a1",
             "Description": "plain ${Name} is left alone",
             "Tags": [{"Key": "name", "Value": "a-1"}, {"Key": "stack", "Value": {"Ref": "AWS::StackName"}}],
             "Path": {"Fn::Sub": ["/a-1/${Sub}/", {"Sub": "a-1"}]}}},
         "bRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "RoleName": {"Fn::Sub": "role-b"},
+            "RoleName": "role-b",
             "Description": "plain ${Name} is left alone",
             "Tags": [{"Key": "name", "Value": "b"}, {"Key": "stack", "Value": {"Ref": "AWS::StackName"}}],
             "Path": {"Fn::Sub": ["/b/${Sub}/", {"Sub": "b"}]}}},
@@ -57,13 +57,27 @@ def test_each_item_gives_a_copy_with_ref_and_sub_replaced_and_plain_strings_kept
     assert origin_of(out.origins, ("Resources", "Plain", "Type")) == ("Resources", "Plain", "Type")
 
 
+def test_a_sub_left_with_nothing_to_substitute_is_the_string_itself() -> None:
+    body = {"${N}Policy": {"Properties": {
+        "Roles": [{"Fn::GetAtt": [{"Fn::Sub": "Role${N}"}, "Arn"]}],
+        "PolicyName": {"Fn::Sub": "${N}-${AWS::Region}"},
+        "Description": {"Fn::Sub": ["${N}${Tail}", {"Tail": {"Ref": "N"}}]},
+        "Literal": {"Fn::Sub": "${!N}"}}}}
+    out = _expand({"Fn::ForEach::Loop": ["N", ["a"], body]})
+    assert out.resources["aPolicy"]["Properties"] == {
+        "Roles": [{"Fn::GetAtt": ["Rolea", "Arn"]}],
+        "PolicyName": {"Fn::Sub": "a-${AWS::Region}"},
+        "Description": {"Fn::Sub": ["a${Tail}", {"Tail": "a"}]},
+        "Literal": {"Fn::Sub": "${!N}"}}
+
+
 def test_nested_loops_and_renamed_keys_inside_a_resource_map_back_to_the_body() -> None:
     inner = ["Env", ["dev", "prod"], {"${Team}${Env}": {"Type": "AWS::IAM::Role", "Properties": {
         "Policies": [{"PolicyName": {"Fn::Sub": "${Env}"}, "PolicyDocument": {"${Team}Key": {"Ref": "Env"}}}]}}}]
     out = _expand({"Fn::ForEach::Teams": ["Team", ["ops"], {"Fn::ForEach::Envs": inner}]})
     assert list(out.resources) == ["opsdev", "opsprod"]
     assert out.resources["opsprod"]["Properties"]["Policies"] == [
-        {"PolicyName": {"Fn::Sub": "prod"}, "PolicyDocument": {"opsKey": "prod"}}]
+        {"PolicyName": "prod", "PolicyDocument": {"opsKey": "prod"}}]
     body = ("Resources", "Fn::ForEach::Teams", 2, "Fn::ForEach::Envs", 2, "${Team}${Env}")
     assert origin_of(out.origins, ("Resources", "opsprod", "Properties", "Policies", 0, "PolicyDocument", "opsKey")) == (
         body + ("Properties", "Policies", 0, "PolicyDocument", "${Team}Key"))
