@@ -55,6 +55,9 @@ class _Party:
     trust: list[dict[str, Any]] = field(default_factory=list)  # trust statements (roles)
     trust_known: bool = True
     is_target: bool = False
+    # The role's permissions boundary: "none", "known" (with its assume statements) or
+    # "unknown"; a known one must allow the assume too (IAM intersects the two).
+    boundary: dict[str, Any] = field(default_factory=lambda: {"state": "none", "statements": []})
 
     @property
     def name(self) -> str:
@@ -90,7 +93,9 @@ class AssumeGraph:
             self.nodes[new] = _Node(locate(ref), text_of(ref), label)
             return new
 
-        def grants(statements: list[Mapping[str, Any]], policy: str) -> None:
+        def grants(statements: list[Mapping[str, Any]], policy: str,
+                   into: list[dict[str, Any]] | None = None) -> None:
+            out = party.grants if into is None else into
             for st in statements:
                 actions = st.get("actions", {})
                 if st.get("effect") not in ("Allow", "Deny") or not (actions.get("assume_role") or actions.get("unresolved")):
@@ -98,9 +103,10 @@ class AssumeGraph:
                 resources = st.get("resources", {})
                 label = statement_label(str(st["ref"])) + (f" of policy {policy}" if policy else "")
                 where = str(resources.get("ref") or st["ref"])
-                party.grants.append({
+                out.append({
                     "ref": node(where, "g", label),
                     "effect": st["effect"],
+                    "conditional": bool(st.get("conditions")),
                     "actions": {
                         "assume_role": bool(actions.get("assume_role")), "unresolved": bool(actions.get("unresolved")),
                         "not_action": bool(actions.get("not_action")), "patterns": list(actions.get("patterns", [])),
@@ -122,6 +128,9 @@ class AssumeGraph:
                     "effect": st.get("effect"),
                     "principal_element": st.get("principal_element"),
                     "actions": {"assume_role": bool(st.get("actions", {}).get("assume_role"))},
+                    "condition_count": len(st.get("conditions", [])),
+                    "conditions": [_caller_condition(c) for c in st.get("conditions", [])
+                                   if c.get("key") in _CALLER_KEYS],
                     "principals": [{
                         "ref": node(str(p["ref"]), "p", label),
                         "kind": p.get("kind"), "value": p.get("value"), "account": p.get("account"),
@@ -129,6 +138,13 @@ class AssumeGraph:
                     } for p in st.get("principals", [])],
                 })
             role = doc.get("role") or {}
+            boundary = role.get("boundary") or {}
+            if boundary.get("state") == "known" and not boundary.get("aws_managed"):
+                statements: list[dict[str, Any]] = []
+                grants(boundary.get("statements", []), text_of(str(boundary.get("ref", ""))), statements)
+                party.boundary = {"state": "known", "statements": statements}
+            elif boundary.get("state") not in (None, "none"):
+                party.boundary = {"state": "unknown", "statements": []}
             for policy in role.get("policies", []):
                 if policy.get("state") != "known" or policy.get("aws_managed"):
                     party.complete = False  # an AWS-managed or unknown policy may grant anything
@@ -228,12 +244,26 @@ def _pair_input(caller: _Party, target: _Party) -> dict[str, Any]:
             "arn": arn, "account": caller.identity.account, "account_known": caller.identity.account_known,
             "type": caller.identity.kind,
             "session_prefix": session, "complete": caller.complete, "statements": caller.grants,
+            "boundary": caller.boundary,
         },
         "target": {
             "arn": target.identity.arn, "account": target.identity.account,
             "account_known": target.identity.account_known,
             "known": target.trust_known, "statements": target.trust,
         },
+    }
+
+
+# The condition keys that name the caller: a trust statement narrowed by them may not admit it.
+_CALLER_KEYS = frozenset({"aws:principalarn", "aws:principalaccount"})
+
+
+def _caller_condition(condition: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "key": condition.get("key"), "base": condition.get("base"), "negated": bool(condition.get("negated")),
+        "if_exists": bool(condition.get("if_exists")), "set": condition.get("set", ""),
+        "state": condition.get("state"),
+        "values": [_glob_safe(str(v.get("text", ""))) for v in condition.get("values", [])],
     }
 
 

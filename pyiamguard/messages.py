@@ -262,6 +262,22 @@ def _iamg_402(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     return f"The permissions boundary {ctx.text(ref)!r} is not in allowed_permissions_boundaries"
 
 
+_UNSATISFIABLE = {
+    "other_provider": "is a claim of another identity provider's tokens, which the provider this statement trusts "
+                      "never sends",
+    "placeholder_key": "uses a key with an unexpanded template placeholder, which no request carries",
+    "disjoint_values": "and another StringEquals condition on the same single-valued key have no value in common, "
+                       "and both must hold",
+    "mfa_on_machine": "is never true for a service or web identity: their requests carry no MFA",
+}
+
+
+def _iamg_112(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    why = _UNSATISFIABLE.get(str(f.get("reason")), "can never hold")
+    return (f"{ctx.statement(str(f['statement']))} can never be satisfied: its condition {ctx.text(ref)!r} {why}, "
+            "so nobody can assume the role through this statement")
+
+
 def _iamg_201(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     return (f"{ctx.statement(str(f['statement']))} lets identities of the OIDC provider {ctx.text(ref)!r} assume the "
             f"role without a restricting condition on {f.get('key')}: any of its users (any repository, project or "
@@ -295,6 +311,7 @@ _COMPOSERS: dict[str, Callable[[MessageContext, str, Mapping[str, Any]], str]] =
     "IAMG-109": _iamg_109,
     "IAMG-110": _iamg_110,
     "IAMG-111": _iamg_111,
+    "IAMG-112": _iamg_112,
     "IAMG-201": _iamg_201,
     "IAMG-202": _iamg_202,
     "IAMG-203": _iamg_203,

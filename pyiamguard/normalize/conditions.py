@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .principals import arn_resource_scope, parse_arn
+from .principals import ArnParts, arn_resource_scope, parse_arn
 from .values import Unresolved, engine_token, has_placeholder, scalar_text
 
 # Base operators from the IAM condition-operator reference, lower-cased.
@@ -32,17 +32,20 @@ class ConditionValue:
 
     def engine_fields(self) -> dict[str, Any]:
         text = self.text
-        arn = parse_arn(text) if not self.unresolved else None
-        account, partition, account_wildcard, arn_scope = "", "", False, ""
-        if _ACCOUNT.match(text):
+        # An unresolved value may still be an ARN with a placeholder in one field
+        # (`arn:aws:iam::${Account}:role/deployer`): its literal fields still say what it names.
+        arn = parse_arn(text)
+        account, partition, account_wildcard, arn_scope, named = "", "", False, "", False
+        if _ACCOUNT.fullmatch(text) and not self.unresolved:
             account = text
         elif arn is not None:
-            partition = arn.partition
+            partition = arn.partition if "$" not in arn.partition else ""
             arn_scope = arn_resource_scope(arn)
-            if _ACCOUNT.match(arn.account):
+            if _ACCOUNT.fullmatch(arn.account):
                 account = arn.account
             elif "*" in arn.account or "?" in arn.account:
                 account_wildcard = True
+            named = _names_one(arn)
         stripped = text.replace("*", "").replace("?", "")
         return {
             "text": engine_token(text),
@@ -52,8 +55,19 @@ class ConditionValue:
             "account_wildcard": account_wildcard,
             "partition": engine_token(partition),
             "arn_scope": arn_scope,
+            "named": named,
             "unresolved": self.unresolved,
         }
+
+
+def _names_one(arn: ArnParts) -> bool:
+    """A named principal (rules spec): an iam/sts ARN whose resource part names one principal,
+    without wildcard, policy variable or placeholder. Its account may be unknown."""
+    if arn.service not in ("iam", "sts") or arn_resource_scope(arn) == "other":
+        return False
+    resource = arn.resource
+    name = resource.rsplit("/", 1)[-1]
+    return bool(name) and not any(c in resource for c in "*?$")
 
 
 @dataclass

@@ -87,8 +87,9 @@ class _Builder:
     def problem(self, code: str, path: TreePath, text: str = "") -> None:
         self.problems.append({"ref": self.ref("x", path, text), "code": code})
 
-    def unknown(self, what: str, path: TreePath, text: str, key: str = "") -> None:
-        self.unresolved.append({"ref": self.ref("u", path, text), "what": what, "key": engine_token(key)})
+    def unknown(self, what: str, path: TreePath, text: str, key: str = "", positive_string: bool = False) -> None:
+        self.unresolved.append({"ref": self.ref("u", path, text), "what": what, "key": engine_token(key),
+                                "positive_string": positive_string})
 
     # The same for nodes outside the document (the role's other attributes and policies),
     # located by their absolute tree path.
@@ -102,7 +103,8 @@ class _Builder:
         self.problems.append({"ref": self.ref_abs("x", path, text), "code": code})
 
     def unknown_abs(self, what: str, path: TreePath, text: str, key: str = "") -> None:
-        self.unresolved.append({"ref": self.ref_abs("u", path, text), "what": what, "key": engine_token(key)})
+        self.unresolved.append({"ref": self.ref_abs("u", path, text), "what": what, "key": engine_token(key),
+                                "positive_string": False})
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,9 @@ def _conditions(b: _Builder, path: TreePath, st: dict[str, Any]) -> list[dict[st
             if not condition.known_operator:
                 b.problem("invalid_condition", opath, operator)
             if condition.state() == "unresolved":
-                b.unknown("condition", kpath, key, key.lower())
+                qualifier, base, if_exists = condition.parsed
+                b.unknown("condition", kpath, key, key.lower(), positive_string=(
+                    base in ("stringequals", "stringlike") and not if_exists and qualifier == ""))
             text = ", ".join(v.text for v in parsed)
             out.append({"ref": b.ref("c", kpath, f"{operator} {key} {text}".strip()), **condition.engine_fields()})
     return out
@@ -412,7 +416,7 @@ def _role(b: _Builder, role: RoleFacts) -> dict[str, Any]:
         "max_session": _max_session(b, role),
         "boundary": _permission(b, role.boundary) if role.boundary else {
             "ref": "", "origin": "boundary", "state": "none", "aws_managed": False, "name": "", "arn": "",
-            "statements": []},
+            "scanned": False, "statements": []},
         "policies": [_permission(b, p) for p in role.permissions],
     }
 
@@ -442,10 +446,11 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
     arn, name, aws_managed, state = "", "", False, "known"
     statements: list[dict[str, Any]] = []
     quiet = permission.reported_elsewhere
+    what = "boundary" if permission.origin == "boundary" else "policy"
     if isinstance(permission.arn, Unresolved):
         state = "unresolved"
         if not quiet:
-            b.unknown_abs("policy", permission.base, permission.arn.expression)
+            b.unknown_abs(what, permission.base, permission.arn.expression)
     elif isinstance(permission.arn, str):
         arn = permission.arn
         match = _AWS_MANAGED.match(arn.strip())
@@ -458,7 +463,7 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
     if isinstance(permission.document, Unresolved):
         state = "unresolved"
         if not quiet:
-            b.unknown_abs("policy", permission.base, permission.document.expression)
+            b.unknown_abs(what, permission.base, permission.document.expression)
     elif isinstance(permission.document, dict) and not any(p.code == "invalid_json" for p in permission.problems):
         saved = (b.base, b.problems, b.unresolved)
         b.base = permission.base
@@ -476,4 +481,4 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
     if permission.origin != "boundary" and not aws_managed:
         name, arn = "", ""
     return {"ref": ref, "origin": permission.origin, "state": state, "aws_managed": aws_managed,
-            "name": engine_token(name), "arn": engine_token(arn), "statements": statements}
+            "name": engine_token(name), "arn": engine_token(arn), "scanned": quiet, "statements": statements}

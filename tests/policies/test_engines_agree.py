@@ -151,6 +151,34 @@ ASSUME_TARGET = policy(grant("sts:AssumeRole", TARGET))
 
 
 CASES = [
+    # --- Amendments (December 2026) -------------------------------------------------------
+    case("112-github-key-on-eks",
+         trust(allow({"Federated": f"arn:aws:iam::{OWN}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/5C1D8A6E"},
+                     {"StringEquals": {"token.actions.githubusercontent.com:sub": "system:serviceaccount:a:b"}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_112", "c5"), config=OWN_CFG),
+    case("112-placeholder-key",
+         trust(allow({"Federated": f"arn:aws:iam::{OWN}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/5C1D8A6E"},
+                     {"StringEquals": {"$oidc_provider:sub": "system:serviceaccount:a:b"}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_112", "c5"), config=OWN_CFG),
+    case("112-mfa-on-service",
+         trust(allow({"Service": "lambda.amazonaws.com"}, {"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+         ("iamg_112", "c5")),
+    case("112-clean-mfa-on-account",
+         trust(allow({"AWS": f"arn:aws:iam::{OWN}:root"}, {"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+         ("iamg_105", "p2"), config=OWN_CFG),
+    case("102-clean-deny-outside-your-accounts",
+         trust(allow(FOREIGN_ROOT), deny("*", {"StringNotEquals": {"aws:PrincipalAccount": OWN}})), config=OWN_CFG),
+    case("103-clean-other-own-account", trust(allow(FOREIGN_ROLE)),
+         config={"own_accounts": [OWN, FOREIGN]}),
+    case("105-clean-named-role-with-parameter-account",
+         trust(allow({"AWS": "arn:aws:iam::${TrustedAccount}:root"},
+                     {"StringEquals": {"aws:PrincipalArn": "arn:aws:iam::${TrustedAccount}:role/deployer"}})),
+         ("iamg_001", "u3"), ("iamg_001", "u6"), ("iamg_103", "p2"), config=OWN_CFG),
+    case("001-clean-external-id-placeholder",
+         trust(allow(FOREIGN_ROLE, {"StringEquals": {"sts:ExternalId": "${ExternalId}"}})),
+         ("iamg_102", "p2"), config=OWN_CFG),
     # IAMG-001: never a silent pass.
     # An account root whose account is a placeholder is still a whole foreign account.
     case("001-unresolved-principal", trust(allow({"AWS": "arn:aws:iam::${TrustedAccount}:root"})),
@@ -368,7 +396,7 @@ CASES = [
     case("303-service-role-with-administrator-access", trust(allow({"Service": "ec2.amazonaws.com"})),
          ("iamg_303", "q7"), role=role(managed(ADMIN))),
     case("303-role-inline-policy-outside-the-scan", policy(grant("*")),
-         ("iamg_303", "s0"), kind="identity", context=ROLE_OWNED),
+         ("iamg_303", "s0"), ("iamg_304", "e3"), kind="identity", context=ROLE_OWNED),
     case("303-cross-account-confined-to-trusted-org",
          trust(allow(FOREIGN_ROLE, {"StringEquals": {"aws:PrincipalOrgID": "o-trusted1", "sts:ExternalId": "s3cr3t"}})),
          ("iamg_303", "q9"), config={**OWN_CFG, "trusted_org_ids": ["o-trusted1"]}, role=role(managed(ADMIN)),
@@ -379,8 +407,12 @@ CASES = [
     # IAMG-304 (C.5.9, D.79)
     case("304-assume-role-on-star-among-roles", policy(grant("sts:AssumeRole", [f"arn:aws:iam::{OWN}:role/S3Access", "*"])),
          ("iamg_304", "e3"), kind="identity"),
-    case("304-any-account", policy(grant("sts:Assume*", "arn:aws:iam::*:role/deployer")),
+    case("304-any-account", policy(grant("sts:Assume*", "arn:aws:iam::*:role/*")),
          ("iamg_304", "e3"), kind="identity"),
+    # Amendments: one named role in every account is the pipeline pattern; admin is an assume grant.
+    case("304-clean-named-role-in-any-account", policy(grant("sts:Assume*", "arn:aws:iam::*:role/deployer")),
+         kind="identity"),
+    case("304-star-on-star", policy(grant("*", "*")), ("iamg_304", "e3"), kind="identity"),
     case("304-every-role-of-an-account", policy(grant(["sts:AssumeRole", "sts:TagSession"], f"arn:aws:iam::{OWN}:role/*")),
          ("iamg_304", "e4"), kind="identity"),
     case("304-not-action", policy(grant("s3:*", not_action=True)), ("iamg_304", "e3"), kind="identity"),
@@ -393,7 +425,7 @@ CASES = [
          why="Action * on role ARNs is not admin (not on *), yet it assumes any role; * was left to the admin rules "
              "whatever the resource"),
     case("304-clean-name-prefix", policy(grant("sts:AssumeRole", f"arn:aws:iam::{OWN}:role/deploy-*")), kind="identity"),
-    case("304-clean-star-action", policy(grant("*")), kind="identity"),
+    case("304-star-action", policy(grant("*")), ("iamg_304", "e3"), kind="identity"),
     # A Deny of assuming outside named roles confines an Allow on "*" (the guardrail pattern).
     case("304-clean-confined-by-deny", policy(grant("sts:AssumeRole", "*"),
                                               grant("sts:AssumeRole", [f"arn:aws:iam::{OWN}:role/deployer"], "Deny",

@@ -168,6 +168,11 @@ TERRAFORM = [
     tf("IAMG-111", "violating", "iamg_111_violating_assume_role_for_saml.json",
        ("IAMG-111", "aws_iam_role.sso_admin", 46, trust(0, ".Statement[0].Principal.Federated"))),
     tf("IAMG-111", "clean", "iamg_111_clean_assume_role_with_saml.json"),
+    # IAMG-112: an EKS provider with a GitHub subject key: no token ever carries it.
+    tf("IAMG-112", "violating", "iamg_112_violating_github_key_on_eks.json",
+       ("IAMG-112", "aws_iam_role.payments_api", 46,
+        trust(0, ".Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub']"))),
+    tf("IAMG-112", "clean", "iamg_112_clean_eks_keys.json"),
     # IAMG-201: EKS IRSA with the audience only: any service account of the cluster.
     tf("IAMG-201", "violating", "iamg_201_violating_eks_audience_only.json",
        ("IAMG-201", "aws_iam_role.payments_api", 46, trust(0, ".Statement[0].Principal.Federated"))),
@@ -294,6 +299,10 @@ CLOUDFORMATION = [
     cfn("IAMG-111", "violating", "iamg_111_violating_web_identity_for_aws_principal.yaml",
         ("IAMG-111", "ReportingRole", 12, doc("ReportingRole", ".Statement[0].Principal.AWS"))),
     cfn("IAMG-111", "clean", "iamg_111_clean_github_web_identity.yaml"),
+    # IAMG-112: MFA demanded of a service principal, which never has it.
+    cfn("IAMG-112", "violating", "iamg_112_violating_mfa_on_service.yaml",
+        ("IAMG-112", "ReportFunctionRole", 16, doc("ReportFunctionRole", ".Statement[0].Condition.Bool['aws:MultiFactorAuthPresent']"))),
+    cfn("IAMG-112", "clean", "iamg_112_clean_mfa_on_people.yaml"),
     # IAMG-201: GitLab with the audience only.
     cfn("IAMG-201", "violating", "iamg_201_violating_gitlab_audience_only.yaml",
         ("IAMG-201", "GitLabDeployRole", 12, doc("GitLabDeployRole", ".Statement[0].Principal.Federated"))),

@@ -128,7 +128,7 @@ external_principals(doc) := {p.ref |
 
 outsider(doc, statements, stmt, p) if {
 	trust.cross_account(doc, p)
-	not trust.internal_account(p)
+	not trust.yours(doc, p)
 	not trust.confined_to_trusted_org(statements, stmt, p)
 }
 

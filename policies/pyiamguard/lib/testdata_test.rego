@@ -176,17 +176,21 @@ session_problems(r) := [{"ref": "x8", "code": "invalid_max_session"}] if {
 	r.max_session.state == "invalid"
 } else := []
 
-session_unknowns(r) := [{"ref": "u8", "what": "max_session", "key": ""}] if {
+session_unknowns(r) := [{"ref": "u8", "what": "max_session", "key": "", "positive_string": false}] if {
 	r.max_session.state == "unresolved"
 } else := []
 
-policy_unknowns(r) := [{"ref": concat("", ["u", trim_prefix(p.ref, "q")]), "what": "policy", "key": ""} |
+policy_unknowns(r) := [{"ref": concat("", ["u", trim_prefix(p.ref, "q")]), "what": unknown_what(p), "key": "", "positive_string": false} |
 	some p in array.concat([r.boundary], r.policies)
 	p.state == "unresolved"
 ]
 
+unknown_what(p) := "boundary" if p.origin == "boundary"
+
+unknown_what(p) := "policy" if p.origin != "boundary"
+
 # No permissions boundary.
-no_boundary := {"ref": "", "origin": "boundary", "state": "none", "aws_managed": false, "name": "", "arn": "", "statements": []}
+no_boundary := {"ref": "", "origin": "boundary", "state": "none", "aws_managed": false, "name": "", "arn": "", "scanned": false, "statements": []}
 
 # A policy with its statements and no ARN: an inline policy (origin "inline") or an
 # aws_iam_role_policy naming the role ("role_policy"). Statement indexes restart at 0 in each
@@ -217,8 +221,13 @@ permission(ref, origin, state, aws_managed, name, arn, statements) := {
 	"aws_managed": aws_managed,
 	"name": name,
 	"arn": arn,
+	"scanned": false,
 	"statements": [object.union(st, {"index": i}) | some i, st in statements],
 }
+
+# A policy also scanned as a document of its own (a managed policy resource, a template's
+# inline policy): findings about its statements alone are reported there.
+scanned(permission) := object.union(permission, {"scanned": true})
 
 aws_managed_name(arn) := match[0][1] if {
 	match := regex.find_all_string_submatch_n(`^arn:[a-z-]+:iam::aws:policy/(?:.*/)?([^/]+)$`, trim_space(arn), 1)
@@ -371,8 +380,21 @@ value(text) := {
 	"account_wildcard": account_wildcard(text),
 	"partition": value_partition(text),
 	"arn_scope": value_arn_scope(text),
+	"named": value_named(text),
 	"unresolved": false,
 }
+
+# A named principal ARN (the normalizer's _names_one): iam or sts, a known scope, a last path
+# segment, and no wildcard, policy variable or placeholder in the resource part.
+value_named(text) := true if {
+	parts := arn_parts(text)
+	parts[2] in {"iam", "sts"}
+	resource := concat(":", array.slice(parts, 5, count(parts)))
+	resource_scope(parts[2], resource) != "other"
+	segments := split(resource, "/")
+	segments[count(segments) - 1] != ""
+	not regex.match(`[*?$]`, resource)
+} else := false
 
 # What an ARN value names (the normalizer's arn_resource_scope).
 value_arn_scope(text) := scope if {

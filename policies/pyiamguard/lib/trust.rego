@@ -15,8 +15,16 @@ config := data.pyiamguard.config
 
 params := data.pyiamguard.params
 
-# Own accounts of the document: configured ones plus those the loader knows.
-own_accounts(doc) := {a | some a in config.own_accounts} | {a | some a in doc.context.own_accounts}
+# The account the role lives in (rules spec, "own account"): what the loader knows (a dump's
+# ARN, Terraform's caller identity, a template's AWS::AccountId); when it knows none, the
+# configured own accounts stand in for it.
+role_accounts(doc) := {a | some a in doc.context.own_accounts} if count(doc.context.own_accounts) > 0
+
+role_accounts(doc) := {a | some a in config.own_accounts} if count(doc.context.own_accounts) == 0
+
+# Your accounts (rules spec): the role's own account, own_accounts and internal_accounts. They
+# need no ExternalId and are never untrusted; only the role's own account is not cross-account.
+your_accounts(doc) := (role_accounts(doc) | {a | some a in config.own_accounts}) | {a | some a in config.internal_accounts}
 
 # A statement that lets its principals assume the role.
 allows_assume(stmt) if {
@@ -148,6 +156,46 @@ fully_denied(statements, allow, p) if {
 	covers_principal(deny, p)
 }
 
+# Principal p can never assume the role through the Allow statement (rules spec, "effective
+# principals"): a Deny without conditions covers it, a Deny whose only conditions are negated
+# restrictions on the caller's account or ARN that p certainly fails covers it
+# (`StringNotEquals aws:PrincipalAccount` listing only other accounts), or the Allow's own
+# restricting condition on the caller's account or ARN names only other accounts.
+excluded(statements, allow, p) if fully_denied(statements, allow, p)
+
+excluded(statements, allow, p) if {
+	some deny in statements
+	deny.effect == "Deny"
+	covers_actions(deny, allow)
+	count(deny.conditions) > 0
+	covers_principal(deny, p)
+	every cond in deny.conditions {
+		cond.key in account_keys
+		cond.negated
+		cond.set == ""
+		cond.state == "concrete"
+		outside_values(cond, p)
+	}
+}
+
+excluded(_, allow, p) if {
+	some cond in allow.conditions
+	cond.key in account_keys
+	restricting(cond)
+	outside_values(cond, p)
+}
+
+# Every value of cond names an account other than p's (an aws principal of a known account).
+outside_values(cond, p) if {
+	p.kind == "aws"
+	p.account != ""
+	every v in cond.values {
+		v.account != ""
+		not v.account_wildcard
+		v.account != p.account
+	}
+}
+
 # Organization paths start with the org id: o-abc/r-root/ou-x.
 trusted_org(org) if {
 	some trusted in config.trusted_org_ids
@@ -212,11 +260,12 @@ confined(statements, stmt, w) if count(confining_conditions(statements, stmt, w)
 
 # The principals a statement admits, with a confined wildcard replaced by what the
 # conditions name. `via` says where the principal came from.
-effective_principals(statements, stmt) := named_principals(stmt) | derived_principals(statements, stmt)
+effective_principals(statements, stmt) := named_principals(statements, stmt) | derived_principals(statements, stmt)
 
-named_principals(stmt) := {object.union(p, {"via": "principal"}) |
+named_principals(statements, stmt) := {object.union(p, {"via": "principal"}) |
 	some p in stmt.principals
 	p.kind != "wildcard"
+	not excluded(statements, stmt, p)
 }
 
 # Conditions are ANDed: accounts or ARNs, when named, are narrower than an organization.
@@ -253,11 +302,18 @@ derived_whole_account("aws:principalarn", v) := v.arn_scope == "root"
 
 derived_whole_account(key, _) := false if key in org_keys
 
-# Cross-account: an aws principal whose account is not an own account. With the own
+# Cross-account: an aws principal whose account is not the role's own account. With the own
 # account unknown, every explicit account is foreign (the message says so).
 own_principal(doc, p) if {
 	p.account != ""
-	p.account in own_accounts(doc)
+	p.account in role_accounts(doc)
+	same_partition(doc, p)
+}
+
+# A principal of one of your accounts.
+yours(doc, p) if {
+	p.account != ""
+	p.account in your_accounts(doc)
 	same_partition(doc, p)
 }
 
@@ -273,8 +329,6 @@ cross_account(doc, p) if {
 }
 
 trusted_account(p) if p.account in config.trusted_accounts
-
-internal_account(p) if p.account in config.internal_accounts
 
 # Restricting keys whose weak forms IAMG-108 reports.
 restricting_key(key) if key in params.restricting_keys

@@ -4,7 +4,10 @@
 #   A trust policy, a principal, an action, an effect or a condition that decides a guardrail
 #   cannot be known before deployment: a Terraform value known only after apply, a
 #   CloudFormation parameter without a default, an imported value, a template placeholder.
-#   pyiamguard never passes such a role silently; it reports what it could not see.
+#   pyiamguard never passes such a role silently; it reports what it could not see, when it
+#   decides some rule for that role: an unknown boundary or session length matters only on a
+#   role that someone outside can assume (or that holds admin rights), and an ExternalId
+#   under StringEquals/StringLike supplied by the deployer restricts whatever its value.
 # scope: package
 # related_resources:
 #   - ref: https://developer.hashicorp.com/terraform/internals/json-format
@@ -21,28 +24,59 @@ package pyiamguard.rules.iamg_001
 
 import rego.v1
 
+import data.pyiamguard.lib.permissions
 import data.pyiamguard.lib.result
 import data.pyiamguard.lib.trust
 
 deny contains result.finding(u.ref, {"what": u.what}) if {
 	some u in input.unresolved
-	not u.what in {"condition", "resource"}
+	not u.what in {"condition", "resource", "boundary", "max_session"}
 }
 
-# An unknown resource decides a rule only in a statement that grants an assume action.
 deny contains result.finding(u.ref, {"what": u.what}) if {
 	some u in input.unresolved
 	u.what == "resource"
 	u.key == "sts:assume"
 }
 
-# An unknown condition matters only when it sits on a key that decides a rule.
+# A boundary caps what the role can do: it decides IAMG-301/302/402 on a role that someone
+# outside may assume, and IAMG-303 on a role with admin rights.
+deny contains result.finding(u.ref, {"what": u.what}) if {
+	some u in input.unresolved
+	u.what == "boundary"
+	boundary_decides(input)
+}
+
+# The session length decides IAMG-401, which is about externally assumable roles only.
+deny contains result.finding(u.ref, {"what": u.what}) if {
+	some u in input.unresolved
+	u.what == "max_session"
+	permissions.externally_assumable(input)
+}
+
 deny contains result.finding(u.ref, {"what": u.what, "key": u.key}) if {
 	some u in input.unresolved
 	u.what == "condition"
-	decides(u.key)
+	decides(u)
 }
 
-decides("?")
+decides(u) if u.key == "?"
 
-decides(key) if trust.restricting_key(key)
+decides(u) if {
+	trust.restricting_key(u.key)
+	not supplied_secret(u)
+}
+
+# An ExternalId from a parameter or variable under a positive string operator is a
+# restricting ExternalId: its secrecy comes from the deployer (rules spec, Amendments).
+supplied_secret(u) if {
+	u.key == "sts:externalid"
+	u.positive_string
+}
+
+boundary_decides(doc) if permissions.externally_assumable(doc)
+
+boundary_decides(doc) if {
+	some policy in doc.role.policies
+	permissions.admin_policy(policy)
+}

@@ -32,5 +32,5 @@ deny contains result.finding(p.ref, {"statement": stmt.ref}) if {
 	some p in stmt.principals
 	p.kind == "wildcard"
 	not trust.confined(input.statements, stmt, p)
-	not trust.fully_denied(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 }

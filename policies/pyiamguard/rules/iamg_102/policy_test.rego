@@ -247,3 +247,70 @@ placeholder := td.trust([td.allow("s0", [td.principal("p1", "aws", "AWS", "ACCOU
 test_placeholder_principal_is_left_to_iamg_109 if {
 	count(iamg_102.deny) == 0 with input as placeholder
 }
+
+# --- your accounts (Amendments, IAMG-102/103) --------------------------------------------
+
+several_own := td.config({"own_accounts": ["111122223333", "444455556666"]})
+
+internal_only := td.config({"internal_accounts": ["444455556666"]})
+
+test_other_own_account_is_not_untrusted if {
+	count(iamg_102.deny) == 0 with input as foreign_root with data.pyiamguard.config as several_own
+}
+
+test_internal_account_is_not_untrusted if {
+	count(iamg_102.deny) == 0 with input as foreign_root with data.pyiamguard.config as internal_only
+}
+
+# The loader knows the role's account (a dump, Terraform's caller identity); another account
+# of own_accounts is still one of yours.
+known_role_account := td.trust_in(["777788889999"], "", [td.allow("s0", [td.root("p1", "aws", "444455556666")], [])])
+
+test_own_accounts_beside_the_known_role_account_are_yours if {
+	count(iamg_102.deny) == 0 with input as known_role_account with data.pyiamguard.config as several_own
+}
+
+# --- a Deny that removes a named principal (rules spec, "effective principals") -----------
+
+only_your_accounts_deny := td.trust([
+	td.allow("s0", [td.root("p1", "aws", "444455556666")], []),
+	td.deny_stmt("s2", [td.star("p3")], [td.cond("c4", "StringNotEquals", "aws:PrincipalAccount", ["111122223333"])]),
+])
+
+test_deny_outside_your_accounts_removes_the_named_principal if {
+	count(iamg_102.deny) == 0 with input as only_your_accounts_deny with data.pyiamguard.config as own
+}
+
+# The Deny spares the principal's account: it stays, and is untrusted.
+deny_sparing_the_principal := td.trust([
+	td.allow("s0", [td.root("p1", "aws", "444455556666")], []),
+	td.deny_stmt("s2", [td.star("p3")], [td.cond("c4", "StringNotEquals", "aws:PrincipalAccount", ["111122223333", "444455556666"])]),
+])
+
+test_deny_sparing_the_principal_keeps_it if {
+	iamg_102.deny == {{"ref": "p1", "facts": {"statement": "s0", "account": "444455556666"}}} with input as deny_sparing_the_principal
+		with data.pyiamguard.config as own
+}
+
+# A second condition the principal may fail (an org id) makes the Deny uncertain.
+deny_with_org_too := td.trust([
+	td.allow("s0", [td.root("p1", "aws", "444455556666")], []),
+	td.deny_stmt("s2", [td.star("p3")], [
+		td.cond("c4", "StringNotEquals", "aws:PrincipalAccount", ["111122223333"]),
+		td.cond("c5", "StringNotEquals", "aws:PrincipalOrgID", ["o-abc"]),
+	]),
+])
+
+test_deny_with_an_uncertain_condition_keeps_the_principal if {
+	iamg_102.deny == {{"ref": "p1", "facts": {"statement": "s0", "account": "444455556666"}}} with input as deny_with_org_too
+		with data.pyiamguard.config as own
+}
+
+# The Allow's own condition names only another account: the principal never matches it.
+allow_confined_elsewhere := td.trust([td.allow("s0", [td.root("p1", "aws", "444455556666")], [
+	td.cond("c2", "StringEquals", "aws:PrincipalAccount", ["111122223333"]),
+])])
+
+test_allow_condition_naming_another_account_removes_the_principal if {
+	count(iamg_102.deny) == 0 with input as allow_confined_elsewhere with data.pyiamguard.config as own
+}

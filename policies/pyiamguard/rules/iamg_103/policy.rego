@@ -1,8 +1,10 @@
 # METADATA
 # title: Cross-account trust without sts:ExternalId
 # description: |
-#   A principal of another account (not listed in internal_accounts) may call
-#   sts:AssumeRole without a restricting sts:ExternalId condition. A third party that
+#   A principal of an account that is not one of yours (the role's own, own_accounts,
+#   internal_accounts) may call sts:AssumeRole without a restricting sts:ExternalId
+#   condition. An ExternalId under StringEquals or StringLike whose value comes from a
+#   parameter or variable restricts (the deployer supplies the secret). A third party that
 #   serves several customers can then be tricked into using its access to your account
 #   (the confused deputy). StringLike "*", ...IfExists, Null, ForAllValues, an empty value
 #   and a conditional (Fn::If with AWS::NoValue) ExternalId all count as missing.
@@ -32,8 +34,8 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account
 	stmt.actions.assume_role
 	some p in trust.effective_principals(input.statements, stmt)
 	trust.cross_account(input, p)
-	not trust.internal_account(p)
+	not trust.yours(input, p)
 	not trust.confined_to_trusted_org(input.statements, stmt, p)
 	not trust.restricted(input.statements, stmt, p, "sts:externalid")
-	not trust.fully_denied(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 }

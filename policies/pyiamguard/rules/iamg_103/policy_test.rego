@@ -196,3 +196,30 @@ resource_policy := object.union(no_external_id, {"kind": "resource"})
 test_resource_policy_is_clean if {
 	count(iamg_103.deny) == 0 with input as resource_policy with data.pyiamguard.config as own
 }
+
+# --- your accounts and supplied ExternalIds (Amendments) ----------------------------------
+
+several_own := td.config({"own_accounts": ["111122223333", "444455556666"]})
+
+test_other_own_account_needs_no_external_id if {
+	count(iamg_103.deny) == 0 with input as no_external_id with data.pyiamguard.config as several_own
+}
+
+# `StringEquals sts:ExternalId: !Ref ExternalId` (no default): a restricting ExternalId.
+external_id_from_parameter := foreign_with([object.union(
+	td.cond("c2", "StringEquals", "sts:ExternalId", ["${ExternalId}"]),
+	{"state": "unresolved", "values": [object.union(td.value("${ExternalId}"), {"unresolved": true})]},
+)])
+
+test_external_id_from_parameter_is_clean if {
+	count(iamg_103.deny) == 0 with input as external_id_from_parameter with data.pyiamguard.config as own
+}
+
+only_your_accounts_deny := td.trust([
+	td.allow("s0", [td.root("p1", "aws", "444455556666")], []),
+	td.deny_stmt("s2", [td.star("p3")], [td.cond("c4", "StringNotEquals", "aws:PrincipalAccount", ["111122223333"])]),
+])
+
+test_deny_outside_your_accounts_removes_the_principal if {
+	count(iamg_103.deny) == 0 with input as only_your_accounts_deny with data.pyiamguard.config as own
+}

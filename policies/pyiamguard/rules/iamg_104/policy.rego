@@ -40,7 +40,7 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "account": p.account
 	in_scope(stmt, p)
 	not mfa_required(stmt)
 	not trust.denied_unless(input.statements, stmt, p, "aws:multifactorauthpresent")
-	not trust.fully_denied(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 }
 
 in_scope(_, _) if trust.config.require_mfa == "all"
@@ -56,11 +56,16 @@ in_scope(stmt, p) if {
 narrowed_to_roles(stmt) if {
 	some cond in stmt.conditions
 	cond.key == "aws:principalarn"
-	trust.restricting(cond)
+	strong(cond)
 	every v in cond.values {
 		v.arn_scope in {"role", "assumed_role"}
 	}
 }
+
+# A named role whose account comes from a parameter still narrows to that role.
+strong(cond) if trust.restricting(cond)
+
+strong(cond) if trust.possibly_restricting(cond)
 
 person(p) if p.whole_account
 

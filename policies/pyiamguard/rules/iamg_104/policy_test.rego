@@ -214,3 +214,12 @@ resource_policy := object.union(foreign_root, {"kind": "resource"})
 test_resource_policy_is_clean if {
 	count(iamg_104.deny) == 0 with input as resource_policy with data.pyiamguard.config as mfa_people
 }
+
+# Another of your accounts is still cross-account for MFA (Amendments, IAMG-102/103).
+several_own := td.config({"own_accounts": ["111122223333", "444455556666"]})
+
+known_role_account := td.trust_in(["111122223333"], "", [td.allow("s0", [td.root("p1", "aws", "444455556666")], [])])
+
+test_other_own_account_still_needs_mfa_for_people if {
+	iamg_104.deny == root_finding with input as known_role_account with data.pyiamguard.config as several_own
+}

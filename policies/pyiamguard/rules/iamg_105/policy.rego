@@ -33,18 +33,31 @@ deny contains result.finding(p.ref, facts) if {
 	p.kind == "aws"
 	p.whole_account
 	not narrowed(stmt)
-	not trust.denied_unless(input.statements, stmt, p, "aws:principalarn")
-	not trust.fully_denied(input.statements, stmt, p)
+	not denied_unless_named(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 	facts := {"statement": stmt.ref, "account": p.account, "severity": severity(input, p)}
 }
 
+# Narrowed only to named principals (rules spec, "named principal"): `role/*` narrows
+# nothing; a named role whose account comes from a parameter is still named.
 narrowed(stmt) if {
 	some cond in stmt.conditions
 	cond.key == "aws:principalarn"
-	trust.restricting(cond)
+	strong(cond)
 	every v in cond.values {
-		v.account != ""
-		not v.account_wildcard
+		v.named
+	}
+}
+
+strong(cond) if trust.restricting(cond)
+
+strong(cond) if trust.possibly_restricting(cond)
+
+denied_unless_named(statements, stmt, p) if {
+	some cond in trust.deny_conditions(statements, stmt, p)
+	cond.key == "aws:principalarn"
+	every v in cond.values {
+		v.named
 	}
 }
 

@@ -80,8 +80,20 @@ narrowed := root_with([td.cond("c2", "ArnLike", "aws:PrincipalArn", ["arn:aws:ia
 # Several values: all of them name concrete accounts.
 narrowed_two := root_with([td.cond("c2", "ArnEquals", "aws:PrincipalArn", ["arn:aws:iam::444455556666:role/x", "arn:aws:iam::444455556666:user/y"])])
 
-# A wildcard account in the ARN narrows nothing (D.82).
+# The Principal names the account; a named role in any account narrows it to that role of
+# the account (rules spec, "named principal"). D.82 is about a wildcard Principal.
 arn_any_account := root_with([td.cond("c2", "ArnLike", "aws:PrincipalArn", ["arn:aws:iam::*:role/x"])])
+
+# `role/*` names no principal: it narrows nothing (Amendments, IAMG-105).
+arn_every_role := root_with([td.cond("c2", "ArnLike", "aws:PrincipalArn", ["arn:aws:iam::444455556666:role/*"])])
+
+arn_role_prefix := root_with([td.cond("c2", "ArnLike", "aws:PrincipalArn", ["arn:aws:iam::444455556666:role/x", "arn:aws:iam::444455556666:role/ci-*"])])
+
+# A named role whose account comes from a parameter without default is still named.
+arn_unknown_account := root_with([object.union(
+	td.cond("c2", "StringEquals", "aws:PrincipalArn", ["arn:aws:iam::${Account}:role/deployer"]),
+	{"state": "unresolved", "values": [object.union(td.value("arn:aws:iam::${Account}:role/deployer"), {"unresolved": true})]},
+)])
 
 arn_if_exists := root_with([td.cond("c2", "ArnLikeIfExists", "aws:PrincipalArn", ["arn:aws:iam::444455556666:role/x"])])
 
@@ -99,8 +111,20 @@ test_principal_arn_with_several_values_narrows if {
 	count(iamg_105.deny) == 0 with input as narrowed_two with data.pyiamguard.config as own
 }
 
-test_principal_arn_with_any_account_fires if {
-	iamg_105.deny == medium with input as arn_any_account with data.pyiamguard.config as own
+test_principal_arn_with_any_account_names_a_role if {
+	count(iamg_105.deny) == 0 with input as arn_any_account with data.pyiamguard.config as own
+}
+
+test_principal_arn_every_role_fires if {
+	iamg_105.deny == medium with input as arn_every_role with data.pyiamguard.config as own
+}
+
+test_principal_arn_with_one_prefix_value_fires if {
+	iamg_105.deny == medium with input as arn_role_prefix with data.pyiamguard.config as own
+}
+
+test_principal_arn_named_with_unknown_account_narrows if {
+	count(iamg_105.deny) == 0 with input as arn_unknown_account with data.pyiamguard.config as own
 }
 
 test_principal_arn_if_exists_fires if {
@@ -172,4 +196,13 @@ resource_policy := object.union(foreign_root, {"kind": "resource"})
 
 test_resource_policy_is_clean if {
 	count(iamg_105.deny) == 0 with input as resource_policy with data.pyiamguard.config as own
+}
+
+# Another of your accounts is not the role's own: MEDIUM, not LOW.
+several_own := td.config({"own_accounts": ["111122223333", "444455556666"]})
+
+known_role_account := td.trust_in(["111122223333"], "", [td.allow("s0", [td.root("p1", "aws", "444455556666")], [])])
+
+test_other_own_account_is_medium if {
+	iamg_105.deny == medium with input as known_role_account with data.pyiamguard.config as several_own
 }

@@ -37,7 +37,7 @@ deny contains result.finding(p.ref, {"statement": stmt.ref}) if {
 	p.kind == "service"
 	not p.service in trust.params.confused_deputy_exempt_services
 	not source_restricted(input.statements, stmt, p)
-	not trust.fully_denied(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 }
 
 source_restricted(statements, stmt, p) if {

@@ -35,5 +35,5 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "key": key}) if {
 	key := federation.subject_key(p)
 	not trust.restricted(input.statements, stmt, p, key)
 	not federation.present(stmt, key)
-	not trust.fully_denied(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 }

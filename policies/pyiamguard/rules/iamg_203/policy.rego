@@ -32,7 +32,7 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "key": key}) if {
 	p.provider != "cognito"
 	key := federation.audience_key(p)
 	not trust.restricted(input.statements, stmt, p, key)
-	not trust.fully_denied(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 }
 
 deny contains result.finding(p.ref, {"statement": stmt.ref, "key": "saml:aud"}) if {
@@ -43,5 +43,5 @@ deny contains result.finding(p.ref, {"statement": stmt.ref, "key": "saml:aud"}) 
 	some p in stmt.principals
 	p.kind == "saml"
 	not trust.restricted(input.statements, stmt, p, "saml:aud")
-	not trust.fully_denied(input.statements, stmt, p)
+	not trust.excluded(input.statements, stmt, p)
 }

@@ -2,13 +2,14 @@
 # title: Identity may assume any role
 # description: |
 #   An identity policy (of a role, user or group, managed or inline) allows an assume action
-#   on "*", on role ARNs with a wildcard account, on every role of an account
-#   (arn:aws:iam::123456789012:role/*), or through NotResource. The holder can then assume any
-#   role in any account that trusts its account. Action "*" is admin, left to IAMG-301/303. A
-#   restricting aws:ResourceOrgID, aws:ResourceAccount or aws:ResourceOrgPaths condition
-#   confines which roles, and so does an unconditional Deny of assuming outside named roles
-#   (NotResource) in the same policy, or in the role's policies. A policy that reaches a role
-#   makes it the role's finding too.
+#   (sts:AssumeRole, sts:*, "*", NotAction) on "*", on every role of any account
+#   (arn:aws:iam::*:role/*), on every role of an account (arn:aws:iam::123456789012:role/*,
+#   or "*" confined by aws:ResourceAccount), or through NotResource. The holder can then
+#   assume any role that trusts its account. A named role in a wildcard account
+#   (arn:aws:iam::*:role/deployer) is the multi-account pipeline pattern and does not fire;
+#   neither does a grant that an unconditional Deny of assuming outside named roles
+#   (NotResource) confines. One finding per statement: a role's inline policy is reported
+#   on the role, a managed policy where it is defined.
 # scope: package
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
@@ -26,6 +27,9 @@ import rego.v1
 import data.pyiamguard.lib.result
 import data.pyiamguard.lib.trust
 
+# Identity documents: users, groups, managed policies, and inline policies of roles that are
+# not in the scan (context.owner "role"). The inline policies of a scanned role are reported
+# through the role (below), once.
 deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": form}) if {
 	input.kind == "identity"
 	some st in input.statements
@@ -33,19 +37,17 @@ deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": for
 	not confined_by_deny(input.statements)
 }
 
-# The same through a policy that reaches a role (attached, or naming the role): the finding
-# is the role's too.
+# The role's own policies (inline, or attached documents defined with it): a policy scanned on
+# its own as well (a managed policy resource) is reported there, not again here.
 deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": form, "policy": policy.ref}) if {
 	input.kind == "trust"
 	some policy in input.role.policies
+	not policy.scanned
 	some st in policy.statements
 	some form in assume_any_role(st)
 	not confined_by_deny([s | some p in input.role.policies; some s in p.statements])
 }
 
-# The guardrail pattern "Allow sts:AssumeRole on *, Deny it with NotResource on everything but
-# the listed roles": an unconditional Deny of assuming outside named roles (or everywhere)
-# leaves no role of any account assumable.
 confined_by_deny(statements) if {
 	some st in statements
 	st.effect == "Deny"
@@ -54,12 +56,6 @@ confined_by_deny(statements) if {
 	st.resources.element == "NotResource"
 	not st.resources.unresolved
 	not names_any_role(st.resources.values)
-}
-
-names_any_role(values) if {
-	some value in values
-	some form in forms(value)
-	form != ""
 }
 
 confined_by_deny(statements) if {
@@ -71,27 +67,30 @@ confined_by_deny(statements) if {
 	"*" in st.resources.values
 }
 
-assume_any_role(st) := {form |
+names_any_role(values) if {
+	some value in values
+	some form in forms(value)
+	form != ""
+}
+
+# Admin rights (`*` on `*`) are an assume grant on every role too (rules spec, Amendments).
+# A resource condition (aws:ResourceAccount, aws:ResourceOrgID) confines the grant to the
+# roles of some accounts: still every role of an account.
+assume_any_role(st) := {confined(form, st) |
 	st.effect == "Allow"
 	assumes(st.actions)
-	not full_admin(st)
-	not confined_to_resource_owner(st)
 	some form in any_role(st.resources)
 }
 
-# aws:ResourceOrgID / ResourceAccount / ResourceOrgPaths name whose roles may be assumed.
+confined(form, st) := "every_role" if {
+	form in {"everything", "any_account"}
+	confined_to_resource_owner(st)
+} else := form
+
 confined_to_resource_owner(st) if {
 	some cond in st.conditions
 	cond.key in {"aws:resourceorgid", "aws:resourceaccount", "aws:resourceorgpaths"}
 	trust.restricting(cond)
-}
-
-# "*" on "*" grants everything: that is admin (IAMG-301/303), not an assume-role finding.
-full_admin(st) if {
-	not st.actions.not_action
-	some pattern in st.actions.patterns
-	pattern in {"*", "*:*"}
-	"*" in st.resources.values
 }
 
 assumes(actions) if actions.assume_role
@@ -109,6 +108,8 @@ any_role(resources) := {form |
 
 forms(value) := {"everything"} if value == "*"
 
-forms(value) := {"any_account"} if regex.match(`^arn:[^:]*:(iam|sts)::[*?][^:]*:`, value)
+# Every role of any account: a wildcard account and a resource part that admits every role.
+# A named role in a wildcard account names one role per account: it does not fire.
+forms(value) := {"any_account"} if regex.match(`^arn:[^:]*:(iam|sts)::[^:]*[*?][^:]*:(role/)?\*$`, value)
 
 forms(value) := {"every_role"} if regex.match(`^arn:[^:]*:iam::[0-9]{12}:(role/)?\*$`, value)

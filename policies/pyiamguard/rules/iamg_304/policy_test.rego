@@ -15,7 +15,7 @@ finding(form) := {{"ref": "e03", "facts": {"statement": "s0", "form": form}}}
 
 on_star := assume_on(["*"])
 
-any_account := assume_on(["arn:aws:iam::*:role/x"])
+any_account := assume_on(["arn:aws:iam::*:role/*"])
 
 any_account_govcloud := assume_on(["arn:aws-us-gov:iam::*:role/*"])
 
@@ -25,7 +25,7 @@ every_role := assume_on(["arn:aws:iam::123456789012:role/*"])
 star_among_roles := assume_on(["arn:aws:iam::123456789012:role/S3Access", "*"])
 
 # Two forms in one Resource list: one finding each.
-two_forms := assume_on(["arn:aws:iam::*:role/deployer", "arn:aws:iam::123456789012:role/*"])
+two_forms := assume_on(["arn:aws:iam::*:role/*", "arn:aws:iam::123456789012:role/*"])
 
 # Regression: any_role() once gave two outputs for NotResource (an evaluation error in OPA and
 # regopy that lost every finding of the document).
@@ -111,8 +111,13 @@ prefix := assume_on(["arn:aws:iam::123456789012:role/deploy-*"])
 
 path_prefix := assume_on(["arn:aws:iam::123456789012:role/ci/*"])
 
-# "*" on "*" is admin: IAMG-301/303 report it.
+# "*" on "*" is admin, and an assume grant on every role too (Amendments, IAMG-304).
 star_action := td.identity([td.allow_on("s0", ["*"], ["*"])])
+
+# One named role in every account: the multi-account pipeline pattern (Amendments).
+named_role_any_account := assume_on(["arn:aws:iam::*:role/deployer"])
+
+named_role_any_partition := assume_on(["arn:*:iam::*:role/AWSCloudFormationStackSetExecutionRole"])
 
 star_colon_star_action := td.identity([td.allow_on("s0", ["sts:AssumeRole", "*:*"], ["*"])])
 
@@ -138,12 +143,20 @@ test_path_prefix_is_clean if {
 	count(iamg_304.deny) == 0 with input as path_prefix
 }
 
-test_star_action_is_left_to_the_admin_rules if {
-	count(iamg_304.deny) == 0 with input as star_action
+test_star_action_on_everything_fires if {
+	iamg_304.deny == finding("everything") with input as star_action
 }
 
-test_star_colon_star_action_is_left_to_the_admin_rules if {
-	count(iamg_304.deny) == 0 with input as star_colon_star_action
+test_star_colon_star_action_on_everything_fires if {
+	iamg_304.deny == finding("everything") with input as star_colon_star_action
+}
+
+test_named_role_in_any_account_is_clean if {
+	count(iamg_304.deny) == 0 with input as named_role_any_account
+}
+
+test_named_role_in_any_partition_and_account_is_clean if {
+	count(iamg_304.deny) == 0 with input as named_role_any_partition
 }
 
 test_deny_is_clean if {
@@ -186,6 +199,24 @@ test_resource_org_condition_confines_the_roles if {
 		td.cond("c9", "StringEquals", "aws:ResourceOrgID", ["o-a1b2c3d4e5"]),
 	]})
 	count(iamg_304.deny) == 0 with input as td.identity([st])
+}
+
+# "*" confined by aws:ResourceAccount: every role of that account (Amendments, IAMG-304).
+test_star_confined_to_an_account_is_every_role if {
+	st := object.union(td.allow_on("s0", ["sts:AssumeRole"], ["*"]), {"conditions": [
+		td.cond("c9", "StringEquals", "aws:ResourceAccount", ["123456789012"]),
+	]})
+	iamg_304.deny == finding("every_role") with input as td.identity([st])
+}
+
+# A policy scanned on its own (a managed policy resource, a template's inline policy) is
+# reported there, once: not again through every role it reaches.
+test_policy_scanned_on_its_own_is_not_reported_again_on_the_role if {
+	doc := td.with_role(
+		td.trust([td.allow("s0", [td.service("p1", "ec2.amazonaws.com")], [])]),
+		td.role_section([td.scanned(td.inline_policy("q2", "attachment", [td.allow_on("s3", ["sts:AssumeRole"], ["*"])]))]),
+	)
+	count(iamg_304.deny) == 0 with input as doc
 }
 
 # A policy attached to a role (CloudFormation ManagedPolicy with Roles) is the role's finding too.

@@ -12,6 +12,10 @@
 #   assume_pair (docs/model.md):
 #   the scanner pairs callers and roles by ARN; anything unknown (an unresolved principal, an
 #   AWS-managed or external policy) is read as admitting or granting, so the rule stays quiet.
+#   Both sides are judged as IAM decides: on the trust side, conditions on aws:PrincipalArn or
+#   aws:PrincipalAccount that exclude the caller and Deny statements that certainly cover it;
+#   on the caller side, its Allow statements minus its unconditional Deny statements,
+#   intersected with its permissions boundary when it has a known one.
 # scope: package
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
@@ -42,6 +46,7 @@ deny contains result.finding(st.ref, {"direction": "untrusted_caller", "grant": 
 	aimed(value)
 	glob.match(lower(value), [], lower(input.target.arn))
 	not denied(input.caller.statements, input.target.arn)
+	not boundary_blocks(input.caller.boundary, input.target.arn)
 	not admits(input.target.statements, input.caller)
 }
 
@@ -60,7 +65,9 @@ deny contains result.finding(p.ref, {"direction": "untrusted_permission"}) if {
 	some p in st.principals
 	p.kind == "aws"
 	lower(p.value) == lower(input.caller.arn)
-	not may_assume(input.caller.statements, input.target.arn)
+	not narrowed_away(st, input.caller)
+	not denies_caller(input.target.statements, input.caller)
+	not may_assume(input.caller, input.target.arn)
 }
 
 # A grant meant for assuming: an sts action named in Action ("*" on a role is admin written
@@ -82,11 +89,98 @@ denied(statements, arn) if {
 # A grant aimed at particular roles: more than wildcards after role/.
 aimed(value) if regex.match(`^arn:[^:]*:iam::[^:]*:role/.*[^*?]`, value)
 
+# The trust admits the caller (rules spec, Amendments, IAMG-501): some Allow statement names
+# it and its conditions on the caller's ARN or account do not exclude it, and no Deny
+# statement certainly removes it.
 admits(statements, caller) if {
 	some st in statements
 	st.effect == "Allow"
 	st.actions.assume_role
 	admits_statement(st, caller)
+	not narrowed_away(st, caller)
+	not denies_caller(statements, caller)
+}
+
+# A restricting condition on aws:PrincipalArn or aws:PrincipalAccount that no value of which
+# matches the caller (only when the caller's account is known: a stack's own account is not).
+narrowed_away(st, caller) if {
+	caller.account_known
+	some cond in st.conditions
+	positive(cond)
+	cond.key == "aws:principalarn"
+	every v in cond.values {
+		not glob.match(lower(v), [], lower(caller.arn))
+	}
+}
+
+narrowed_away(st, caller) if {
+	caller.account_known
+	some cond in st.conditions
+	positive(cond)
+	cond.key == "aws:principalaccount"
+	every v in cond.values {
+		not glob.match(v, [], caller.account)
+	}
+}
+
+positive(cond) if {
+	not cond.negated
+	not cond.if_exists
+	cond.set == ""
+	cond.state == "concrete"
+	cond.base in {"stringequals", "stringlike", "arnequals", "arnlike"}
+}
+
+# A Deny covering the caller and the assume action, without conditions, or whose only
+# conditions are negated ones on the caller's ARN or account that the caller certainly meets.
+denies_caller(statements, caller) if {
+	some st in statements
+	st.effect == "Deny"
+	st.actions.assume_role
+	st.principal_element == "Principal"
+	some p in st.principals
+	covers_caller(p, caller)
+	st.condition_count == 0
+}
+
+denies_caller(statements, caller) if {
+	caller.account_known
+	some st in statements
+	st.effect == "Deny"
+	st.actions.assume_role
+	st.principal_element == "Principal"
+	some p in st.principals
+	covers_caller(p, caller)
+	st.condition_count > 0
+	count(st.conditions) == st.condition_count
+	every cond in st.conditions {
+		excludes_caller(cond, caller)
+	}
+}
+
+# The pair input keeps only conditions on the caller's ARN and account: a Deny with any
+# other condition is not certain (condition_count counts them all).
+excludes_caller(cond, caller) if {
+	cond.negated
+	not cond.if_exists
+	cond.set == ""
+	cond.state == "concrete"
+	cond.key == "aws:principalaccount"
+	cond.base == "stringnotequals"
+	not caller.account in cond.values
+}
+
+covers_caller(p, _) if p.kind == "wildcard"
+
+covers_caller(p, caller) if {
+	p.kind == "aws"
+	p.whole_account
+	p.account == caller.account
+}
+
+covers_caller(p, caller) if {
+	p.kind == "aws"
+	lower(p.value) == lower(caller.arn)
 }
 
 # NotPrincipal admits everyone it does not name (IAM rejects it in trust: IAMG-002).
@@ -127,12 +221,37 @@ admits_principal(p, _) if {
 	p.account == ""
 }
 
-may_assume(statements, arn) if {
+# The caller may call sts:AssumeRole on arn: an Allow of its policies, no unconditional Deny,
+# and its permissions boundary (when it has a known one) allows it too.
+may_assume(caller, arn) if {
+	allows(caller.statements, arn)
+	not certainly_denied(caller.statements, arn)
+	boundary_allows(caller.boundary, arn)
+}
+
+allows(statements, arn) if {
 	some st in statements
 	st.effect == "Allow"
 	grants_assume(st.actions)
 	covers(st.resources, arn)
 }
+
+certainly_denied(statements, arn) if {
+	some st in statements
+	st.effect == "Deny"
+	not st.conditional
+	covers(st.resources, arn)
+}
+
+boundary_allows(boundary, _) if boundary.state != "known"
+
+boundary_allows(boundary, arn) if {
+	boundary.state == "known"
+	allows(boundary.statements, arn)
+	not certainly_denied(boundary.statements, arn)
+}
+
+boundary_blocks(boundary, arn) if not boundary_allows(boundary, arn)
 
 grants_assume(actions) if actions.assume_role
 

@@ -11,7 +11,7 @@ caller_arn := "arn:aws:iam::111122223333:role/ci-runner"
 target_arn := "arn:aws:iam::444455556666:role/deployer"
 
 grant(ref, actions, element, values) := {
-	"ref": ref, "effect": "Allow", "actions": actions,
+	"ref": ref, "effect": "Allow", "conditional": false, "actions": actions,
 	"resources": {"element": element, "values": values, "unresolved": false},
 }
 
@@ -26,7 +26,17 @@ principal(ref, kind, value, account, scope, whole) := {
 trust_statement(principals) := {
 	"ref": "t0", "effect": "Allow", "principal_element": "Principal",
 	"actions": {"assume_role": true}, "principals": principals,
+	"condition_count": 0, "conditions": [],
 }
+
+with_conditions(st, conditions) := object.union(st, {"condition_count": count(conditions), "conditions": conditions})
+
+caller_condition(key, base, values) := {
+	"key": key, "base": base, "negated": startswith(base, "stringnot"), "if_exists": false, "set": "",
+	"state": "concrete", "values": values,
+}
+
+no_boundary := {"state": "none", "statements": []}
 
 service := principal("p1", "service", "ec2.amazonaws.com", "", "", false)
 
@@ -37,7 +47,7 @@ pair(statements, complete, trust) := {
 	"caller": {
 		"arn": caller_arn, "account": "111122223333", "account_known": true, "type": "role",
 		"session_prefix": "arn:aws:sts::111122223333:assumed-role/ci-runner/",
-		"complete": complete, "statements": statements,
+		"complete": complete, "statements": statements, "boundary": no_boundary,
 	},
 	"target": {
 		"arn": target_arn, "account": "444455556666", "account_known": true,
@@ -154,4 +164,98 @@ test_stand_in_account_is_not_cross_account if {
 
 test_other_kinds_are_ignored if {
 	count(iamg_501.deny) == 0 with input as {"kind": "trust", "statements": []}
+}
+
+# --- both sides judged as IAM does (rules spec, Amendments, IAMG-501) ----------------------
+
+star := principal("p1", "wildcard", "*", "", "", false)
+
+# A wildcard narrowed by aws:PrincipalArn to another role does not admit the caller.
+test_wildcard_narrowed_to_another_role_does_not_admit if {
+	narrowed := with_conditions(trust_statement([star]), [caller_condition(
+		"aws:principalarn", "arnequals", ["arn:aws:iam::111122223333:role/other"],
+	)])
+	iamg_501.deny == untrusted_caller with input as pair([aimed_grant], true, [narrowed])
+}
+
+test_wildcard_narrowed_to_the_caller_admits if {
+	narrowed := with_conditions(trust_statement([star]), [caller_condition(
+		"aws:principalarn", "arnlike", ["arn:aws:iam::111122223333:role/ci-*"],
+	)])
+	count(iamg_501.deny) == 0 with input as pair([aimed_grant], true, [narrowed])
+}
+
+test_wildcard_narrowed_to_another_account_does_not_admit if {
+	narrowed := with_conditions(trust_statement([star]), [caller_condition(
+		"aws:principalaccount", "stringequals", ["999988887777"],
+	)])
+	iamg_501.deny == untrusted_caller with input as pair([aimed_grant], true, [narrowed])
+}
+
+# An explicit Deny of the caller in the trust policy.
+explicit_deny := {
+	"ref": "t1", "effect": "Deny", "principal_element": "Principal", "actions": {"assume_role": true},
+	"principals": [caller_named], "condition_count": 0, "conditions": [],
+}
+
+test_trust_denying_the_caller_does_not_admit if {
+	root := principal("p2", "aws", "arn:aws:iam::111122223333:root", "111122223333", "root", true)
+	iamg_501.deny == untrusted_caller with input as pair([aimed_grant], true, [trust_statement([root]), explicit_deny])
+}
+
+# A Deny with `StringNotEquals aws:PrincipalAccount` that the caller's account is not in.
+test_deny_outside_listed_accounts_removes_the_caller if {
+	root := principal("p2", "aws", "arn:aws:iam::111122223333:root", "111122223333", "root", true)
+	deny := with_conditions(object.union(explicit_deny, {"principals": [star]}), [caller_condition(
+		"aws:principalaccount", "stringnotequals", ["444455556666"],
+	)])
+	iamg_501.deny == untrusted_caller with input as pair([aimed_grant], true, [trust_statement([root]), deny])
+}
+
+# The same Deny with a second condition outside the pair input is not certain.
+test_deny_with_other_conditions_is_not_certain if {
+	root := principal("p2", "aws", "arn:aws:iam::111122223333:root", "111122223333", "root", true)
+	deny := object.union(with_conditions(object.union(explicit_deny, {"principals": [star]}), [caller_condition(
+		"aws:principalaccount", "stringnotequals", ["444455556666"],
+	)]), {"condition_count": 2})
+	count(iamg_501.deny) == 0 with input as pair([aimed_grant], true, [trust_statement([root]), deny])
+}
+
+# The caller side: a boundary that does not allow the assume blocks the caller's grant.
+s3_only := grant("b1", {"assume_role": false, "unresolved": false, "not_action": false, "patterns": ["s3:*"]}, "Resource", ["*"])
+
+with_boundary(doc, state, statements) := json.patch(doc, [
+	{"op": "replace", "path": "/caller/boundary", "value": {"state": state, "statements": statements}},
+])
+
+test_boundary_blocking_the_assume_means_no_permission if {
+	doc := with_boundary(pair([aimed_grant], true, [trust_statement([caller_named])]), "known", [s3_only])
+	iamg_501.deny == untrusted_permission with input as doc
+}
+
+test_boundary_allowing_the_assume_keeps_the_permission if {
+	doc := with_boundary(pair([aimed_grant], true, [trust_statement([caller_named])]), "known", [grant("b1", assume, "Resource", ["*"])])
+	count(iamg_501.deny) == 0 with input as doc
+}
+
+test_unknown_boundary_is_read_as_allowing if {
+	doc := with_boundary(pair([aimed_grant], true, [trust_statement([caller_named])]), "unknown", [])
+	count(iamg_501.deny) == 0 with input as doc
+}
+
+# A grant the boundary blocks is no working grant: "not admitted" would be beside the point.
+test_grant_blocked_by_the_boundary_is_not_reported if {
+	doc := with_boundary(pair([aimed_grant], true, [trust_statement([service])]), "known", [s3_only])
+	count(iamg_501.deny) == 0 with input as doc
+}
+
+# A conditional Deny in the caller's policies does not certainly remove its permission.
+test_conditional_deny_keeps_the_permission if {
+	deny := object.union(json.patch(grant("g8", assume, "Resource", ["*"]), [{"op": "replace", "path": "/effect", "value": "Deny"}]), {"conditional": true})
+	count(iamg_501.deny) == 0 with input as pair([aimed_grant, deny], true, [trust_statement([caller_named])])
+}
+
+test_unconditional_deny_removes_the_permission if {
+	deny := json.patch(grant("g8", assume, "Resource", ["*"]), [{"op": "replace", "path": "/effect", "value": "Deny"}])
+	iamg_501.deny == untrusted_permission with input as pair([aimed_grant, deny], true, [trust_statement([caller_named])])
 }
