@@ -209,21 +209,32 @@ class AssumeGraph:
             return None
         if facts.get("direction") == "untrusted_caller":
             resource = caller.resource
-            message = (f"{caller.identity.kind.capitalize()} {caller.name} is allowed to assume {target.identity.arn} by "
+            message = (f"{caller.identity.kind.capitalize()} {caller.name} is allowed to assume "
+                       f"{_shown(target.identity.arn, target)} by "
                        f"{node.statement} (Resource {facts.get('grant')!r}), but the trust policy of role {target.name}"
                        f"{_elsewhere(target, caller.file)} does not admit it, so the call is denied: add "
-                       f"{caller.identity.arn} (or its account {caller.identity.account}) as a Principal of a statement "
+                       f"{_shown(caller.identity.arn, caller)} (or its account {_shown(caller.identity.account, caller)}) "
+                       "as a Principal of a statement "
                        "allowing sts:AssumeRole in that trust policy, or remove the grant")
         else:
             resource = target.resource
             message = (f"The trust policy of role {target.name} admits {node.text!r} in {node.statement}, but no policy "
-                       f"of role {caller.name}{_elsewhere(caller, target.file)} allows sts:AssumeRole on {target.identity.arn}, "
+                       f"of role {caller.name}{_elsewhere(caller, target.file)} allows sts:AssumeRole on "
+                       f"{_shown(target.identity.arn, target)}, "
                        "and across accounts both sides must allow it: add that grant to the caller's policy, or remove "
                        "the principal from the trust policy")
         return Violation(
             rule_id=rule.rule_id, title=rule.title, severity=severity, message=message, resource=resource,
             location=node.locate(), remediation=rule.remediation,
         )
+
+
+def _shown(text: str, party: _Party) -> str:
+    """An ARN or account for a message: a CloudFormation stack's stand-in own account is
+    written as ${AWS::AccountId}, never as the token that stands for it."""
+    if party.identity.account_known or not party.identity.account:
+        return text
+    return text.replace(party.identity.account, "${AWS::AccountId}")
 
 
 def _elsewhere(party: _Party, finding_file: str) -> str:

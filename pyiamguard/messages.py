@@ -6,6 +6,7 @@ with the original text of the nodes the refs point at.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -67,12 +68,21 @@ _UNRESOLVED = {
 }
 
 
+STACK_ACCOUNT = "${AWS::AccountId}"
+_PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+
+
 @dataclass(frozen=True)
 class MessageContext:
     document: NormalizedDocument
     own_account_known: bool
     redact: bool = False  # the document's values are sensitive: name nodes, never quote them
     secrets: frozenset[str] = frozenset()  # values never to quote, wherever they appear
+    # The token that stands for a template's own account (AWS::AccountId) when it is unknown.
+    stand_in: str = ""
+    # A ref's node as written in the source, when an intrinsic function produced its value
+    # (`!Sub 'arn:aws:iam::${Partner}:root'`), else "".
+    written: Callable[[str], str] | None = None
 
     def text(self, ref: str) -> str:
         node = self.document.nodes.get(ref)
@@ -82,7 +92,35 @@ class MessageContext:
             return "(sensitive value)"
         if any(secret in node.text for secret in self.secrets):
             return "(sensitive value)"
-        return node.text
+        return node.text.replace(self.stand_in, STACK_ACCOUNT) if self.stand_in else node.text
+
+    def quote(self, ref: str) -> str:
+        """The node's value, quoted, with the source text beside it when an intrinsic or an
+        interpolation produced it."""
+        text = self.text(ref)
+        source = self.source(ref)
+        return f"{text!r} (written {source})" if source else repr(text)
+
+    def source(self, ref: str) -> str:
+        """The node as written, when that says more than its value (`!Ref Partner`)."""
+        if self.written is None or self.redact or self.text(ref) == "(sensitive value)":
+            return ""
+        source = self.written(ref)
+        if any(secret in source for secret in self.secrets):
+            return ""
+        return source if source and self.text(ref) not in source else ""
+
+    def account(self, account: str) -> str:
+        """An account for a sentence: the stack's own account said as such."""
+        if self.stand_in and account == self.stand_in:
+            return "this stack's own account (AWS::AccountId)"
+        return f"account {account}" if account else ""
+
+    def unknown_account(self, ref: str) -> str:
+        """Why a principal's account is not known, naming the parameter or value it comes from."""
+        names = [m for m in _PLACEHOLDER.findall(self.text(ref) + " " + self.source(ref)) if m != "AWS::AccountId"]
+        source = f", from {', '.join(dict.fromkeys(names))}," if names else ""
+        return f"its account{source} cannot be known before deployment"
 
     def _all_statements(self) -> list[Mapping[str, Any]]:
         """Statements of the document and of the role's policies."""
@@ -117,16 +155,42 @@ class MessageContext:
 
 
 def _principal(ctx: MessageContext, ref: str, facts: Mapping[str, Any]) -> str:
-    text = ctx.text(ref)
     if ref.startswith("c"):
-        return f"account {facts.get('account') or '?'} (named by the condition {text!r})"
-    return repr(text)
+        return f"{ctx.account(str(facts.get('account') or '')) or 'an account'} (named by the condition {ctx.quote(ref)})"
+    return ctx.quote(ref)
+
+
+# What an unknown value keeps from being checked.
+_UNCHECKED = {
+    "boundary": "whether a permissions boundary caps the role could not be checked",
+    "max_session": "the session length of this externally assumable role could not be checked",
+    "policy": "what the role may do once assumed could not be checked",
+    "resource": "which roles this statement lets its holder assume could not be checked",
+}
 
 
 def _iamg_001(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    what = _UNRESOLVED.get(str(f.get("what")), str(f.get("what")))
-    return (f"{what[:1].upper()}{what[1:]} {ctx.text(ref)!r} cannot be known before deployment, "
-            "so this trust could not be verified; review the deployed value")
+    what = str(f.get("what"))
+    name = _UNRESOLVED.get(what, what)
+    unchecked = _UNCHECKED.get(what)
+    if unchecked is None:
+        in_permissions = ctx.document.nodes.get(ref) is not None and _in_permissions(ctx, ref)
+        unchecked = ("what the role may do once assumed could not be checked" if in_permissions
+                     else "who may assume the role could not be verified")
+    if what == "condition":
+        source = ctx.source(ref)
+        value = f" ({source})" if source else ""
+        return (f"The condition {ctx.text(ref)!r} has a value{value} that cannot be known before deployment, so "
+                f"{unchecked}; review the deployed value")
+    return (f"{name[:1].upper()}{name[1:]} {ctx.quote(ref)} cannot be known before deployment, so {unchecked}; "
+            "review the deployed value")
+
+
+def _in_permissions(ctx: MessageContext, ref: str) -> bool:
+    for entry in ctx.document.engine_input.get("unresolved", []):
+        if entry.get("ref") == ref:
+            return entry.get("part") == "permissions" or ctx.document.engine_input.get("kind") != "trust"
+    return False
 
 
 def _iamg_002(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
@@ -137,7 +201,7 @@ def _iamg_002(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 
 def _iamg_101(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    return (f"{ctx.statement(str(f['statement']))} lets any AWS principal ({ctx.text(ref)!r}) assume the "
+    return (f"{ctx.statement(str(f['statement']))} lets any AWS principal ({ctx.quote(ref)}) assume the "
             "role: no condition on aws:PrincipalAccount, aws:PrincipalArn or aws:PrincipalOrgID confines it")
 
 
@@ -147,27 +211,33 @@ def _iamg_102(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
         org = str(f["org"]) if not str(f["org"]).startswith("~") else ctx.text(ref)
         return (f"{stmt} confines the wildcard principal to organization {org!r}, "
                 "which is not in trusted_org_ids")
-    return (f"{stmt} trusts {_principal(ctx, ref, f)} of account {f.get('account') or 'unknown'}, which is neither "
-            f"an own account nor in trusted_accounts{ctx.account_note()}")
+    return (f"{stmt} trusts {_cross_account(ctx, ref, f)}, which is neither one of your accounts (the role's own, "
+            f"own_accounts, internal_accounts) nor in trusted_accounts{ctx.account_note()}")
 
 
 def _iamg_103(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     stmt = str(f["statement"])
-    return (f"{ctx.statement(stmt)} lets {_principal(ctx, ref, f)} from another account call sts:AssumeRole "
-            f"without a restricting sts:ExternalId condition{ctx.weak_note(stmt, ('sts:externalid',))}{ctx.account_note()}")
+    return (f"{ctx.statement(stmt)} lets {_cross_account(ctx, ref, f)} call sts:AssumeRole without a restricting "
+            f"sts:ExternalId condition{ctx.weak_note(stmt, ('sts:externalid',))}{ctx.account_note()}")
 
 
 def _iamg_104(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     stmt = str(f["statement"])
     note = ctx.weak_note(stmt, ("aws:multifactorauthpresent", "aws:multifactorauthage"))
-    return (f"{ctx.statement(stmt)} lets {_principal(ctx, ref, f)} from another account assume the role "
-            f"without MFA (Bool aws:MultiFactorAuthPresent true){note}{ctx.account_note()}")
+    return (f"{ctx.statement(stmt)} lets {_cross_account(ctx, ref, f)} assume the role without MFA "
+            f"(Bool aws:MultiFactorAuthPresent true){note}{ctx.account_note()}")
 
 
 def _iamg_105(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    return (f"{ctx.statement(str(f['statement']))} trusts the whole account {f.get('account') or ''} "
-            f"({ctx.text(ref)!r}): any identity that account allows can assume the role, and no aws:PrincipalArn "
-            "condition narrows it").replace("account  (", "account (")
+    account = str(f.get("account") or "")
+    if ctx.stand_in and account == ctx.stand_in:
+        whole = f"this stack's own account (AWS::AccountId) as a whole, {ctx.quote(ref)},"
+    elif account:
+        whole = f"the whole account {account}, {ctx.quote(ref)},"
+    else:
+        whole = f"a whole account, {ctx.quote(ref)} ({ctx.unknown_account(ref)}),"
+    return (f"{ctx.statement(str(f['statement']))} trusts {whole} so any identity that account allows can assume the "
+            "role, and no aws:PrincipalArn condition narrows it to named roles or users")
 
 
 def _iamg_106(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
@@ -188,23 +258,23 @@ def _iamg_107(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 def _iamg_108(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     reason = _WEAKNESS.get(str(f.get("reason")), str(f.get("reason")))
-    return (f"The condition {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} restricts nothing: {reason}")
+    return (f"The condition {ctx.quote(ref)} in {ctx.statement(str(f['statement']))} restricts nothing: {reason}")
 
 
 def _iamg_109(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     defect = _DEFECTS.get(str(f.get("defect")), str(f.get("defect")))
-    return f"Principal {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} is invalid: {defect}"
+    return f"Principal {ctx.quote(ref)} in {ctx.statement(str(f['statement']))} is invalid: {defect}"
 
 
 def _iamg_110(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    return (f"Service {ctx.text(ref)!r} may assume the role ({ctx.statement(str(f['statement']))}) without an "
+    return (f"Service {ctx.quote(ref)} may assume the role ({ctx.statement(str(f['statement']))}) without an "
             "aws:SourceAccount or aws:SourceArn condition, so it could act for another account's resource")
 
 
 def _iamg_111(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     kind = {"aws": "AWS", "service": "service", "oidc": "OIDC provider", "saml": "SAML provider"}.get(str(f.get("kind")), "")
     return (f"{ctx.statement(str(f['statement']))} grants only {f.get('action')} to the {kind} principal "
-            f"{ctx.text(ref)!r}, which cannot use that action")
+            f"{ctx.quote(ref)}, which cannot use that action")
 
 
 _ORIGINS = {
@@ -217,21 +287,45 @@ _ORIGINS = {
 }
 
 
+def _cross_account(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    """`'arn:...' of account 444455556666` or, for an account not known statically, what the
+    finding assumes about it."""
+    account = str(f.get("account") or "")
+    if account:
+        return f"{_principal(ctx, ref, f)} of {ctx.account(account)}"
+    return f"{_principal(ctx, ref, f)} ({ctx.unknown_account(ref)}; this finding assumes it is not one of yours)"
+
+
 def _policy(ctx: MessageContext, ref: str, origin: str) -> str:
-    return f"{_ORIGINS.get(origin, 'policy')} {ctx.text(ref)!r}"
+    return f"{_ORIGINS.get(origin, 'policy')} {ctx.quote(ref)}"
+
+
+def _outsider(ctx: MessageContext, ref: str) -> str:
+    """Who from outside your accounts may assume the role, for IAMG-301/302."""
+    kind = ""
+    for stmt in ctx.document.engine_input.get("statements", []):
+        for p in stmt.get("principals", []):
+            if p.get("ref") == ref:
+                kind = str(p.get("kind"))
+    if kind in ("oidc", "saml"):
+        return f"identities of the federation provider {ctx.quote(ref)}"
+    if kind == "wildcard":
+        return f"any principal ({ctx.quote(ref)})"
+    if ref.startswith("e"):  # Allow + NotPrincipal
+        return f"everyone but {ctx.quote(ref)}"
+    return f"{ctx.quote(ref)}, from outside your accounts,"
 
 
 def _iamg_301(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     boundary = {"unresolved": "; its permissions boundary cannot be known statically",
                 "external": "; its permissions boundary is defined outside this scan"}.get(str(f.get("boundary")), "")
     return (f"The role grants admin-equivalent permissions through the {_policy(ctx, ref, str(f.get('origin')))}, "
-            f"and {ctx.text(str(f.get('principal')))!r} from outside the account may assume it{boundary}")
+            f"and {_outsider(ctx, str(f.get('principal')))} may assume it{boundary}")
 
 
 def _iamg_302(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     return (f"{ctx.statement(ref)} of the policy {ctx.text(str(f.get('policy')))!r} allows {f.get('action')!r} on every "
-            f"resource, so the role can grant itself more, and {ctx.text(str(f.get('principal')))!r} from outside the "
-            "account may assume it")
+            f"resource, so the role can grant itself more, and {_outsider(ctx, str(f.get('principal')))} may assume it")
 
 
 def _iamg_303(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
@@ -259,7 +353,7 @@ def _iamg_401(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 def _iamg_402(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     if f.get("boundary") == "none":
         return "The externally assumable role has no permissions boundary (require_permissions_boundary is set)"
-    return f"The permissions boundary {ctx.text(ref)!r} is not in allowed_permissions_boundaries"
+    return f"The permissions boundary {ctx.quote(ref)} is not in allowed_permissions_boundaries"
 
 
 _UNSATISFIABLE = {
@@ -274,26 +368,26 @@ _UNSATISFIABLE = {
 
 def _iamg_112(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     why = _UNSATISFIABLE.get(str(f.get("reason")), "can never hold")
-    return (f"{ctx.statement(str(f['statement']))} can never be satisfied: its condition {ctx.text(ref)!r} {why}, "
+    return (f"{ctx.statement(str(f['statement']))} can never be satisfied: its condition {ctx.quote(ref)} {why}, "
             "so nobody can assume the role through this statement")
 
 
 def _iamg_201(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    return (f"{ctx.statement(str(f['statement']))} lets identities of the OIDC provider {ctx.text(ref)!r} assume the "
+    return (f"{ctx.statement(str(f['statement']))} lets identities of the OIDC provider {ctx.quote(ref)} assume the "
             f"role without a restricting condition on {f.get('key')}: any of its users (any repository, project or "
             "service account) can assume it")
 
 
 def _iamg_202(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     if f.get("reason") == "not_approved":
-        return (f"The subject condition {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} has a value outside "
+        return (f"The subject condition {ctx.quote(ref)} in {ctx.statement(str(f['statement']))} has a value outside "
                 "approved_oidc_subjects")
-    return (f"The subject condition {ctx.text(ref)!r} in {ctx.statement(str(f['statement']))} has a value that "
+    return (f"The subject condition {ctx.quote(ref)} in {ctx.statement(str(f['statement']))} has a value that "
             "matches identities outside your organization")
 
 
 def _iamg_203(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    return (f"{ctx.statement(str(f['statement']))} trusts the federation provider {ctx.text(ref)!r} without a "
+    return (f"{ctx.statement(str(f['statement']))} trusts the federation provider {ctx.quote(ref)} without a "
             f"restricting condition on {f.get('key')}, so tokens issued for other applications are accepted")
 
 

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterable, Mapping, Union
 from .assume_graph import AssumeGraph
 from .catalog import PolicySet, load_policy_set
 from .config import Config
-from .loaders.cloudformation import cloudformation_sources, template_suppressions
+from .loaders.cloudformation import (cloudformation_sources, defaults_note, parameters_at, template_suppressions,
+                                     written_at)
 from .loaders.files import (STDIN, TERRAFORM_SOURCE, Candidate, InputErrorAt, Skipped, candidates, classify,
                             looks_like_iac_text, parse_bytes, read_source)
 from .loaders.hcl_index import TfSourceIndex
@@ -221,8 +222,8 @@ class Scanner:
                                                     f"{what}; leave kind out to scan it as such"))
             else:
                 state.scanned.append(name)
-                for _, violations in _evaluate_batches(state, source, [PolicySource(name, (), source.root, kind)]):
-                    state.violations.extend(violations)
+                for _, noted in _evaluate_batches(state, source, [PolicySource(name, (), source.root, kind)]):
+                    state.violations.extend(_with_note(v, note) for v, note in noted)
             _assume_pairs(state)
         finally:
             state.close()
@@ -372,7 +373,11 @@ def _scan_source(state: _Scan, display: str, source: SourceFile, explicit: bool)
             state.suppressed.append(dataclasses.replace(violation, suppression=reason))
 
 
-def _merge_variants(found: list[tuple[PolicySource, list[Violation]]]) -> list[Violation]:
+def _with_note(violation: Violation, note: str) -> Violation:
+    return dataclasses.replace(violation, message=f"{violation.message} ({note})") if note else violation
+
+
+def _merge_variants(found: list[tuple[PolicySource, list[tuple[Violation, str]]]]) -> list[Violation]:
     """A resource evaluated in several variants (a template's Fn::If conditions and allowed
     parameter values): a finding of every variant is reported once, and one of only some
     variants says in which. A note (an assumed default) stays only when every variant with
@@ -381,14 +386,12 @@ def _merge_variants(found: list[tuple[PolicySource, list[Violation]]]) -> list[V
     for policy, _ in found:
         variants.setdefault(policy.resource, set()).add(policy.variant)
     merged: dict[Violation, tuple[list[str], list[list[str]]]] = {}
-    for policy, violations in found:
-        suffix = f" ({policy.note})" if policy.note else ""
-        for violation in violations:
-            bare = violation.message[:len(violation.message) - len(suffix)] if suffix else violation.message
-            labels, notes = merged.setdefault(dataclasses.replace(violation, message=bare), ([], []))
+    for policy, noted in found:
+        for violation, note in noted:
+            labels, notes = merged.setdefault(violation, ([], []))
             if policy.variant not in labels:
                 labels.append(policy.variant)
-                notes.append(policy.note.split("; ") if policy.note else [])
+                notes.append(note.split("; ") if note else [])
     out = []
     for violation, (labels, notes) in merged.items():
         common = [n for n in notes[0] if all(n in other for other in notes[1:])]
@@ -409,9 +412,10 @@ _NEW_FOR_BATCHES = 128  # new documents among them that make the pool worth star
 
 
 def _evaluate_batches(state: _Scan, source: SourceFile,
-                      policies: list[PolicySource]) -> list[tuple[PolicySource, list[Violation]]]:
-    """Every policy with its violations, in order (an input error gives none)."""
-    found: list[tuple[PolicySource, list[Violation]]] = []
+                      policies: list[PolicySource]) -> list[tuple[PolicySource, list[tuple[Violation, str]]]]:
+    """Every policy with its violations and each one's note, in order (an input error gives
+    none)."""
+    found: list[tuple[PolicySource, list[tuple[Violation, str]]]] = []
     recent: list[bool] = []  # per recent document: was it new to the engine?
     start = 0
     while start < len(policies):
@@ -448,7 +452,7 @@ def _normalize(state: _Scan, source: SourceFile, policy: PolicySource) -> Normal
 
 
 def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,
-                outcome: Any) -> list[Violation]:
+                outcome: Any) -> list[tuple[Violation, str]]:
     """The violations of one evaluated document; `outcome` is its findings or an EngineError."""
     from .engine import EngineError
 
@@ -462,17 +466,20 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
                                           rule.rule_id if rule else None))
     else:
         findings = list(outcome)
-    violations: list[Violation] = []
+    violations: list[tuple[Violation, str]] = []
     own_known = bool(state.config.own_accounts or normalized.engine_input["context"]["own_accounts"])
-    ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets)
+    # A template's values may come from intrinsic functions: messages show them as written.
+    written = ((lambda ref: written_at(source.root, _source_path(policy, normalized, ref)))
+               if policy.source_path is not None else None)
+    ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets,
+                         stand_in=policy.stand_in, written=written)
     rules = state.policies.by_package()
     for finding in findings:
         rule = rules.get(str(finding.get("package")))
         if rule is None or rule.rule_id in state.config.disabled_rules:
             continue
         violation = _violation(state.config, rule, finding, source, policy, normalized, ctx)
-        if violation is not None:
-            violations.append(violation)
+        violations.append((violation, _note(source, policy, normalized, finding)))
     if policy.identity is not None and ASSUME_RULE not in state.config.disabled_rules:
         state.graph.add(policy.identity, policy.resource, source.name, normalized,
                         lambda ref: _deferred_location(source, policy, normalized, ref), ctx.text, ctx.statement)
@@ -542,7 +549,7 @@ def _violation(
     policy: PolicySource,
     normalized: NormalizedDocument,
     ctx: MessageContext,
-) -> Violation | None:
+) -> Violation:
     ref = str(finding.get("ref", ""))
     facts = finding.get("facts") or {}
     severity = rule.severity
@@ -553,13 +560,29 @@ def _violation(
         rule_id=rule.rule_id,
         title=rule.title,
         severity=severity,
-        message=_redacted(compose(rule.rule_id, rule.title, ctx, ref, facts), policy.secrets)
-        + (f" ({policy.note})" if policy.note else ""),
+        message=_redacted(compose(rule.rule_id, rule.title, ctx, ref, facts), policy.secrets),
         resource=policy.resource,
         location=_locate(source, policy, normalized, ref),
         remediation=rule.remediation,
     )
     return violation
+
+
+def _note(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,
+          finding: Mapping[str, Any]) -> str:
+    """What qualifies one finding: the policy's note, and the parameter defaults that reached
+    the finding's own nodes (its ref and the statement, principal or policy its facts name)."""
+    notes = [policy.note] if policy.note else []
+    if policy.defaults:
+        refs = [str(finding.get("ref", ""))] + [str(v) for v in (finding.get("facts") or {}).values()
+                                                 if isinstance(v, str) and v in normalized.nodes]
+        read: set[str] = set()
+        for ref in refs:
+            read |= parameters_at(source.root, _source_path(policy, normalized, ref))
+        shown = [text for name, text in policy.defaults if name in read]
+        if shown:
+            notes.append(defaults_note(shown))
+    return "; ".join(notes)
 
 
 def _redacted(message: str, secrets: frozenset[str]) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import Unresolved, has_placeholder
@@ -158,7 +158,10 @@ class _Loader:
     def __init__(self, source: SourceFile, own_accounts: tuple[str, ...]) -> None:
         self.source = source
         self.own_accounts = own_accounts
-        self.account = own_accounts[0] if own_accounts else _own_account_placeholder(source.text)
+        # AWS::AccountId: the configured own account when there is exactly one; otherwise the
+        # stack's account is one of several, or unknown, and a stand-in token takes its place.
+        self.account_known = len(own_accounts) == 1
+        self.account = own_accounts[0] if self.account_known else _own_account_placeholder(source.text)
         self.template, self.expansion = _expanded(source, self.account)
         self.origins = self.expansion.origins
         self.links, self.external = self._links()
@@ -220,11 +223,14 @@ class _Loader:
         several = len(runs) > 1
         for resolver, drafts in runs:
             resolver.used -= set(initial)
-            # The defaults a loop's collection assumed to generate this resource at all.
-            resolver.defaults = {**self.expansion.assumed.get(logical_id, {}), **resolver.defaults}
+            # The defaults a loop's collection assumed to generate this resource at all concern
+            # every finding of it; the others only the findings whose nodes they reached.
+            generated = self.expansion.assumed.get(logical_id, {})
             label = describe(resolver) if several else ""
             mapper = source_path_function(resolver.moves, self.origins)
-            notes = self._default_notes(resolver)
+            notes = self._default_notes(generated)
+            defaults = tuple((name, self._shown(name, value)) for name, value in sorted(resolver.defaults.items())
+                             if name not in generated)
             for draft in drafts:
                 policy = draft.source
                 context = policy.context
@@ -232,26 +238,23 @@ class _Loader:
                 if policy.kind == "trust":
                     own = self._own_accounts_of(policy.document)
                     context = replace(context, own_accounts=own)
-                    if own and not self.own_accounts:
-                        extra.append(f"{self.account} stands for the stack's own account, AWS::AccountId")
                 problems = tuple(p for p in policy.problems if not self._dropped(resolver, p.path)) + tuple(
                     Problem("octal_number", policy.base + (_Exact(at),), str(_node_at(self.source.root, at)))
                     for at in sorted(resolver.octal, key=str))
                 yield replace(policy, context=context, problems=problems, variant=label, source_path=mapper,
-                              note="; ".join(notes + draft.notes + extra), secrets=frozenset(resolver.secrets))
+                              note="; ".join(notes + draft.notes + extra), secrets=frozenset(resolver.secrets),
+                              defaults=defaults, stand_in="" if self.account_known else self.account)
 
-    def _default_notes(self, resolver: Resolver) -> list[str]:
-        if not resolver.defaults:
-            return []
-        shown = []
-        for name, value in sorted(resolver.defaults.items()):
-            secret = str(self.template.parameters.get(name, {}).get("NoEcho", "")).lower() == "true"
-            shown.append(name if secret else f"{name} = {value!r}")
-        word = "parameter" if len(shown) == 1 else "parameters"
-        return [f"assuming the default of {word} {', '.join(shown)}"]
+    def _shown(self, name: str, value: Any) -> str:
+        secret = str(self.template.parameters.get(name, {}).get("NoEcho", "")).lower() == "true"
+        return name if secret else f"{name} = {value!r}"
+
+    def _default_notes(self, defaults: Mapping[str, Any]) -> list[str]:
+        shown = [self._shown(name, value) for name, value in sorted(defaults.items())]
+        return [defaults_note(shown)] if shown else []
 
     def _own_accounts_of(self, document: Any) -> tuple[str, ...]:
-        if self.own_accounts:
+        if self.account_known:
             return self.own_accounts
         return (self.account,) if _mentions(document, self.account) else ()
 
@@ -519,7 +522,7 @@ class _Loader:
         problems += self._file_problems(trust_base, lambda p: self._of_resource(p, logical_id) and p[len(origin) + 1:len(origin) + 2] in (
             ("AssumeRolePolicyDocument",), ("PermissionsBoundary",), ()))
         # SAM names the role it generates, so its ARN is meaningful only inside this template.
-        generated = identity_from_arn(r.arn(f"{logical_id}Role"), "role", local=True, account_known=bool(self.own_accounts))
+        generated = identity_from_arn(r.arn(f"{logical_id}Role"), "role", local=True, account_known=self.account_known)
         trust_source = PolicySource(logical_id, trust_base, trust, "trust", problems=problems, role=role,
                                     identity=generated)
         return [_Draft(trust_source, notes)] + [replace(d, notes=notes) for d in identity]
@@ -550,8 +553,8 @@ class _Loader:
         props = self.template.properties(logical_id)
         named = isinstance(props.get(name_key), str) or (
             name_key in props and isinstance(r.value(props[name_key], ("Resources", logical_id, "Properties", name_key)), str))
-        return identity_from_arn(r.arn(logical_id), kind, local=not self.own_accounts or not named,
-                                 account_known=bool(self.own_accounts))
+        return identity_from_arn(r.arn(logical_id), kind, local=not self.account_known or not named,
+                                 account_known=self.account_known)
 
     def _for_each(self, loop: Unexpanded) -> Iterator[PolicySource]:
         """An `Fn::ForEach` whose collection is not known statically: the roles it may generate
@@ -723,3 +726,77 @@ def template_suppressions(source: SourceFile, rule_ids: frozenset[str] | None = 
 
 
 __all__ = ["cloudformation_sources", "template_suppressions", "RESOLVED"]
+
+
+def defaults_note(shown: list[str]) -> str:
+    word = "parameter" if len(shown) == 1 else "parameters"
+    return f"assuming the default of {word} {', '.join(shown)}"
+
+
+def parameters_at(root: Any, path: TreePath) -> set[str]:
+    """The names that `Ref` and `Fn::Sub` read in the template node at `path` (or the deepest
+    node on the way: a path may go on into a value that resolution built), for telling which
+    parameters reached a finding's node."""
+    node = root
+    for step in path:
+        if isinstance(step, _Exact):
+            node = _node_at(root, step.path)
+            continue
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            break
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("Ref")
+            if isinstance(ref, str):
+                names.add(ref)
+            sub = item.get("Fn::Sub")
+            text = sub[0] if isinstance(sub, list) and sub else sub
+            if isinstance(text, str):
+                names.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!*]+)\}", text))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return names
+
+
+_SHORT_NAMES = {"Ref": "!Ref", "Condition": "!Condition"}
+
+
+def written_at(root: Any, path: TreePath) -> str:
+    """The template node at `path` as written, when it is an intrinsic function (`!Sub
+    'arn:aws:iam::${Partner}:root'`, `!Ref VendorAccount`), for messages; "" otherwise."""
+    node = root
+    for step in path:
+        if isinstance(step, _Exact):
+            node = _node_at(root, step.path)
+        elif isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return ""
+    if not (isinstance(node, dict) and len(node) == 1 and is_intrinsic(node)):
+        return ""
+    return _render(node)[:160]
+
+
+def _render(node: Any) -> str:
+    if isinstance(node, dict) and len(node) == 1:
+        (name, value), = node.items()
+        short = _SHORT_NAMES.get(name) or (f"!{name[4:]}" if name.startswith("Fn::") else "")
+        if short:
+            if name == "Fn::GetAtt" and isinstance(value, list):
+                return f"{short} {'.'.join(str(v) for v in value)}"
+            return f"{short} {_render(value)}"
+    if isinstance(node, dict):
+        return "{" + ", ".join(f"{k}: {_render(v)}" for k, v in node.items()) + "}"
+    if isinstance(node, list):
+        return "[" + ", ".join(_render(v) for v in node) + "]"
+    return repr(node) if isinstance(node, str) else str(node)

@@ -67,6 +67,12 @@ class PolicySource:
     variant: str = ""
     source_path: Callable[[TreePath], TreePath] | None = None
     identity: Identity | None = None  # the role of a trust policy, the user of an inline policy
+    # The template parameters whose defaults this variant assumed, as (name, shown text): a
+    # finding names only those whose value reached its own nodes.
+    defaults: tuple[tuple[str, str], ...] = ()
+    # The 12-digit token that stands for a template's own account (AWS::AccountId) when it is
+    # not known: messages say "this stack's own account" instead of quoting it.
+    stand_in: str = ""
 
 
 def is_policy(value: Any) -> bool:

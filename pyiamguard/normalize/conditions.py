@@ -39,13 +39,15 @@ class ConditionValue:
         if _ACCOUNT.fullmatch(text) and not self.unresolved:
             account = text
         elif arn is not None:
-            partition = arn.partition if "$" not in arn.partition else ""
             arn_scope = arn_resource_scope(arn)
-            if _ACCOUNT.fullmatch(arn.account):
-                account = arn.account
-            elif "*" in arn.account or "?" in arn.account:
-                account_wildcard = True
             named = _names_one(arn)
+            # An unknown value claims no account or partition: only what it names.
+            if not self.unresolved:
+                partition = arn.partition
+                if _ACCOUNT.fullmatch(arn.account):
+                    account = arn.account
+                elif "*" in arn.account or "?" in arn.account:
+                    account_wildcard = True
         stripped = text.replace("*", "").replace("?", "")
         return {
             "text": engine_token(text),

@@ -76,7 +76,8 @@ class _Builder:
         self.nodes: dict[str, Node] = {}
         self.counter = 0
         self.problems: list[dict[str, str]] = []
-        self.unresolved: list[dict[str, str]] = []
+        self.unresolved: list[dict[str, Any]] = []
+        self.part = "document"  # "permissions" while the role's policies are normalized
 
     def ref(self, prefix: str, path: TreePath, text: str = "", sid: str = "") -> str:
         name = f"{prefix}{self.counter}"
@@ -89,7 +90,7 @@ class _Builder:
 
     def unknown(self, what: str, path: TreePath, text: str, key: str = "", positive_string: bool = False) -> None:
         self.unresolved.append({"ref": self.ref("u", path, text), "what": what, "key": engine_token(key),
-                                "positive_string": positive_string})
+                                "positive_string": positive_string, "part": self.part})
 
     # The same for nodes outside the document (the role's other attributes and policies),
     # located by their absolute tree path.
@@ -104,7 +105,7 @@ class _Builder:
 
     def unknown_abs(self, what: str, path: TreePath, text: str, key: str = "") -> None:
         self.unresolved.append({"ref": self.ref_abs("u", path, text), "what": what, "key": engine_token(key),
-                                "positive_string": False})
+                                "positive_string": False, "part": "permissions"})
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,8 @@ def _resources(b: _Builder, path: TreePath, st: dict[str, Any], assumes: bool) -
             if isinstance(item, Unresolved):
                 unresolved = True
                 at = path + ((element, i) if isinstance(raw, list) else (element,))
-                b.unknown("resource", at, item.expression, "sts:assume" if assumes else "")
+                decides = assumes and (element == "NotResource" or _may_name_every_role(item.expression))
+                b.unknown("resource", at, item.expression, "sts:assume" if decides else "")
                 continue
             text = scalar_text(item)
             if text is None or not isinstance(item, str):
@@ -264,6 +266,18 @@ def _resources(b: _Builder, path: TreePath, st: dict[str, Any], assumes: bool) -
     # Trust statements have no Resource: no ref is taken, so their refs stay those of docs/model.md.
     ref = b.ref("e", path + (element,), element) if element != "none" else ""
     return {"element": element, "values": values, "unresolved": unresolved, "ref": ref}
+
+
+_EVERY_ROLE = re.compile(r"^(\*|arn:[^:]*:(iam|sts)::[^:]*:(role/)?\*)$")
+
+
+def _may_name_every_role(expression: str) -> bool:
+    """An unknown resource of an assume grant decides IAMG-304 only if some value of its
+    unknown parts makes it `*` or every role of an account: `arn:aws:iam::*:role/${Name}`
+    names one role whatever Name is (a wildcard in a name is a prefix, not every role)."""
+    pattern = re.sub(r"\$\{[^}]*\}", "*", expression)
+    pattern = re.sub(r"\*+", "*", pattern)
+    return bool(_EVERY_ROLE.match(pattern)) or "$" not in expression and "*" not in expression and ":" not in expression
 
 
 def _effect(b: _Builder, path: TreePath, st: dict[str, Any]) -> str:
@@ -466,13 +480,13 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
             b.unknown_abs(what, permission.base, permission.document.expression)
     elif isinstance(permission.document, dict) and not any(p.code == "invalid_json" for p in permission.problems):
         saved = (b.base, b.problems, b.unresolved)
-        b.base = permission.base
+        b.base, b.part = permission.base, "permissions"
         if quiet:
             b.problems, b.unresolved = [], []
         try:
             statements = _statements(b, permission.document, "identity")
         finally:
-            b.base = saved[0]
+            b.base, b.part = saved[0], "document"
             if quiet:
                 b.problems, b.unresolved = saved[1], saved[2]
     # Rules read the ARN of a boundary (allowed_permissions_boundaries) and the name of an

@@ -124,11 +124,23 @@ def test_unresolved_and_placeholder_values_are_unresolved() -> None:
     ("text", "expected"),
     [
         ("123456789012", dict(account="123456789012")),
-        ("arn:aws:iam::111122223333:role/x", dict(account="111122223333", partition="aws", arn_scope="role")),
-        ("arn:aws-us-gov:iam::111122223333:root", dict(account="111122223333", partition="aws-us-gov", arn_scope="root")),
-        ("arn:aws:iam::444455556666:user/alice", dict(account="444455556666", partition="aws", arn_scope="user")),
-        ("arn:aws:iam::*:role/deployer", dict(wildcard=True, account_wildcard=True, partition="aws", arn_scope="role")),
-        ("arn:aws:iam::1111?2223333:root", dict(wildcard=True, account_wildcard=True, partition="aws", arn_scope="root")),
+        ("arn:aws:iam::111122223333:role/x", dict(account="111122223333", partition="aws", arn_scope="role", named=True)),
+        ("arn:aws-us-gov:iam::111122223333:root", dict(account="111122223333", partition="aws-us-gov", arn_scope="root",
+                                                       named=True)),
+        ("arn:aws:iam::444455556666:user/alice", dict(account="444455556666", partition="aws", arn_scope="user",
+                                                      named=True)),
+        # A named role in any account is still one named role (rules spec, "named principal").
+        ("arn:aws:iam::*:role/deployer", dict(wildcard=True, account_wildcard=True, partition="aws", arn_scope="role",
+                                              named=True)),
+        ("arn:aws:iam::1111?2223333:root", dict(wildcard=True, account_wildcard=True, partition="aws", arn_scope="root",
+                                                named=True)),
+        ("arn:aws:iam::111122223333:role/*", dict(wildcard=True, account="111122223333", partition="aws",
+                                                  arn_scope="role")),
+        ("arn:aws:iam::111122223333:role/ci-*", dict(wildcard=True, account="111122223333", partition="aws",
+                                                     arn_scope="role")),
+        ("arn:aws:iam::111122223333:role/${aws:username}", dict(account="111122223333", partition="aws",
+                                                                arn_scope="role")),
+        ("arn:aws:s3:::bucket/key", dict(partition="aws", arn_scope="other")),
         ("*", dict(wildcard=True, wildcard_only=True)),
         ("?*", dict(wildcard=True, wildcard_only=True)),
         ("repo:org/*", dict(wildcard=True)),
@@ -138,7 +150,7 @@ def test_unresolved_and_placeholder_values_are_unresolved() -> None:
 )
 def test_condition_value_fields(text: str, expected: dict) -> None:
     fields = {"text": text, "wildcard": False, "wildcard_only": False, "account": "", "account_wildcard": False,
-              "partition": "", "arn_scope": "", "unresolved": False}
+              "partition": "", "arn_scope": "", "named": False, "unresolved": False}
     fields.update(expected)
     assert ConditionValue(text).engine_fields() == fields
 
@@ -151,8 +163,16 @@ def test_non_ascii_condition_value_is_tokenized() -> None:
 def test_unresolved_value_does_not_claim_an_account_or_partition() -> None:
     assert ConditionValue("arn:aws:iam::111122223333:root", unresolved=True).engine_fields() == {
         "text": "arn:aws:iam::111122223333:root", "wildcard": False, "wildcard_only": False, "account": "",
-        "account_wildcard": False, "partition": "", "arn_scope": "", "unresolved": True,
+        "account_wildcard": False, "partition": "", "arn_scope": "root", "named": True, "unresolved": True,
     }
+
+
+def test_a_named_arn_with_an_unknown_account_is_still_named() -> None:
+    # `!Sub arn:aws:iam::${TrustedAccount}:role/deployer` without a default (Amendments, IAMG-105).
+    fields = ConditionValue("arn:aws:iam::${TrustedAccount}:role/deployer", unresolved=True).engine_fields()
+    assert (fields["named"], fields["arn_scope"], fields["account"]) == (True, "role", "")
+    prefix = ConditionValue("arn:aws:iam::${TrustedAccount}:role/${Prefix}-*", unresolved=True).engine_fields()
+    assert (prefix["named"], prefix["arn_scope"]) == (False, "role")
 
 
 # --- state ----------------------------------------------------------------------------------------------------------
@@ -203,6 +223,7 @@ def test_engine_fields_of_a_github_sub_condition() -> None:
         "operator": "ForAllValues:StringLike", "base": "stringlike", "set": "forallvalues", "if_exists": False,
         "negated": False, "pattern": True, "key": "token.actions.githubusercontent.com:sub",
         "values": [{"text": "repo:org/app:*", "wildcard": True, "wildcard_only": False, "account": "",
-                    "account_wildcard": False, "partition": "", "arn_scope": "", "unresolved": False}],
+                    "account_wildcard": False, "partition": "", "arn_scope": "", "named": False,
+                    "unresolved": False}],
         "state": "concrete",
     }

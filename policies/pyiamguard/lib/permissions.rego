@@ -77,7 +77,29 @@ admin_policy(policy) if {
 	some st in policy.statements
 	admin_statement(st)
 	not denies_everything(policy.statements)
+	not cancelled(st, policy.statements)
 }
+
+# An unconditional Deny on every resource of every admin action pattern the statement grants
+# (`Allow iam:*` beside `Deny iam:*`): nothing admin is left of it.
+cancelled(st, statements) if {
+	not st.actions.not_action
+	admin := {pattern | some pattern in st.actions.patterns; pattern in admin_action_patterns}
+	every pattern in admin {
+		some deny in statements
+		deny.effect == "Deny"
+		count(deny.conditions) == 0
+		on_every_resource(deny)
+		not deny.actions.not_action
+		denied_pattern(pattern, deny.actions.patterns)
+	}
+}
+
+denied_pattern(pattern, patterns) if pattern in patterns
+
+denied_pattern(_, patterns) if "*" in patterns
+
+denied_pattern(_, patterns) if "*:*" in patterns
 
 # The statement's action patterns that grant an escalation action on every resource.
 escalation_patterns(st) := {pattern |

@@ -176,11 +176,11 @@ session_problems(r) := [{"ref": "x8", "code": "invalid_max_session"}] if {
 	r.max_session.state == "invalid"
 } else := []
 
-session_unknowns(r) := [{"ref": "u8", "what": "max_session", "key": "", "positive_string": false}] if {
+session_unknowns(r) := [{"ref": "u8", "what": "max_session", "key": "", "positive_string": false, "part": "permissions"}] if {
 	r.max_session.state == "unresolved"
 } else := []
 
-policy_unknowns(r) := [{"ref": concat("", ["u", trim_prefix(p.ref, "q")]), "what": unknown_what(p), "key": "", "positive_string": false} |
+policy_unknowns(r) := [{"ref": concat("", ["u", trim_prefix(p.ref, "q")]), "what": unknown_what(p), "key": "", "positive_string": false, "part": "permissions"} |
 	some p in array.concat([r.boundary], r.policies)
 	p.state == "unresolved"
 ]

@@ -54,9 +54,13 @@ deny contains result.finding(u.ref, {"what": u.what}) if {
 	permissions.externally_assumable(input)
 }
 
+# A condition decides who may assume the role: in the trust policy itself. Conditions of
+# permission policies decide none of the rules.
 deny contains result.finding(u.ref, {"what": u.what, "key": u.key}) if {
+	input.kind == "trust"
 	some u in input.unresolved
 	u.what == "condition"
+	u.part == "document"
 	decides(u)
 }
 

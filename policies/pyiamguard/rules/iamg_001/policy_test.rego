@@ -9,7 +9,7 @@ import data.pyiamguard.rules.iamg_001
 with_unresolved(doc, entries) := object.union(doc, {"unresolved": entries})
 
 # A Terraform trust policy known only after apply: no statements at all.
-unknown_trust_policy := with_unresolved(td.trust([]), [{"ref": "u0", "what": "trust_policy", "key": "", "positive_string": false}])
+unknown_trust_policy := with_unresolved(td.trust([]), [{"ref": "u0", "what": "trust_policy", "key": "", "positive_string": false, "part": "document"}])
 
 test_unknown_trust_policy_fires if {
 	iamg_001.deny == {{"ref": "u0", "facts": {"what": "trust_policy"}}} with input as unknown_trust_policy
@@ -18,7 +18,7 @@ test_unknown_trust_policy_fires if {
 # {"AWS": "arn:aws:iam::${AccountB}:root"}: a template placeholder in a principal.
 unknown_principal := with_unresolved(
 	td.trust([td.allow("s0", [td.principal("p1", "unresolved", "AWS", "${aws_iam_role.ci.arn}", {})], [])]),
-	[{"ref": "u2", "what": "principal", "key": "", "positive_string": false}],
+	[{"ref": "u2", "what": "principal", "key": "", "positive_string": false, "part": "document"}],
 )
 
 test_unknown_principal_fires if {
@@ -27,8 +27,8 @@ test_unknown_principal_fires if {
 
 # An unknown Effect and an unknown action: one finding each.
 unknown_effect_and_action := with_unresolved(td.trust([td.allow("s0", [td.account_id("p1", "444455556666")], [])]), [
-	{"ref": "u2", "what": "effect", "key": "", "positive_string": false},
-	{"ref": "u3", "what": "action", "key": "", "positive_string": false},
+	{"ref": "u2", "what": "effect", "key": "", "positive_string": false, "part": "document"},
+	{"ref": "u3", "what": "action", "key": "", "positive_string": false, "part": "document"},
 ])
 
 test_unknown_effect_and_action_fire if {
@@ -42,13 +42,13 @@ test_unknown_effect_and_action_fire if {
 
 unknown_conditions := with_unresolved(td.trust([]), [
 	# {"StringEquals": {"aws:SourceAccount": "${AWS::AccountId}"}} from an unknown import
-	{"ref": "u1", "what": "condition", "key": "aws:sourceaccount", "positive_string": false},
+	{"ref": "u1", "what": "condition", "key": "aws:sourceaccount", "positive_string": false, "part": "document"},
 	# a suffix key: OIDC :sub
-	{"ref": "u2", "what": "condition", "key": "token.actions.githubusercontent.com:sub", "positive_string": false},
+	{"ref": "u2", "what": "condition", "key": "token.actions.githubusercontent.com:sub", "positive_string": false, "part": "document"},
 	# a whole condition block (Fn::If): it may restrict anything
-	{"ref": "u3", "what": "condition", "key": "?", "positive_string": false},
+	{"ref": "u3", "what": "condition", "key": "?", "positive_string": false, "part": "document"},
 	# a key no rule reads
-	{"ref": "u4", "what": "condition", "key": "aws:requestedregion", "positive_string": false},
+	{"ref": "u4", "what": "condition", "key": "aws:requestedregion", "positive_string": false, "part": "document"},
 ])
 
 test_unknown_deciding_conditions_fire if {
@@ -59,7 +59,7 @@ test_unknown_deciding_conditions_fire if {
 	} with input as unknown_conditions
 }
 
-unknown_irrelevant_condition := with_unresolved(td.trust([]), [{"ref": "u1", "what": "condition", "key": "aws:requestedregion", "positive_string": false}])
+unknown_irrelevant_condition := with_unresolved(td.trust([]), [{"ref": "u1", "what": "condition", "key": "aws:requestedregion", "positive_string": false, "part": "document"}])
 
 test_unknown_condition_on_other_key_is_clean if {
 	count(iamg_001.deny) == 0 with input as unknown_irrelevant_condition
@@ -77,7 +77,7 @@ test_everything_known_is_clean if {
 
 # `StringEquals sts:ExternalId: !Ref ExternalId` (no default): the deployer supplies the secret.
 supplied_external_id := with_unresolved(td.trust([]), [
-	{"ref": "u1", "what": "condition", "key": "sts:externalid", "positive_string": true},
+	{"ref": "u1", "what": "condition", "key": "sts:externalid", "positive_string": true, "part": "document"},
 ])
 
 test_external_id_from_a_parameter_is_clean if {
@@ -86,7 +86,7 @@ test_external_id_from_a_parameter_is_clean if {
 
 # Under StringEqualsIfExists (or a negated operator) its value decides whether it restricts.
 weak_unknown_external_id := with_unresolved(td.trust([]), [
-	{"ref": "u1", "what": "condition", "key": "sts:externalid", "positive_string": false},
+	{"ref": "u1", "what": "condition", "key": "sts:externalid", "positive_string": false, "part": "document"},
 ])
 
 test_external_id_under_a_weak_operator_fires if {
@@ -95,7 +95,7 @@ test_external_id_under_a_weak_operator_fires if {
 
 # Unknown values that decide who is trusted still fire, whatever the operator.
 unknown_principal_arn := with_unresolved(td.trust([]), [
-	{"ref": "u1", "what": "condition", "key": "aws:principalarn", "positive_string": true},
+	{"ref": "u1", "what": "condition", "key": "aws:principalarn", "positive_string": true, "part": "document"},
 ])
 
 test_unknown_principal_arn_fires if {

@@ -282,3 +282,13 @@ resource_policy := object.union(star_string, {"kind": "resource"})
 test_resource_policy_is_clean if {
 	count(iamg_101.deny) == 0 with input as resource_policy
 }
+
+# `ArnLike aws:PrincipalArn: !Ref RoleArns` without a default: IAMG-001 reports it, not 101.
+unknown_arn_confinement := td.trust([td.allow("s0", [td.any_aws("p1")], [object.union(
+	td.cond("c2", "ArnLike", "aws:PrincipalArn", ["${RoleArns}"]),
+	{"state": "unresolved", "values": [object.union(td.value("${RoleArns}"), {"unresolved": true})]},
+)])])
+
+test_unknown_principal_arn_confinement_is_left_to_iamg_001 if {
+	count(iamg_101.deny) == 0 with input as unknown_arn_confinement
+}

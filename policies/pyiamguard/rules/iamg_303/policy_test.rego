@@ -160,3 +160,23 @@ test_role_inline_scoped_is_clean if {
 test_identity_policy_without_owner_is_clean if {
 	count(iamg_303.deny) == 0 with input as managed_policy_star
 }
+
+# `Allow iam:*` beside `Deny iam:*` on every resource in the same policy leaves nothing admin.
+allow_and_deny_iam := role_trusting(ec2_trust, [td.inline_policy("q2", "inline", [
+	td.allow_on("s3", ["iam:*"], ["*"]),
+	td.deny_on("s4", ["iam:*"], ["*"]),
+])])
+
+test_admin_statement_cancelled_by_a_deny_of_the_same_actions_is_clean if {
+	count(iamg_303.deny) == 0 with input as allow_and_deny_iam with data.pyiamguard.config as own
+}
+
+# A Deny of only part of what the statement grants leaves it admin.
+allow_star_deny_iam := role_trusting(ec2_trust, [td.inline_policy("q2", "inline", [
+	td.allow_on("s3", ["*"], ["*"]),
+	td.deny_on("s4", ["iam:*"], ["*"]),
+])])
+
+test_admin_statement_partly_denied_fires if {
+	iamg_303.deny == {{"ref": "q2", "facts": {"origin": "inline"}}} with input as allow_star_deny_iam with data.pyiamguard.config as own
+}
