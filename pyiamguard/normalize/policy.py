@@ -118,6 +118,10 @@ class Permission:
     # A policy scanned on its own too (a separate resource): its problems and unknowns are
     # reported there, not again on every role it reaches.
     reported_elsewhere: bool = False
+    # Where the policy reaches the role when its document sits elsewhere (a managed policy
+    # shared by several roles): the role's ARN entry, attachment or `Roles` entry. Findings on
+    # the permission point there; its statements stay located in the document (`base`).
+    attached_at: TreePath = ()
 
 
 @dataclass(frozen=True)
@@ -438,7 +442,7 @@ def _max_session(b: _Builder, role: RoleFacts) -> dict[str, Any]:
 
 
 def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
-    ref = b.ref_abs("q", permission.base, permission.label)
+    ref = b.ref_abs("q", permission.attached_at or permission.base, permission.label)
     arn, name, aws_managed, state = "", "", False, "known"
     statements: list[dict[str, Any]] = []
     quiet = permission.reported_elsewhere
