@@ -442,14 +442,15 @@ def _max_session(b: _Builder, role: RoleFacts) -> dict[str, Any]:
 
 
 def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
-    ref = b.ref_abs("q", permission.attached_at or permission.base, permission.label)
+    where = permission.attached_at or permission.base  # where the policy reaches the role
+    ref = b.ref_abs("q", where, permission.label)
     arn, name, aws_managed, state = "", "", False, "known"
     statements: list[dict[str, Any]] = []
     quiet = permission.reported_elsewhere
     if isinstance(permission.arn, Unresolved):
         state = "unresolved"
         if not quiet:
-            b.unknown_abs("policy", permission.base, permission.arn.expression)
+            b.unknown_abs("policy", where, permission.arn.expression)
     elif isinstance(permission.arn, str):
         arn = permission.arn
         match = _AWS_MANAGED.match(arn.strip())
@@ -462,7 +463,7 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
     if isinstance(permission.document, Unresolved):
         state = "unresolved"
         if not quiet:
-            b.unknown_abs("policy", permission.base, permission.document.expression)
+            b.unknown_abs("policy", where, permission.document.expression)
     elif isinstance(permission.document, dict) and not any(p.code == "invalid_json" for p in permission.problems):
         saved = (b.base, b.problems, b.unresolved)
         b.base = permission.base
