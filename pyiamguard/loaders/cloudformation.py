@@ -390,10 +390,7 @@ class _Loader:
         if isinstance(value, Unresolved):
             return Permission("boundary", value.expression, _in(at), arn=value)
         if isinstance(value, str) and value:
-            boundary = self._by_arn(r, value, "boundary", _in(at))
-            # A template policy's document unknown is the role's unknown boundary (its own
-            # problems are reported on the policy).
-            return replace(boundary, reported_elsewhere=False, problems=()) if boundary.attached_at else boundary
+            return self._by_arn(r, value, "boundary", _in(at))
         return None
 
     def _by_arn(self, r: Resolver, arn: str, origin: str, base: TreePath) -> Permission:
@@ -404,8 +401,9 @@ class _Loader:
         logical_id = r.cache["managed"].get(arn)
         if logical_id is not None:
             document, problems = self._policy_document(r, logical_id)
-            return Permission(origin, logical_id, _in(("Resources", logical_id, "Properties", "PolicyDocument")),
-                              document, arn=arn, problems=problems, reported_elsewhere=True, attached_at=base)
+            return _unknown_per_role(Permission(
+                origin, logical_id, _in(("Resources", logical_id, "Properties", "PolicyDocument")), document,
+                arn=arn, problems=problems, reported_elsewhere=True, attached_at=base))
         return Permission(origin, arn, base, None, arn=arn)
 
     def _policy_document(self, r: Resolver, logical_id: str) -> tuple[Any, tuple[Problem, ...]]:
@@ -417,9 +415,10 @@ class _Loader:
         out = []
         for policy, origin, entry in self.links.get(role, []):
             document, problems = self._policy_document(r, policy)
-            out.append(Permission(origin, policy, _in(("Resources", policy, "Properties", "PolicyDocument")), document,
-                                  arn=r.arn(policy) if origin == "attachment" else None,
-                                  problems=problems, reported_elsewhere=True, attached_at=_in(entry)))
+            out.append(_unknown_per_role(Permission(
+                origin, policy, _in(("Resources", policy, "Properties", "PolicyDocument")), document,
+                arn=r.arn(policy) if origin == "attachment" else None,
+                problems=problems, reported_elsewhere=True, attached_at=_in(entry))))
         return out
 
     def _links(self) -> tuple[dict[str, list[tuple[str, str, TreePath]]], set[str]]:
@@ -626,6 +625,15 @@ def _role_targets(r: Resolver, node: Any, at: TreePath, roles: set[str]) -> set[
     if value is NO_VALUE:
         return set()
     return {("unknown", "", at)}
+
+
+def _unknown_per_role(permission: Permission) -> Permission:
+    """A template policy whose document is not known statically is unknown for every role it
+    reaches: each role says so (IAMG-001) where the policy reaches it. Its problems are
+    reported on the policy itself."""
+    if isinstance(permission.document, Unresolved):
+        return replace(permission, reported_elsewhere=False, problems=())
+    return permission
 
 
 def _path_order(path: TreePath) -> tuple[tuple[int, str], ...]:

@@ -550,7 +550,9 @@ def _managed(plan: _Plan, origin: str, label: str, base: TreePath, arn: Any, lin
     label = f"{policy.address} ({arn})" if isinstance(arn, str) else policy.address
     return Permission(origin, label, policy.path + ("policy",), document,
                       arn=arn if isinstance(arn, str) else _policy_arn(plan, policy),
-                      reported_elsewhere=True, attached_at=base)
+                      # A document known only after apply is unknown for every role it reaches:
+                      # each role says so (IAMG-001) where the policy reaches it.
+                      reported_elsewhere=not isinstance(document, Unresolved), attached_at=base)
 
 
 def _policy_arn(plan: _Plan, policy: _Resource) -> str:

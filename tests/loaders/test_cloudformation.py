@@ -365,6 +365,44 @@ def test_a_boundary_of_the_template_is_linked_by_ref_and_its_document_used(form:
     assert capped.boundary.attached_at == (RESOLVED, "Resources", "CappedRole", "Properties", "PermissionsBoundary")
 
 
+def test_a_shared_policy_not_known_statically_is_iamg_001_on_each_role_where_it_reaches_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+Parameters:
+  Document: {Type: String}
+Resources:
+  Shared:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [!Ref C]
+      PolicyDocument: !Ref Document
+  A:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      ManagedPolicyArns: [!Ref Shared]
+  B:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      ManagedPolicyArns: [!Ref Shared]
+  C:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+""")
+    # The policy itself, and each role at its own reference to it.
+    assert _found(scan([path])) == [
+        ("IAMG-001", "C", "$.Resources.Shared.Properties.Roles[0]", 7),
+        ("IAMG-001", "Shared", "$.Resources.Shared.Properties.PolicyDocument", 8),
+        ("IAMG-001", "A", "$.Resources.A.Properties.ManagedPolicyArns[0]", 14),
+        ("IAMG-001", "B", "$.Resources.B.Properties.ManagedPolicyArns[0]", 20),
+    ]
+
+
 # --- OIDC providers -------------------------------------------------------------------------------------------
 
 
