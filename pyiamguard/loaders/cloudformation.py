@@ -404,8 +404,9 @@ class _Loader:
         logical_id = r.cache["managed"].get(arn)
         if logical_id is not None:
             document, problems = self._policy_document(r, logical_id)
-            return Permission(origin, logical_id, _in(("Resources", logical_id, "Properties", "PolicyDocument")),
-                              document, arn=arn, problems=problems, reported_elsewhere=True)
+            return _unknown_per_role(Permission(
+                origin, logical_id, _in(("Resources", logical_id, "Properties", "PolicyDocument")), document,
+                arn=arn, problems=problems, reported_elsewhere=True, attached_at=base))
         return Permission(origin, arn, base, None, arn=arn)
 
     def _policy_document(self, r: Resolver, logical_id: str) -> tuple[Any, tuple[Problem, ...]]:
@@ -415,16 +416,18 @@ class _Loader:
 
     def _linked(self, r: Resolver, role: str) -> list[Permission]:
         out = []
-        for policy, origin in self.links.get(role, []):
+        for policy, origin, entry in self.links.get(role, []):
             document, problems = self._policy_document(r, policy)
-            out.append(Permission(origin, policy, _in(("Resources", policy, "Properties", "PolicyDocument")), document,
-                                  arn=r.arn(policy) if origin == "attachment" else None,
-                                  problems=problems, reported_elsewhere=True))
+            out.append(_unknown_per_role(Permission(
+                origin, policy, _in(("Resources", policy, "Properties", "PolicyDocument")), document,
+                arn=r.arn(policy) if origin == "attachment" else None,
+                problems=problems, reported_elsewhere=True, attached_at=_in(entry))))
         return out
 
-    def _links(self) -> tuple[dict[str, list[tuple[str, str]]], set[str]]:
-        """Role logical id -> the policy resources that name it, and the policy resources that
-        name a role the template does not create (or one it cannot tell)."""
+    def _links(self) -> tuple[dict[str, list[tuple[str, str, TreePath]]], set[str]]:
+        """Role logical id -> the policy resources that name it (with the `Roles`/`RoleName`
+        entry that does), and the policy resources that name a role the template does not
+        create (or one it cannot tell)."""
         r = Resolver(self.template, _AllOpen(), self.account)
         roles: dict[str, str | None] = {
             logical_id: r._name(logical_id, "RoleName").lower()
@@ -432,7 +435,7 @@ class _Loader:
         # The role SAM generates for a function is `<Function>Role`, named only by `!Ref`.
         roles.update({f"{logical_id}Role": None for logical_id, resource in self.template.resources.items()
                       if str(resource.get("Type", "")) in _SAM_SERVICES and "Role" not in self.template.properties(logical_id)})
-        links: dict[str, list[tuple[str, str]]] = {}
+        links: dict[str, list[tuple[str, str, TreePath]]] = {}
         external: set[str] = set()
         by_name: dict[str, list[str]] = {}  # role name -> logical ids: linking stays linear
         for role, name in roles.items():
@@ -446,12 +449,13 @@ class _Loader:
             props = self.template.properties(logical_id)
             if key not in props:
                 continue
-            for target in _role_targets(r, props[key], ("Resources", logical_id, "Properties", key), set(roles)):
-                kind_of, value = target
+            targets = _role_targets(r, props[key], ("Resources", logical_id, "Properties", key), set(roles))
+            for kind_of, value, entry in sorted(targets, key=lambda t: (_path_order(t[2]), t[0], t[1])):
                 named = ([value] if value in roles else []) if kind_of == "id" else list(by_name.get(value, []))
                 for role in named:
-                    if (logical_id, origin) not in links.setdefault(role, []):
-                        links[role].append((logical_id, origin))
+                    # The first entry naming the role is where the policy reaches it.
+                    if not any(linked[:2] == (logical_id, origin) for linked in links.setdefault(role, [])):
+                        links[role].append((logical_id, origin, entry))
                 if not named:
                     external.add(logical_id)
         return links, external
@@ -600,29 +604,44 @@ def _collection(template: Template, account: str, node: Any, at: TreePath) -> Co
     return Collection(None, reason="its collection is not a list of strings")
 
 
-def _role_targets(r: Resolver, node: Any, at: TreePath, roles: set[str]) -> set[tuple[str, str]]:
+def _role_targets(r: Resolver, node: Any, at: TreePath, roles: set[str]) -> set[tuple[str, str, TreePath]]:
     """What a `Roles`/`RoleName` value may name: ("id", logical id) for `!Ref Role`,
-    ("name", lower-cased name) for a name, ("unknown", "") when it cannot be told. Both
-    branches of an `Fn::If` count: linking the role in either is the worst case."""
+    ("name", lower-cased name) for a name, ("unknown", "") when it cannot be told, each with
+    the path of the entry that names it. Both branches of an `Fn::If` count: linking the role
+    in either is the worst case."""
     if isinstance(node, dict) and set(node) == {"Ref"} and isinstance(node["Ref"], str) and node["Ref"] in roles:
-        return {("id", node["Ref"])}
+        return {("id", node["Ref"], at)}
     if isinstance(node, dict) and set(node) == {"Fn::If"} and isinstance(node["Fn::If"], list) and len(node["Fn::If"]) == 3:
         branches = node["Fn::If"]
         return (_role_targets(r, branches[1], at + ("Fn::If", 1), roles)
                 | _role_targets(r, branches[2], at + ("Fn::If", 2), roles))
     if isinstance(node, list):
-        out: set[tuple[str, str]] = set()
+        out: set[tuple[str, str, TreePath]] = set()
         for i, item in enumerate(node):
             out |= _role_targets(r, item, at + (i,), roles)
         return out
     value = r.value(node, at) if is_intrinsic(node) else node
     if isinstance(value, list):
-        return {("name", v.lower()) if isinstance(v, str) else ("unknown", "") for v in value}
+        return {("name", v.lower(), at) if isinstance(v, str) else ("unknown", "", at) for v in value}
     if isinstance(value, str):
-        return {("name", value.lower())}
+        return {("name", value.lower(), at)}
     if value is NO_VALUE:
         return set()
-    return {("unknown", "")}
+    return {("unknown", "", at)}
+
+
+def _unknown_per_role(permission: Permission) -> Permission:
+    """A template policy whose document is not known statically is unknown for every role it
+    reaches: each role says so (IAMG-001) where the policy reaches it. Its problems are
+    reported on the policy itself."""
+    if isinstance(permission.document, Unresolved):
+        return replace(permission, reported_elsewhere=False, problems=())
+    return permission
+
+
+def _path_order(path: TreePath) -> tuple[tuple[int, str], ...]:
+    """A total order of tree paths (steps are names and list indexes)."""
+    return tuple((step, "") if isinstance(step, int) else (-1, str(step)) for step in path)
 
 
 def _node_at(root: Any, path: TreePath) -> Any:

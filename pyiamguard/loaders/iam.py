@@ -217,13 +217,19 @@ def _role_facts(role: dict[str, Any], base: TreePath, managed: dict[str, tuple[A
     for j, attached in enumerate(role.get("AttachedManagedPolicies") or []):
         if isinstance(attached, dict) and isinstance(attached.get("PolicyArn"), str):
             arn = attached["PolicyArn"]
-            document, path = managed.get(arn, (None, base + ("AttachedManagedPolicies", j, "PolicyArn")))
-            permissions.append(Permission("managed", arn, path, document, arn=arn, reported_elsewhere=document is not None))
+            # The document is the dump's shared `Policies` entry; the finding on the role points
+            # at the role's own entry, so each role attached to it gets its own location.
+            entry = base + ("AttachedManagedPolicies", j, "PolicyArn")
+            document, path = managed.get(arn, (None, entry))
+            permissions.append(Permission("managed", arn, path, document, arn=arn, reported_elsewhere=document is not None,
+                                          attached_at=entry if document is not None else ()))
     boundary = None
     raw_boundary = role.get("PermissionsBoundary")
     if isinstance(raw_boundary, dict) and isinstance(raw_boundary.get("PermissionsBoundaryArn"), str):
         arn = raw_boundary["PermissionsBoundaryArn"]
-        document, path = managed.get(arn, (None, base + ("PermissionsBoundary", "PermissionsBoundaryArn")))
-        boundary = Permission("boundary", arn, path, document, arn=arn, reported_elsewhere=document is not None)
+        entry = base + ("PermissionsBoundary", "PermissionsBoundaryArn")
+        document, path = managed.get(arn, (None, entry))
+        boundary = Permission("boundary", arn, path, document, arn=arn, reported_elsewhere=document is not None,
+                              attached_at=entry if document is not None else ())
     return RoleFacts(base=base, permissions=tuple(permissions), boundary=boundary,
                      max_session=role.get("MaxSessionDuration"), max_session_path=base + ("MaxSessionDuration",))

@@ -497,18 +497,30 @@ def _role_facts(plan: _Plan, role: _Resource, linked: list[Permission]) -> RoleF
         if _unknown_at(role.unknown, "managed_policy_arns") and not isinstance(arns, list):
             permissions.append(Permission("managed", f"{role.address}.managed_policy_arns", role.path + ("managed_policy_arns",),
                                           arn=Unresolved(f"{role.address}.managed_policy_arns", "known only after apply")))
-        for i, arn in enumerate(arns if isinstance(arns, list) else []):
+        entries = arns if isinstance(arns, list) else []
+        unknown = [i for i, arn in enumerate(entries) if arn is None or _unknown_at(role.unknown, "managed_policy_arns", i)]
+        created = _created_policies(plan, role, "managed_policy_arns", len(unknown))
+        for i, arn in enumerate(entries):
             base = role.path + ("managed_policy_arns", i)
-            if arn is None or _unknown_at(role.unknown, "managed_policy_arns", i):
+            policy = None
+            if i in unknown:
                 arn = Unresolved(f"{role.address}.managed_policy_arns[{i}]", "known only after apply")
-            permissions.append(_managed(plan, "managed", str(arn), base, arn, None))
+                policy = created[unknown.index(i)] if created else None
+            permissions.append(_managed(plan, "managed", str(arn), base, arn, None, policy=policy))
     boundary = None
     if "permissions_boundary" in role.after or _unknown_at(role.unknown, "permissions_boundary"):
         value = role.after.get("permissions_boundary")
         base = role.path + ("permissions_boundary",)
         if _unknown_at(role.unknown, "permissions_boundary"):
-            boundary = Permission("boundary", f"{role.address}.permissions_boundary", base,
-                                  arn=Unresolved(f"{role.address}.permissions_boundary", "known only after apply"))
+            # `aws_iam_policy.cap.arn`: the ARN is known only after apply, the policy's
+            # document (the plan's) is what caps the role.
+            unknown_arn = Unresolved(f"{role.address}.permissions_boundary", "known only after apply")
+            created = _created_policies(plan, role, "permissions_boundary", 1)
+            if created:
+                boundary = replace(_managed(plan, "boundary", str(unknown_arn), base, unknown_arn, None, policy=created[0]),
+                                   reported_elsewhere=False)
+            else:
+                boundary = Permission("boundary", f"{role.address}.permissions_boundary", base, arn=unknown_arn)
         elif isinstance(value, str) and value:
             boundary = replace(_managed(plan, "boundary", value, base, value, None), reported_elsewhere=False)
     max_session = role.after.get("max_session_duration")
@@ -519,12 +531,14 @@ def _role_facts(plan: _Plan, role: _Resource, linked: list[Permission]) -> RoleF
 
 
 def _managed(plan: _Plan, origin: str, label: str, base: TreePath, arn: Any, linking: _Resource | None,
-             attribute: str = "policy_arn") -> Permission:
-    """A managed policy by ARN, with its document when the policy is defined in the plan."""
-    policy = None
-    if isinstance(arn, str):
+             attribute: str = "policy_arn", policy: _Resource | None = None) -> Permission:
+    """A managed policy by ARN, with its document when the policy is defined in the plan (by
+    its ARN, by the linking resource's reference, or `policy` when the caller found it). Its
+    statements are located in the policy; the permission itself where it reaches the role
+    (`base`: the ARN entry, the attachment's policy_arn, the boundary)."""
+    if policy is None and isinstance(arn, str):
         policy = plan.policies_by_arn.get(arn)
-    elif linking is not None:
+    elif policy is None and linking is not None:
         targets = _referenced(plan, linking, attribute, "aws_iam_policy")
         policy = targets[0] if len(targets) == 1 else None
     if policy is None:
@@ -535,8 +549,35 @@ def _managed(plan: _Plan, origin: str, label: str, base: TreePath, arn: Any, lin
         document, _ = _parse_policy(policy.after["policy"], policy.path + ("policy",))
     label = f"{policy.address} ({arn})" if isinstance(arn, str) else policy.address
     return Permission(origin, label, policy.path + ("policy",), document,
-                      arn=arn if isinstance(arn, str) else f"arn:aws:iam::000000000000:policy/{policy.address}",
-                      reported_elsewhere=True)
+                      arn=arn if isinstance(arn, str) else _policy_arn(plan, policy),
+                      # A document known only after apply is unknown for every role it reaches:
+                      # each role says so (IAMG-001) where the policy reaches it.
+                      reported_elsewhere=not isinstance(document, Unresolved), attached_at=base)
+
+
+def _policy_arn(plan: _Plan, policy: _Resource) -> str:
+    """The ARN an aws_iam_policy of the plan will have: known, or built from its name, path and
+    the account of its provider; a stand-in naming its address when any is known only at apply."""
+    arn, name, path = policy.after.get("arn"), policy.after.get("name"), policy.after.get("path") or "/"
+    if isinstance(arn, str) and not _unknown_at(policy.unknown, "arn"):
+        return arn
+    context = _context(plan, policy)
+    if (context.own_accounts and isinstance(name, str) and isinstance(path, str) and path.startswith("/")
+            and path.endswith("/") and not _unknown_at(policy.unknown, "name") and not _unknown_at(policy.unknown, "path")):
+        return f"arn:{context.partition or 'aws'}:iam::{context.own_accounts[0]}:policy{path}{name}"
+    return f"arn:aws:iam::000000000000:policy/{policy.address}"
+
+
+def _created_policies(plan: _Plan, role: _Resource, attribute: str, unknown: int) -> list[_Resource]:
+    """The aws_iam_policy instances of the plan whose ARNs, known only after apply, fill the
+    `unknown` unknown values of a role's attribute (`permissions_boundary`,
+    `managed_policy_arns`), in the order the expression names them; empty when they cannot be
+    paired one for one (the values then stay unknown)."""
+    if not unknown:
+        return []
+    targets = [p for p in _reference_targets(plan, role, attribute, "aws_iam_policy")
+               if not isinstance(p.after.get("arn"), str) or _unknown_at(p.unknown, "arn")]
+    return targets if len(targets) == unknown else []
 
 
 def _link_permissions(plan: _Plan, managed: list[_Resource]) -> tuple[dict[str, list[Permission]], set[str]]:

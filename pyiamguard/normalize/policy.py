@@ -121,6 +121,10 @@ class Permission:
     # A policy scanned on its own too (a separate resource): its problems and unknowns are
     # reported there, not again on every role it reaches.
     reported_elsewhere: bool = False
+    # Where the policy reaches the role when its document sits elsewhere (a managed policy
+    # shared by several roles): the role's ARN entry, attachment or `Roles` entry. Findings on
+    # the permission point there; its statements stay located in the document (`base`).
+    attached_at: TreePath = ()
 
 
 @dataclass(frozen=True)
@@ -456,7 +460,8 @@ def _max_session(b: _Builder, role: RoleFacts) -> dict[str, Any]:
 
 
 def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
-    ref = b.ref_abs("q", permission.base, permission.label)
+    where = permission.attached_at or permission.base  # where the policy reaches the role
+    ref = b.ref_abs("q", where, permission.label)
     arn, name, aws_managed, state = "", "", False, "known"
     statements: list[dict[str, Any]] = []
     quiet = permission.reported_elsewhere
@@ -464,7 +469,7 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
     if isinstance(permission.arn, Unresolved):
         state = "unresolved"
         if not quiet:
-            b.unknown_abs(what, permission.base, permission.arn.expression)
+            b.unknown_abs(what, where, permission.arn.expression)
     elif isinstance(permission.arn, str):
         arn = permission.arn
         match = _AWS_MANAGED.match(arn.strip())
@@ -477,7 +482,7 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
     if isinstance(permission.document, Unresolved):
         state = "unresolved"
         if not quiet:
-            b.unknown_abs(what, permission.base, permission.document.expression)
+            b.unknown_abs(what, where, permission.document.expression)
     elif isinstance(permission.document, dict) and not any(p.code == "invalid_json" for p in permission.problems):
         saved = (b.base, b.problems, b.unresolved)
         b.base, b.part = permission.base, "permissions"

@@ -317,9 +317,10 @@ PERMISSIONS: Expected = [
     ("IAMG-301", "AdminVendorRole", "AdminVendorRole.Properties.ManagedPolicyArns[0]", 46, 75),
     # ManagedPolicyArns: [!Ref EscalationPolicy] gives the role that policy's document.
     ("IAMG-302", "VendorRole", "EscalationPolicy.Properties.PolicyDocument.Statement[0]", 53, 87),
-    # Roles: [!Ref AppRole] and Roles: [app] (its RoleName) both reach AppRole.
-    ("IAMG-303", "AppRole", "AdminManagedPolicy.Properties.PolicyDocument", 72, 122),
-    ("IAMG-303", "AppRole", "AdminInlinePolicy.Properties.PolicyDocument", 84, 141),
+    # Roles: [!Ref AppRole] and Roles: [app] (its RoleName) both reach AppRole: each finding
+    # points at the Roles entry naming the role, where the policy reaches it.
+    ("IAMG-303", "AppRole", "AdminManagedPolicy.Properties.Roles[0]", 71, 118),
+    ("IAMG-303", "AppRole", "AdminInlinePolicy.Properties.Roles[0]", 83, 139),
     # A boundary from the template caps AdministratorAccess: no IAMG-301.
     ("IAMG-102", "CappedRole", TRUST.format("CappedRole") + ".Principal.AWS", 98, 162),
     # A policy for a role the template does not create.
@@ -339,6 +340,67 @@ def test_permissions_reach_the_role_from_the_role_and_from_the_resources_naming_
     assert messages[("IAMG-303", "AppRole")] == [
         "The role grants admin-equivalent permissions through the attached policy 'AdminManagedPolicy'",
         "The role grants admin-equivalent permissions through the role policy 'AdminInlinePolicy'"]
+
+
+BOUNDARIES: Expected = [
+    # CappedRole: AdministratorAccess under PermissionsBoundary: !Ref ReadOnlyCap (s3:GetObject
+    # only): no IAMG-301. UncappedRole's boundary is the template's admin policy: IAMG-301.
+    ("IAMG-301", "UncappedRole", "UncappedRole.Properties.ManagedPolicyArns[0]", 59, 106),
+    # !If [UseCap, !Ref ReadOnlyCap, !Ref AWS::NoValue]: capped in one branch, not in the other.
+    ("IAMG-301", "MaybeCappedRole", "MaybeCappedRole.Properties.ManagedPolicyArns[0]", 75, 142),
+    # One template policy reaching two roles: each finding at the role's own ManagedPolicyArns entry.
+    ("IAMG-303", "WorkerA", "WorkerA.Properties.ManagedPolicyArns[0]", 96, 177),
+    ("IAMG-303", "WorkerB", "WorkerB.Properties.ManagedPolicyArns[0]", 108, 199),
+]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_boundary_of_the_template_is_linked_by_ref_and_its_document_used(form: str) -> None:
+    report = _check("boundaries", form, BOUNDARIES, Config(trusted_accounts=("444455556666",)))
+    assert _messages(report)[("IAMG-301", "MaybeCappedRole")][0].endswith("(when parameter Capped = 'no')")
+    sources = list(cloudformation_sources(load_yaml("b.yaml", (FIXTURES / "boundaries.yaml").read_text())))
+    capped = next(s.role for s in sources if s.resource == "CappedRole" and s.role is not None)
+    assert capped.boundary is not None and capped.boundary.document == {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    assert capped.boundary.attached_at == (RESOLVED, "Resources", "CappedRole", "Properties", "PermissionsBoundary")
+
+
+def test_a_shared_policy_not_known_statically_is_iamg_001_on_each_role_where_it_reaches_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+Parameters:
+  Document: {Type: String}
+Resources:
+  Shared:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      Roles: [!Ref C]
+      PolicyDocument: !Ref Document
+  A:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      ManagedPolicyArns: [!Ref Shared]
+  B:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      ManagedPolicyArns: [!Ref Shared]
+  C:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+""")
+    # The policy itself, and each role at its own reference to it.
+    assert _found(scan([path])) == [
+        ("IAMG-001", "C", "$.Resources.Shared.Properties.Roles[0]", 7),
+        ("IAMG-001", "Shared", "$.Resources.Shared.Properties.PolicyDocument", 8),
+        ("IAMG-001", "A", "$.Resources.A.Properties.ManagedPolicyArns[0]", 14),
+        ("IAMG-001", "B", "$.Resources.B.Properties.ManagedPolicyArns[0]", 20),
+    ]
 
 
 # --- OIDC providers -------------------------------------------------------------------------------------------
@@ -458,7 +520,7 @@ def test_a_policy_naming_the_role_sam_generates_reaches_it(tmp_path: Path) -> No
                     "      PolicyName: extra\n      Roles: [!Ref FnRole]\n      PolicyDocument:\n"
                     "        Version: '2012-10-17'\n        Statement: [{Effect: Allow, Action: '*', Resource: '*'}]\n")
     assert [(v.rule_id, v.resource, v.path, v.line) for v in scan([path]).violations] == [
-        ("IAMG-303", "Fn", "$.Resources.Extra.Properties.PolicyDocument", 12)]
+        ("IAMG-303", "Fn", "$.Resources.Extra.Properties.Roles[0]", 11)]
 
 
 def test_a_sam_state_machine_gets_its_generated_role(tmp_path: Path) -> None:
@@ -574,8 +636,8 @@ FOR_EACH: Expected = [
     ("IAMG-105", "PartnerRole111122223333", PARTNER + STATEMENT, 22, 31),
     ("IAMG-105", "PartnerRole444455556666", PARTNER + STATEMENT, 22, 31),
     # The policy the loop generates beside each role reaches it (Ref: !Sub PartnerRole${Account}).
-    ("IAMG-301", "PartnerRole111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument", 35, 64),
-    ("IAMG-301", "PartnerRole444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument", 35, 64),
+    ("IAMG-301", "PartnerRole111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
+    ("IAMG-301", "PartnerRole444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
     # &{Vendor}: the item without its non-alphanumeric characters; Ref: Vendor is the item.
     ("IAMG-101", "VendorRole", VENDOR + STATEMENT, 52, 94),
     ("IAMG-102", "VendorRolearnawsiam777788889999roleacmesync", VENDOR + STATEMENT, 52, 94),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,7 @@ from pyiamguard.loaders.iam import Identity, PolicySource, is_policy, looks_like
 from pyiamguard.loaders.json_source import load_json
 from pyiamguard.loaders.source import InputError
 from pyiamguard.normalize.policy import NormalizeContext, Permission, RoleFacts
+from pyiamguard.scanner import scan
 
 TRUST = {
     "Version": "2012-10-17",
@@ -242,5 +244,34 @@ def test_authorization_details_link_inline_and_managed_policies_to_the_role() ->
                    ("RoleDetailList", 0, "AttachedManagedPolicies", 0, "PolicyArn"), None,
                    arn="arn:aws:iam::aws:policy/AdministratorAccess"),
         Permission("managed", customer, ("Policies", 0, "PolicyVersionList", 0, "Document"), ADMIN, arn=customer,
-                   reported_elsewhere=True),
+                   reported_elsewhere=True, attached_at=("RoleDetailList", 0, "AttachedManagedPolicies", 1, "PolicyArn")),
     )
+
+
+def _role_entry(name: str, trust: object) -> dict[str, object]:
+    return {"RoleName": name, "Arn": f"arn:aws:iam::111122223333:role/{name}", "AssumeRolePolicyDocument": trust,
+            "AttachedManagedPolicies": [{"PolicyName": "AdministratorAccess",
+                                         "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]}
+
+
+def test_a_managed_policy_shared_by_several_roles_is_reported_at_each_role_attachment(tmp_path: Path) -> None:
+    # AdministratorAccess is one document of the dump's Policies, attached to three roles: each
+    # role's finding points at its own AttachedManagedPolicies entry, never at the shared document.
+    service = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    dump = {
+        "RoleDetailList": [_role_entry("vendor-a", TRUST), _role_entry("vendor-b", TRUST), _role_entry("worker", service)],
+        "Policies": [{"PolicyName": "AdministratorAccess", "Arn": "arn:aws:iam::aws:policy/AdministratorAccess",
+                      "PolicyVersionList": [{"IsDefaultVersion": True, "Document": ADMIN}]}],
+    }
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(dump, indent=2))
+    report = scan([path])
+    assert report.errors == ()
+    attached = "$.RoleDetailList[{}].AttachedManagedPolicies[0].PolicyArn"
+    found = [(v.rule_id, v.resource, v.path, v.line) for v in report.violations if v.rule_id in ("IAMG-301", "IAMG-303")]
+    assert found == [
+        ("IAMG-301", "vendor-a", attached.format(0), 21),
+        ("IAMG-301", "vendor-b", attached.format(1), 43),
+        ("IAMG-303", "worker", attached.format(2), 65),
+    ]

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from pyiamguard.config import Config
+from pyiamguard.loaders.json_source import load_json
+from pyiamguard.loaders.terraform import terraform_sources
 from pyiamguard.model import Report
 from pyiamguard.scanner import scan
 
@@ -359,3 +361,37 @@ def test_an_oidc_provider_created_by_the_plan_names_the_issuer_of_a_deferred_tru
         "IAMG-201", "aws_iam_role.deploy",
         "$.resource_changes[2].change.after.assume_role_policy.Statement[0].Principal.Federated[0]", 97)]
     assert "token.actions.githubusercontent.com" in report.violations[0].message
+
+
+# --- boundaries and policies created by the plan --------------------------------------------------
+
+
+def test_a_boundary_or_managed_policy_created_by_the_plan_is_linked_by_reference() -> None:
+    # permissions_boundary = aws_iam_policy.x.arn and managed_policy_arns = [aws_iam_policy.x.arn]
+    # are known only after apply; the plan's policy is what reaches the role. capped (and the
+    # module's admin role) are capped by a read-only boundary: no IAMG-301. uncapped's boundary
+    # is admin itself: IAMG-301, at the attachment that reaches the role. late's boundary has a
+    # document known only after apply: it stays unknown.
+    report = _scan("boundary_in_plan.json", Config(trusted_accounts=("444455556666",)))
+    assert report.errors == ()
+    assert _found(report) == [
+        ("IAMG-301", "aws_iam_role.uncapped", AFTER.format(4) + ".policy_arn", 162),
+        ("IAMG-302", "aws_iam_role.escalating", AFTER.format(5) + ".policy.Statement[0]", 186),
+        ("IAMG-001", "aws_iam_policy.later_cap", AFTER.format(7) + ".policy", 258),
+        ("IAMG-001", "aws_iam_role.late", AFTER.format(8) + ".permissions_boundary", 289),
+        ("IAMG-301", "aws_iam_role.late", AFTER.format(8) + ".managed_policy_arns[0]", 298),
+    ]
+    plan = load_json(str(FIXTURES / "boundary_in_plan.json"), (FIXTURES / "boundary_in_plan.json").read_text())
+    roles = {s.resource: s.role for s in terraform_sources(plan) if s.role is not None}
+    capped = roles["aws_iam_role.capped"].boundary
+    assert capped is not None
+    assert (capped.origin, capped.arn, capped.base, capped.attached_at, capped.reported_elsewhere) == (
+        "boundary", "arn:aws:iam::111122223333:policy/read-only-cap", ("resource_changes", 0, "change", "after", "policy"),
+        ("resource_changes", 2, "change", "after", "permissions_boundary"), False)
+    assert capped.document == {"Version": "2012-10-17",
+                               "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+    team = roles["module.team.aws_iam_role.admin"].boundary
+    assert team is not None and team.arn == "arn:aws:iam::111122223333:policy/team-cap"
+    (escalating,) = roles["aws_iam_role.escalating"].permissions
+    assert escalating.base == ("resource_changes", 5, "change", "after", "policy")
+    assert escalating.attached_at == ("resource_changes", 6, "change", "after", "managed_policy_arns", 0)
