@@ -300,6 +300,14 @@ def _policy(ctx: MessageContext, ref: str, origin: str) -> str:
     return f"{_ORIGINS.get(origin, 'policy')} {ctx.quote(ref)}"
 
 
+def _origin_of(ctx: MessageContext, ref: str) -> str:
+    role = ctx.document.engine_input.get("role") or {}
+    for policy in [role.get("boundary") or {}] + list(role.get("policies") or []):
+        if policy.get("ref") == ref:
+            return str(policy.get("origin"))
+    return ""
+
+
 def _outsider(ctx: MessageContext, ref: str) -> str:
     """Who from outside your accounts may assume the role, for IAMG-301/302."""
     kind = ""
@@ -324,7 +332,8 @@ def _iamg_301(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 
 def _iamg_302(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    return (f"{ctx.statement(ref)} of the policy {ctx.text(str(f.get('policy')))!r} allows {f.get('action')!r} on every "
+    return (f"{ctx.statement(str(f.get('statement')))} of the {_policy(ctx, ref, _origin_of(ctx, ref))} allows "
+            f"{f.get('action')!r} on every "
             f"resource, so the role can grant itself more, and {_outsider(ctx, str(f.get('principal')))} may assume it")
 
 

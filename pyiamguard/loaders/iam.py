@@ -162,8 +162,10 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
             for j, inline in enumerate(entry.get(inline_key) or []):
                 if isinstance(inline, dict) and "PolicyDocument" in inline:
                     # A role's inline policies reach it through its trust document's `role`
-                    # section; a user's are its own identity documents.
-                    yield PolicySource(f"{owner}/{inline.get('PolicyName', j)}", (list_key, i, inline_key, j, "PolicyDocument"),
+                    # section, and their findings are the role's (rules spec, Amendments,
+                    # IAMG-304: once, on the role); a user's are its own identity documents.
+                    name = owner if kind == "role" else f"{owner}/{inline.get('PolicyName', j)}"
+                    yield PolicySource(name, (list_key, i, inline_key, j, "PolicyDocument"),
                                        _embedded(inline["PolicyDocument"]), "identity",
                                        identity=identity if kind == "user" else None)
     for i, policy in enumerate(root.get("Policies") or []):

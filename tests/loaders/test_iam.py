@@ -60,15 +60,16 @@ def test_roles_and_users_of_dumps_carry_their_arn_for_checks_across_documents() 
             "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": ADMIN}]}
     group = {"GroupName": "ops", "Arn": "arn:aws:iam::111122223333:group/ops",
              "GroupPolicyList": [{"PolicyName": "p", "PolicyDocument": ADMIN}]}
-    found = {p.resource: p.identity for p in _all({"RoleDetailList": [role], "UserDetailList": [user],
-                                                   "GroupDetailList": [group]})}
+    found = {(p.resource, p.kind): p.identity for p in _all({"RoleDetailList": [role], "UserDetailList": [user],
+                                                             "GroupDetailList": [group]})}
     assert found == {
-        "deployer": Identity("arn:aws:iam::111122223333:role/ops/deployer", "role"),
-        # A role's inline policy reaches it through its trust document's role section.
-        "deployer/p": None,
-        "alice/p": Identity("arn:aws:iam::111122223333:user/alice", "user"),
+        ("deployer", "trust"): Identity("arn:aws:iam::111122223333:role/ops/deployer", "role"),
+        # A role's inline policy reaches it through its trust document's role section; its
+        # findings are the role's (Amendments, IAMG-304: once, on the role).
+        ("deployer", "identity"): None,
+        ("alice/p", "identity"): Identity("arn:aws:iam::111122223333:user/alice", "user"),
         # A group is no caller: its members are not known.
-        "ops/p": None,
+        ("ops/p", "identity"): None,
     }
     assert _all({"Role": {"RoleName": "x", "Arn": "arn:aws:iam::*:role/x", "AssumeRolePolicyDocument": TRUST}})[0].identity is None
 
@@ -148,8 +149,8 @@ def test_account_authorization_details_yield_every_document_with_its_path() -> N
     }
     assert _sources(root) == [
         PolicySource("cross", ("RoleDetailList", 0, "AssumeRolePolicyDocument"), TRUST, "trust"),
-        PolicySource("cross/inline", ("RoleDetailList", 0, "RolePolicyList", 0, "PolicyDocument"), ADMIN, "identity"),
-        PolicySource("cross/1", ("RoleDetailList", 0, "RolePolicyList", 1, "PolicyDocument"), ADMIN, "identity"),
+        PolicySource("cross", ("RoleDetailList", 0, "RolePolicyList", 0, "PolicyDocument"), ADMIN, "identity"),
+        PolicySource("cross", ("RoleDetailList", 0, "RolePolicyList", 1, "PolicyDocument"), ADMIN, "identity"),
         PolicySource("RoleDetailList[2]", ("RoleDetailList", 2, "AssumeRolePolicyDocument"), TRUST, "trust"),
         PolicySource("alice/up", ("UserDetailList", 0, "UserPolicyList", 0, "PolicyDocument"), ADMIN, "identity"),
         PolicySource("ops/gp", ("GroupDetailList", 0, "GroupPolicyList", 0, "PolicyDocument"), ADMIN, "identity"),

@@ -197,7 +197,8 @@ TERRAFORM = [
     tf("IAMG-301", "clean", "iamg_301_clean_admin_capped_by_boundary.json", **TRUSTED_PARTNER),
     # IAMG-302: iam:PassRole on "*" in an aws_iam_role_policy of the vendor role.
     tf("IAMG-302", "violating", "iamg_302_violating_pass_role_on_everything.json",
-       ("IAMG-302", "aws_iam_role.vendor_audit", 100, after(1, ".policy.Statement[1]")), **TRUSTED_PARTNER),
+       # Where the policy reaches the role (Amendments, Locations): the aws_iam_role_policy.
+       ("IAMG-302", "aws_iam_role.vendor_audit", 100, after(1, ".policy")), **TRUSTED_PARTNER),
     tf("IAMG-302", "clean", "iamg_302_clean_pass_role_on_task_roles.json", **TRUSTED_PARTNER),
     # IAMG-303: managed_policy_arns (after_unknown [false]: known) on a Lambda role.
     tf("IAMG-303", "violating", "iamg_303_violating_lambda_with_administrator_access.json",
@@ -252,15 +253,12 @@ CLOUDFORMATION = [
         ("IAMG-103", "VendorRole", 19, doc("VendorRole", ".Statement[0].Principal.AWS")), **TRUSTED_PARTNER),
     cfn("IAMG-103", "violating", "iamg_103_violating_external_id_empty_default.yaml",
         ("IAMG-103", "VendorRole", 18, doc("VendorRole", ".Statement[0].Principal.AWS")),
-        ("IAMG-001", "VendorRole", 23,
-         doc("VendorRole", ".Statement[0].Condition['Fn::If'][1].StringEquals['sts:ExternalId']")),
-        # The branch with the condition is taken only for a value other than the default "".
+        # The branch with the condition is taken only for a value other than the default "";
+        # there the ExternalId comes from the deployer, and restricts (Amendments).
         label="empty-default", **TRUSTED_PARTNER),
-    # The ExternalId is a parameter without default: still a restricting ExternalId condition,
-    # its value unknown (IAMG-001 on the condition, never a silent pass).
-    cfn("IAMG-103", "clean", "iamg_103_clean_external_id_parameter.yaml",
-        ("IAMG-001", "VendorRole", 21, doc("VendorRole", ".Statement[0].Condition.StringEquals['sts:ExternalId']")),
-        **TRUSTED_PARTNER),
+    # The ExternalId is a parameter without default: a restricting ExternalId whose secret the
+    # deployer supplies (Amendments: no IAMG-103, no IAMG-001).
+    cfn("IAMG-103", "clean", "iamg_103_clean_external_id_parameter.yaml", **TRUSTED_PARTNER),
     # IAMG-104: require_mfa: all covers a partner role even with an ExternalId.
     cfn("IAMG-104", "violating", "iamg_104_violating_require_mfa_all.json",
         ("IAMG-104", "PartnerOpsRole", 14, doc("PartnerOpsRole", ".Statement[0].Principal.AWS")),
@@ -320,7 +318,9 @@ CLOUDFORMATION = [
     # IAMG-301: a GitHub Actions role (federated: externally assumable) with an inline "*" on "*";
     # a SAM function whose generated role a partner may assume, with AdministratorAccess by name.
     cfn("IAMG-301", "violating", "iamg_301_violating_github_role_inline_admin.yaml",
-        ("IAMG-301", "GitHubDeployRole", 27, res("GitHubDeployRole", ".Properties.Policies[0].PolicyDocument"))),
+        ("IAMG-301", "GitHubDeployRole", 27, res("GitHubDeployRole", ".Properties.Policies[0].PolicyDocument")),
+        # `*` on `*` is an assume grant on every role as well (Amendments, IAMG-304).
+        ("IAMG-304", "GitHubDeployRole", 32, res("GitHubDeployRole", ".Properties.Policies[0].PolicyDocument.Statement[0].Resource"))),
     cfn("IAMG-301", "violating", "iamg_301_violating_sam_function_role.yaml",
         ("IAMG-301", "PartnerWebhook", 22, res("PartnerWebhook", ".Properties.Policies[0]")), label="sam",
         **TRUSTED_PARTNER),
@@ -328,7 +328,8 @@ CLOUDFORMATION = [
     cfn("IAMG-301", "clean", "iamg_301_clean_boundary_caps_admin.yaml"),
     # IAMG-302: an AWS::IAM::Policy naming the role by !Ref grants iam:AttachRolePolicy on "*".
     cfn("IAMG-302", "violating", "iamg_302_violating_saml_role_attach_policy.yaml",
-        ("IAMG-302", "SupportRole", 27, res("SupportRolePolicy", ".Properties.PolicyDocument.Statement[0]"))),
+        # The policy resource's Roles entry naming the role (Amendments, Locations).
+        ("IAMG-302", "SupportRole", 23, res("SupportRolePolicy", ".Properties.Roles[0]"))),
     cfn("IAMG-302", "clean", "iamg_302_clean_pass_role_scoped.json"),
     # IAMG-303: Allow + NotAction iam:* on "*" is near-admin, and it allows sts:AssumeRole on
     # "*" too (IAMG-304).

@@ -23,7 +23,9 @@ import rego.v1
 import data.pyiamguard.lib.permissions
 import data.pyiamguard.lib.result
 
-deny contains result.finding(st.ref, facts) if {
+# The finding points at where the policy reaches the role (rules spec, Amendments,
+# Locations); the statement is a fact.
+deny contains result.finding(policy.ref, facts) if {
 	input.kind == "trust"
 	not admin_role
 	not boundary_blocks_escalation
@@ -34,7 +36,7 @@ deny contains result.finding(st.ref, facts) if {
 	count(granted) > 0
 	principals := permissions.external_principals(input)
 	count(principals) > 0
-	facts := {"principal": min(principals), "policy": policy.ref, "action": min(granted)}
+	facts := {"principal": min(principals), "policy": policy.ref, "statement": st.ref, "action": min(granted)}
 }
 
 # A known boundary caps escalation unless it allows an escalation action itself.

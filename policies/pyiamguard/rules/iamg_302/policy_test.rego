@@ -15,7 +15,7 @@ open_trust := td.trust([td.allow("s0", [td.star("p1")], [])])
 # An externally assumable role with one inline policy.
 open_role(statements) := td.with_role(open_trust, td.role_section([td.inline_policy("q2", "inline", statements)]))
 
-finding(statement, action) := {{"ref": statement, "facts": {"principal": "p1", "policy": "q2", "action": action}}}
+finding(statement, action) := {{"ref": "q2", "facts": {"principal": "p1", "policy": "q2", "statement": statement, "action": action}}}
 
 # --- escalation actions on every resource ---------------------------------------------------
 
@@ -41,7 +41,7 @@ pass_role_not_resource := open_role([td.allow_not_on("s3", ["iam:PassRole"], ["a
 pass_role_star_among := open_role([td.allow_on("s3", ["iam:PassRole"], ["arn:aws:iam::111122223333:role/app", "*"])])
 
 test_pass_role_on_star_fires if {
-	iamg_302.deny == {{"ref": "s3", "facts": {"principal": "p1", "policy": "q2", "action": "iam:passrole"}}} with input as pass_role
+	iamg_302.deny == {{"ref": "q2", "facts": {"principal": "p1", "policy": "q2", "statement": "s3", "action": "iam:passrole"}}} with input as pass_role
 }
 
 test_put_wildcard_fires if {
@@ -65,15 +65,15 @@ test_update_assume_role_policy_fires if {
 }
 
 test_odd_case_fires if {
-	iamg_302.deny == {{"ref": "s3", "facts": {"principal": "p1", "policy": "q2", "action": "iam:passrole"}}} with input as pass_role_odd_case
+	iamg_302.deny == {{"ref": "q2", "facts": {"principal": "p1", "policy": "q2", "statement": "s3", "action": "iam:passrole"}}} with input as pass_role_odd_case
 }
 
 test_not_resource_fires if {
-	iamg_302.deny == {{"ref": "s3", "facts": {"principal": "p1", "policy": "q2", "action": "iam:passrole"}}} with input as pass_role_not_resource
+	iamg_302.deny == {{"ref": "q2", "facts": {"principal": "p1", "policy": "q2", "statement": "s3", "action": "iam:passrole"}}} with input as pass_role_not_resource
 }
 
 test_star_among_resources_fires if {
-	iamg_302.deny == {{"ref": "s3", "facts": {"principal": "p1", "policy": "q2", "action": "iam:passrole"}}} with input as pass_role_star_among
+	iamg_302.deny == {{"ref": "q2", "facts": {"principal": "p1", "policy": "q2", "statement": "s3", "action": "iam:passrole"}}} with input as pass_role_star_among
 }
 
 # One finding per statement, naming the first escalation pattern; each statement its own.
