@@ -169,7 +169,9 @@ class AssumeGraph:
                     continue
                 for value in grant["resources"]["values"]:
                     for target in self._targets_of(value, caller.file, targets):
-                        if (caller.key, target.key) not in seen:
+                        # A grant that also matches the caller itself (`role/<own name>` in
+                        # any account) aims at its namesakes elsewhere, not at itself.
+                        if target.key != caller.key and (caller.key, target.key) not in seen:
                             seen.add((caller.key, target.key))
                             yield caller, target, _pair_input(caller, target)
         for _, target in targets:

@@ -108,6 +108,8 @@ class MessageContext:
         source = self.written(ref)
         if any(secret in source for secret in self.secrets):
             return ""
+        if source.startswith("!Sub") and all(name.startswith("AWS::") for name in _PLACEHOLDER.findall(source)):
+            return ""  # only pseudo parameters (partition, account, region): the value says it all
         return source if source and self.text(ref) not in source else ""
 
     def account(self, account: str) -> str:
@@ -118,9 +120,11 @@ class MessageContext:
 
     def unknown_account(self, ref: str) -> str:
         """Why a principal's account is not known, naming the parameter or value it comes from."""
-        names = [m for m in _PLACEHOLDER.findall(self.text(ref) + " " + self.source(ref)) if m != "AWS::AccountId"]
-        source = f", from {', '.join(dict.fromkeys(names))}," if names else ""
-        return f"its account{source} cannot be known before deployment"
+        names = [m for m in _PLACEHOLDER.findall(_account_field(self.text(ref)) + " " + _account_field(self.source(ref)))
+                 if not m.startswith("AWS::")]
+        if not names:
+            return "its account is not a 12-digit id as written"
+        return f"its account, from {', '.join(dict.fromkeys(names))}, cannot be known before deployment"
 
     def _all_statements(self) -> list[Mapping[str, Any]]:
         """Statements of the document and of the role's policies."""
@@ -154,6 +158,13 @@ class MessageContext:
         return "" if self.own_account_known else " (account of the role unknown: set own_accounts)"
 
 
+def _account_field(text: str) -> str:
+    """The account field of an ARN (`arn:aws:iam::${Peer}:root` -> `${Peer}`), else the text."""
+    start = text.find("arn:")
+    parts = text[start:].split(":", 5) if start >= 0 else []
+    return parts[4] if len(parts) == 6 else text
+
+
 def _principal(ctx: MessageContext, ref: str, facts: Mapping[str, Any]) -> str:
     if ref.startswith("c"):
         return f"{ctx.account(str(facts.get('account') or '')) or 'an account'} (named by the condition {ctx.quote(ref)})"
@@ -173,7 +184,9 @@ def _iamg_001(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     what = str(f.get("what"))
     name = _UNRESOLVED.get(what, what)
     unchecked = _UNCHECKED.get(what)
-    if unchecked is None:
+    if ctx.document.engine_input.get("kind") != "trust" and what in ("policy", "statement", "effect", "action"):
+        unchecked = "what the policy grants could not be checked"
+    elif unchecked is None:
         in_permissions = ctx.document.nodes.get(ref) is not None and _in_permissions(ctx, ref)
         unchecked = ("what the role may do once assumed could not be checked" if in_permissions
                      else "who may assume the role could not be verified")
@@ -297,7 +310,7 @@ def _cross_account(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 
 def _policy(ctx: MessageContext, ref: str, origin: str) -> str:
-    return f"{_ORIGINS.get(origin, 'policy')} {ctx.quote(ref)}"
+    return f"{_ORIGINS.get(origin, 'policy')} {ctx.text(ref)!r}"
 
 
 def _origin_of(ctx: MessageContext, ref: str) -> str:

@@ -383,8 +383,10 @@ def _merge_variants(found: list[tuple[PolicySource, list[tuple[Violation, str]]]
     variants says in which. A note (an assumed default) stays only when every variant with
     the finding made that assumption."""
     variants: dict[str, set[str]] = {}
+    choices: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
     for policy, _ in found:
         variants.setdefault(policy.resource, set()).add(policy.variant)
+        choices.setdefault(policy.resource, {})[policy.variant] = policy.choices
     merged: dict[Violation, tuple[list[str], list[list[str]]]] = {}
     for policy, noted in found:
         for violation, note in noted:
@@ -397,9 +399,41 @@ def _merge_variants(found: list[tuple[PolicySource, list[tuple[Violation, str]]]
         common = [n for n in notes[0] if all(n in other for other in notes[1:])]
         message = violation.message + (f" ({'; '.join(common)})" if common else "")
         if "" not in labels and set(labels) != variants[violation.resource]:
-            message += f" (when {' or '.join(labels)})"
+            known = choices[violation.resource]
+            terms = _fewest_terms([known[label] for label in labels if label in known], list(known.values()))
+            shown = [", ".join(f"{subject} {value}" for subject, value in term) for term in terms] or labels
+            message += f" (when {' or '.join(shown)})"
         out.append(dataclasses.replace(violation, message=message))
     return out
+
+
+def _fewest_terms(found: list[tuple[tuple[str, str], ...]],
+                  every: list[tuple[tuple[str, str], ...]]) -> list[tuple[tuple[str, str], ...]]:
+    """The variants where a finding holds, said in fewer words: a choice is left out of a term
+    when the finding holds for each value that choice takes beside the term's other choices
+    (`DisableResourceCollection = 'true' or 'false'` says nothing)."""
+    terms = {frozenset(term) for term in found}
+    changed = True
+    while changed:
+        changed = False
+        for term in sorted(terms, key=lambda t: sorted(t)):
+            for subject, value in sorted(term):
+                rest = term - {(subject, value)}
+                domain = {v for variant in every for s, v in variant if s == subject and rest <= set(variant)}
+                siblings = {rest | {(subject, v)} for v in domain}
+                if siblings and all(any(t <= s for t in terms) for s in siblings):
+                    terms = {t for t in terms if not rest <= t} | {rest}
+                    changed = True
+                    break
+            if changed:
+                break
+    ordered = sorted(terms, key=lambda t: [found_index(found, t), sorted(t)])
+    return [tuple(sorted(t, key=lambda item: (not item[0].startswith("condition"), item[0]))) for t in ordered if t]
+
+
+def found_index(found: list[tuple[tuple[str, str], ...]], term: frozenset[tuple[str, str]]) -> int:
+    """The first variant a term covers, to keep terms in the order the variants ran."""
+    return next((i for i, variant in enumerate(found) if term <= set(variant)), len(found))
 
 
 # A file's policies go one at a time while the engine's memo serves most of them (real estates

@@ -341,3 +341,63 @@ def test_an_in_template_suppression_applies_to_iamg_501(tmp_path: Path) -> None:
     assert _found(report) == set()
     assert [(v.rule_id, v.resource, v.suppression) for v in report.suppressed] == [
         ("IAMG-501", "Runner", "Deployer's trust is widened by a later stack")]
+
+
+# --- both sides judged as IAM does (rules spec, Amendments, IAMG-501) ----------------------------------------------
+
+
+def test_wildcard_trust_narrowed_to_another_role_does_not_admit_the_caller(tmp_path: Path) -> None:
+    caller = _dump(tmp_path / "account_a.json",
+                   _dump_role("ci-runner", A, _trusts(SERVICE), _policy(_assume(f"arn:aws:iam::{B}:role/deployer"))))
+    narrowed = _policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                        "Condition": {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/auditor"}}})
+    _dump(tmp_path / "account_b.json", _dump_role("deployer", B, narrowed))
+    assert _found(scan([tmp_path])) == {
+        ("ci-runner", "account_a.json", "$.RoleDetailList[0].RolePolicyList[0].PolicyDocument.Statement[0].Resource",
+         _line_of(caller, '"Resource": "arn:aws:iam::444455556666:role/deployer"'))}
+
+
+def test_wildcard_trust_narrowed_to_the_caller_admits_it(tmp_path: Path) -> None:
+    _dump(tmp_path / "account_a.json",
+          _dump_role("ci-runner", A, _trusts(SERVICE), _policy(_assume(f"arn:aws:iam::{B}:role/deployer"))))
+    narrowed = _policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                        "Condition": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/ci-*"}}})
+    _dump(tmp_path / "account_b.json", _dump_role("deployer", B, narrowed))
+    assert _found(scan([tmp_path])) == set()
+
+
+def test_trust_that_denies_the_caller_does_not_admit_it(tmp_path: Path) -> None:
+    caller = _dump(tmp_path / "account_a.json",
+                   _dump_role("ci-runner", A, _trusts(SERVICE), _policy(_assume(f"arn:aws:iam::{B}:role/deployer"))))
+    trust = _policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "sts:AssumeRole"},
+                    {"Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{A}:role/ci-runner"}, "Action": "sts:AssumeRole"})
+    _dump(tmp_path / "account_b.json", _dump_role("deployer", B, trust))
+    assert {(r, line) for r, _, _, line in _found(scan([tmp_path]))} == {
+        ("ci-runner", _line_of(caller, '"Resource": "arn:aws:iam::444455556666:role/deployer"'))}
+
+
+def test_caller_whose_boundary_blocks_the_assume_has_no_permission(tmp_path: Path) -> None:
+    boundary_arn = f"arn:aws:iam::{A}:policy/s3-only"
+    caller_role = _dump_role("ci-runner", A, _trusts(SERVICE), _policy(_assume(f"arn:aws:iam::{B}:role/deployer")))
+    caller_role["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary_arn}
+    (tmp_path / "account_a.json").write_text(json.dumps({
+        "RoleDetailList": [caller_role], "UserDetailList": [], "GroupDetailList": [],
+        "Policies": [{"PolicyName": "s3-only", "Arn": boundary_arn, "DefaultVersionId": "v1", "PolicyVersionList": [
+            {"VersionId": "v1", "IsDefaultVersion": True,
+             "Document": _policy({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})}]}],
+    }, indent=2), encoding="utf-8")
+    target = _dump(tmp_path / "account_b.json",
+                   _dump_role("deployer", B, _trusts({"AWS": f"arn:aws:iam::{A}:role/ci-runner"})))
+    report = scan([tmp_path])
+    # The trust admits ci-runner and its policy allows the call, but its boundary does not:
+    # IAM intersects the two, so the call is denied on the caller's side.
+    assert _found(report) == {
+        ("deployer", "account_b.json", "$.RoleDetailList[0].AssumeRolePolicyDocument.Statement[0].Principal.AWS",
+         _line_of(target, f'"AWS": "arn:aws:iam::{A}:role/ci-runner"'))}
+
+
+def test_a_grant_matching_the_caller_itself_aims_at_its_namesakes(tmp_path: Path) -> None:
+    # `role/<own name>` in any account: the same role in the other accounts, not itself.
+    _dump(tmp_path / "account_a.json",
+          _dump_role("stackset-exec", A, _trusts(SERVICE), _policy(_assume("arn:aws:iam::*:role/stackset-exec"))))
+    assert _found(scan([tmp_path])) == set()

@@ -73,6 +73,9 @@ class PolicySource:
     # The 12-digit token that stands for a template's own account (AWS::AccountId) when it is
     # not known: messages say "this stack's own account" instead of quoting it.
     stand_in: str = ""
+    # The variant's choices as (subject, value) pairs, for saying in which variants a finding
+    # holds in the fewest words.
+    choices: tuple[tuple[str, str], ...] = ()
 
 
 def is_policy(value: Any) -> bool:
@@ -93,7 +96,15 @@ def looks_like_iam(root: Any) -> bool:
             return True
         if isinstance(root.get("PolicyVersion"), dict) and "Document" in root["PolicyVersion"]:
             return True
+        if _named_policies(root):
+            return True
     return False
+
+
+def _named_policies(root: dict[str, Any]) -> bool:
+    """`{"RoleName": {policy}, ...}`: policy documents kept by name (a repository's trust
+    policies, one per role)."""
+    return bool(root) and all(isinstance(k, str) and is_policy(v) for k, v in root.items())
 
 
 def _embedded(value: Any) -> Any:
@@ -120,6 +131,10 @@ def policy_sources(source: SourceFile, display_name: str) -> Iterator[PolicySour
             yield PolicySource(f"{display_name}[{i}]", (i,), item)
         return
     if not isinstance(root, dict):
+        return
+    if _named_policies(root):
+        for name, document in root.items():
+            yield PolicySource(name, (name,), document)
         return
     role = root.get("Role")
     if isinstance(role, dict) and "AssumeRolePolicyDocument" in role:

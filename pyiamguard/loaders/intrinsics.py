@@ -374,6 +374,10 @@ class Resolver:
         if attribute in ("Arn", "PolicyArn") and (kind.startswith("AWS::IAM::") or self._generated_role(logical_id)):
             if kind != "AWS::IAM::Policy":
                 return self.arn(logical_id)
+        if attribute == "RoleId" and (kind == "AWS::IAM::Role" or self._generated_role(logical_id)):
+            # The unique id of a role of this template names the same principal as its ARN
+            # (IAM stores an ARN principal as the unique id): the stack's own role.
+            return self.arn(logical_id)
         if kind in ("AWS::CloudFormation::Stack", "AWS::Serverless::Application") or attribute.startswith("Outputs."):
             return Unresolved(expression, "an output of a nested stack")
         if logical_id not in self.template.resources and not self._generated_role(logical_id):
@@ -716,13 +720,18 @@ def variants(run: Callable[[Resolver], T], make: Callable[[dict[Choice, Any]], R
 
 def describe(resolver: Resolver) -> str:
     """The choices a variant made, for messages: `condition IsProd is false, parameter Env = 'dev'`."""
+    return ", ".join(f"{subject} {value}" for subject, value in choices_made(resolver))
+
+
+def choices_made(resolver: Resolver) -> tuple[tuple[str, str], ...]:
+    """The choices a variant made, as (subject, value) pairs: ("condition IsProd", "is false"),
+    ("parameter Env", "= 'dev'")."""
     out = []
     for kind, name in sorted(resolver.used, key=lambda c: (c[0] != "condition", c[1])):
         value = resolver.choices.get((kind, name))
         if kind == "condition":
-            out.append(f"condition {name} is {'true' if value else 'false'}")
+            out.append((f"condition {name}", f"is {'true' if value else 'false'}"))
         else:
             spec = resolver.template.parameters.get(name, {})
-            out.append(f"parameter {name} is one of its allowed values" if _no_echo(spec)
-                       else f"parameter {name} = {value!r}")
-    return ", ".join(out)
+            out.append((f"parameter {name}", "is one of its allowed values" if _no_echo(spec) else f"= {value!r}"))
+    return tuple(out)

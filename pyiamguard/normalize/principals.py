@@ -47,8 +47,9 @@ def arn_resource_scope(arn: ArnParts) -> str:
     resource = arn.resource
     if resource == "root":
         return "root"
+    # Roles and users are iam resources: `arn:aws:sts::111122223333:role/x` names nothing.
     for prefix, scope in (("role/", "role"), ("user/", "user")):
-        if resource.startswith(prefix):
+        if resource.startswith(prefix) and arn.service != "sts":
             return scope
     if arn.service == "sts":
         for prefix, scope in (("assumed-role/", "assumed_role"), ("federated-user/", "federated_user")):
@@ -150,6 +151,9 @@ def classify(block: str, value: Any, own_partition: str = "", gitlab_hosts: froz
 _WHOLE_PLACEHOLDER = re.compile(r"^\$\{[A-Za-z][A-Za-z0-9_]*\}$")
 
 
+_NAMES_AN_ARN = re.compile(r"arn|role|identity|principal|user", re.IGNORECASE)
+
+
 def _partly_known(block: str, text: str) -> Principal | None:
     """An AWS principal whose account alone is a placeholder (`arn:aws:iam::${Peer}:root`, or a
     bare `${AccountId}` parameter) is still an account root, role or user of some account: the
@@ -157,6 +161,12 @@ def _partly_known(block: str, text: str) -> Principal | None:
     if block != "AWS":
         return None
     if _WHOLE_PLACEHOLDER.match(text.strip()):
+        # A bare parameter is read as some account (`${AccountId}`, `${Partner}`): the
+        # cross-account rules apply. One named for an ARN, a role or an identity
+        # (`${TrustedIdentity}`, `${RoleARN}`) may as well be a role: nothing is known of it but
+        # that it is unknown (IAMG-001).
+        if _NAMES_AN_ARN.search(text) and "account" not in text.lower():
+            return None
         return Principal("aws", block, text, scope="account", whole_account=True, partly_unresolved=True)
     arn = parse_arn(text)
     if arn is None or not has_placeholder(arn.account) or has_placeholder(arn.partition + arn.service + arn.resource):

@@ -103,10 +103,11 @@ def test_a_foreign_account_is_cross_account_and_aws_account_id_is_the_own_one(fo
     report = _check("cross_account", form, CROSS_ACCOUNT)
     own = next(v for v in report.violations if v.resource == "OwnAccountRole")
     assert own.severity == Severity.LOW  # the own account's root
+    # The stand-in token of the unknown stack account is never quoted (issue "Messages").
     assert own.message == (
-        "Statement 1 trusts the whole account 000000000000 ('arn:aws:iam::000000000000:root'): any identity that "
-        "account allows can assume the role, and no aws:PrincipalArn condition narrows it "
-        "(000000000000 stands for the stack's own account, AWS::AccountId)")
+        "Statement 1 trusts this stack's own account (AWS::AccountId) as a whole, 'arn:aws:iam::${AWS::AccountId}:root', "
+        "so any identity that account allows can assume the role, and no aws:PrincipalArn condition narrows it to "
+        "named roles or users")
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -114,8 +115,8 @@ def test_a_configured_own_account_stands_for_aws_account_id(form: str) -> None:
     report = _check("cross_account", form, CROSS_ACCOUNT, Config(own_accounts=("111122223333",)))
     own = next(v for v in report.violations if v.resource == "OwnAccountRole")
     assert own.message == (
-        "Statement 1 trusts the whole account 111122223333 ('arn:aws:iam::111122223333:root'): any identity that "
-        "account allows can assume the role, and no aws:PrincipalArn condition narrows it")
+        "Statement 1 trusts the whole account 111122223333, 'arn:aws:iam::111122223333:root', so any identity that "
+        "account allows can assume the role, and no aws:PrincipalArn condition narrows it to named roles or users")
 
 
 def test_the_own_account_token_is_never_an_account_the_template_names(tmp_path: Path) -> None:
@@ -172,8 +173,9 @@ PARAMETERS: Expected = [
 def test_parameters_take_their_default_and_say_so_or_are_unresolved(form: str) -> None:
     messages = _messages(_check("parameters", form, PARAMETERS))
     assert messages[("IAMG-105", "DefaultRole")] == [
-        "Statement 1 trusts the whole account 444455556666 ('arn:aws:iam::444455556666:root'): any identity that "
-        "account allows can assume the role, and no aws:PrincipalArn condition narrows it "
+        "Statement 1 trusts the whole account 444455556666, 'arn:aws:iam::444455556666:root' (written !Sub "
+        "'arn:${AWS::Partition}:iam::${TrustedAccountId}:root'), so any identity that account allows can assume the "
+        "role, and no aws:PrincipalArn condition narrows it to named roles or users "
         "(assuming the default of parameter TrustedAccountId = '444455556666')"]
     # No default, an SSM parameter (its Default is a parameter name), an import, a nested
     # stack's output: each is named as written, never evaluated as some account.
@@ -186,12 +188,14 @@ def test_parameters_take_their_default_and_say_so_or_are_unresolved(form: str) -
 def test_every_allowed_value_is_evaluated_and_named(form: str) -> None:
     report = _scan(f"parameters.{form}")
     assert sorted(_messages(report)[("IAMG-102", "AllowedRole")]) == [
-        "Statement 1 trusts 'arn:aws:iam::111122223333:role/partner' of account 111122223333, which is neither an own "
-        "account nor in trusted_accounts (account of the role unknown: set own_accounts) "
-        "(when parameter PartnerAccountId = '111122223333')",
-        "Statement 1 trusts 'arn:aws:iam::777788889999:role/partner' of account 777788889999, which is neither an own "
-        "account nor in trusted_accounts (account of the role unknown: set own_accounts) "
-        "(when parameter PartnerAccountId = '777788889999')",
+        "Statement 1 trusts 'arn:aws:iam::111122223333:role/partner' (written !Sub "
+        "'arn:aws:iam::${PartnerAccountId}:role/partner') of account 111122223333, which is neither one of your "
+        "accounts (the role's own, own_accounts, internal_accounts) nor in trusted_accounts (account of the role "
+        "unknown: set own_accounts) (when parameter PartnerAccountId = '111122223333')",
+        "Statement 1 trusts 'arn:aws:iam::777788889999:role/partner' (written !Sub "
+        "'arn:aws:iam::${PartnerAccountId}:role/partner') of account 777788889999, which is neither one of your "
+        "accounts (the role's own, own_accounts, internal_accounts) nor in trusted_accounts (account of the role "
+        "unknown: set own_accounts) (when parameter PartnerAccountId = '777788889999')",
     ]
 
 
@@ -213,6 +217,8 @@ CONDITIONS: Expected = [
     ("IAMG-105", "StageRole", "StageRole.Properties.AssumeRolePolicyDocument.Statement[2].Principal.AWS['Fn::If'][2]",
      48, 111),
     ("IAMG-301", "StageRole", "StageRole.Properties.Policies[0]['Fn::If'][1].PolicyDocument", 54, 127),
+    # `*` on `*` is an assume grant on every role too (Amendments, IAMG-304): one finding per statement.
+    ("IAMG-304", "StageRole", "StageRole.Properties.Policies[0]['Fn::If'][1].PolicyDocument.Statement[0].Resource", 59, 133),
 ]
 
 
@@ -222,14 +228,15 @@ def test_both_branches_of_fn_if_are_evaluated_and_the_worst_case_is_reported(for
     messages = _messages(report)
     # An ExternalId condition behind `!If [HasExternalId, ..., !Ref AWS::NoValue]` may be absent.
     assert messages[("IAMG-103", "VendorRole")] == [
-        "Statement 1 lets 'arn:aws:iam::444455556666:role/vendor' from another account call sts:AssumeRole without a "
-        "restricting sts:ExternalId condition (account of the role unknown: set own_accounts) "
+        "Statement 1 lets 'arn:aws:iam::444455556666:role/vendor' of account 444455556666 call sts:AssumeRole without "
+        "a restricting sts:ExternalId condition (account of the role unknown: set own_accounts) "
         "(when condition HasExternalId is false)"]
     # A finding of both branches is reported once, without a branch (and without the default
     # that only one branch assumed).
     assert messages[("IAMG-102", "VendorRole")] == [
-        "Statement 1 trusts 'arn:aws:iam::444455556666:role/vendor' of account 444455556666, which is neither an own "
-        "account nor in trusted_accounts (account of the role unknown: set own_accounts)"]
+        "Statement 1 trusts 'arn:aws:iam::444455556666:role/vendor' of account 444455556666, which is neither one of "
+        "your accounts (the role's own, own_accounts, internal_accounts) nor in trusted_accounts (account of the role "
+        "unknown: set own_accounts)"]
     assert messages[("IAMG-301", "StageRole")][0].endswith("(when parameter Stage = 'prod')")
     assert messages[("IAMG-105", "StageRole")][0].endswith("(when parameter Stage = 'dev')")
 
@@ -316,7 +323,6 @@ PERMISSIONS: Expected = [
     ("IAMG-102", "AdminVendorRole", TRUST.format("AdminVendorRole") + ".Principal.AWS", 38, 60),
     ("IAMG-301", "AdminVendorRole", "AdminVendorRole.Properties.ManagedPolicyArns[0]", 46, 75),
     # ManagedPolicyArns: [!Ref EscalationPolicy] gives the role that policy's document.
-    ("IAMG-302", "VendorRole", "EscalationPolicy.Properties.PolicyDocument.Statement[0]", 53, 87),
     # Roles: [!Ref AppRole] and Roles: [app] (its RoleName) both reach AppRole: each finding
     # points at the Roles entry naming the role, where the policy reaches it.
     ("IAMG-303", "AppRole", "AdminManagedPolicy.Properties.Roles[0]", 71, 118),
@@ -326,6 +332,11 @@ PERMISSIONS: Expected = [
     # A policy for a role the template does not create.
     ("IAMG-303", "ExternalRolePolicy", "ExternalRolePolicy.Properties.PolicyDocument.Statement[0]", 125, 207),
     ("IAMG-304", "Operators", "Operators.Properties.Policies[0].PolicyDocument.Statement[0].Resource", 138, 228),
+    # `*` on `*` is an assume grant on every role too (Amendments, IAMG-304): one finding per statement.
+    ("IAMG-304", "AdminManagedPolicy", "AdminManagedPolicy.Properties.PolicyDocument.Statement[0].Resource", 77, 128),
+    ("IAMG-304", "ExternalRolePolicy", "ExternalRolePolicy.Properties.PolicyDocument.Statement[0].Resource", 127, 210),
+    # Escalation is reported where the policy reaches the role (Amendments, Locations).
+    ("IAMG-302", "VendorRole", "VendorRole.Properties.ManagedPolicyArns[0]", 21, 30),
 ]
 
 
@@ -335,8 +346,8 @@ def test_permissions_reach_the_role_from_the_role_and_from_the_resources_naming_
     messages = _messages(report)
     assert messages[("IAMG-301", "AdminVendorRole")] == [
         "The role grants admin-equivalent permissions through the managed policy "
-        "'arn:aws:iam::aws:policy/AdministratorAccess', and 'arn:aws:iam::444455556666:role/vendor' from outside "
-        "the account may assume it"]
+        "'arn:aws:iam::aws:policy/AdministratorAccess', and 'arn:aws:iam::444455556666:role/vendor', from outside "
+        "your accounts, may assume it"]
     assert messages[("IAMG-303", "AppRole")] == [
         "The role grants admin-equivalent permissions through the attached policy 'AdminManagedPolicy'",
         "The role grants admin-equivalent permissions through the role policy 'AdminInlinePolicy'"]
@@ -351,6 +362,9 @@ BOUNDARIES: Expected = [
     # One template policy reaching two roles: each finding at the role's own ManagedPolicyArns entry.
     ("IAMG-303", "WorkerA", "WorkerA.Properties.ManagedPolicyArns[0]", 96, 177),
     ("IAMG-303", "WorkerB", "WorkerB.Properties.ManagedPolicyArns[0]", 108, 199),
+    # The template's admin policies themselves allow assuming every role (Amendments, IAMG-304).
+    ("IAMG-304", "AdminCap", "AdminCap.Properties.PolicyDocument.Statement[0].Resource", 27, 48),
+    ("IAMG-304", "SharedAdmin", "SharedAdmin.Properties.PolicyDocument.Statement[0].Resource", 84, 155),
 ]
 
 
@@ -413,7 +427,8 @@ def test_a_federated_provider_of_the_template_is_named_by_its_url(form: str) -> 
     report = _check("oidc", form, [("IAMG-201", "DeployRole", TRUST.format("DeployRole") + ".Principal.Federated", 17, 23)])
     assert report.violations[0].message.startswith(
         "Statement 1 lets identities of the OIDC provider "
-        "'arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com' assume the role")
+        "'arn:aws:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com' (written !Ref "
+        "GitHubProvider) assume the role")
 
 
 # --- SAM -------------------------------------------------------------------------------------------------------
@@ -424,6 +439,8 @@ SAM: Expected = [
     ("IAMG-303", "Worker", "Worker.Properties.Policies[0]", 24, 37),
     ("IAMG-102", "VendorHook", TRUST.format("VendorHook") + ".Principal.AWS", 42, 66),
     ("IAMG-301", "VendorHook", "VendorHook.Properties.Policies[0]", 50, 81),
+    # `*` on `*` is an assume grant on every role too (Amendments, IAMG-304): one finding per statement.
+    ("IAMG-304", "VendorHook", "VendorHook.Properties.Policies[0].Statement[0].Resource", 54, 87),
 ]
 
 
@@ -467,24 +484,24 @@ Resources:
 PART = "part of the string is not known statically"
 
 
-def _identity_documents(text: str) -> list[tuple[Any, str, int | None]]:
+def _identity_documents(text: str) -> list[tuple[Any, str, int | None, tuple[tuple[str, str], ...]]]:
     source = load_yaml("t.yaml", text)
     out = []
     for policy in cloudformation_sources(source):
         if policy.kind == "identity":
             assert policy.source_path is not None
-            out.append((policy.document, policy.note, source.locate(policy.source_path(policy.base + ("Statement", 0)))[0]))
+            out.append((policy.document, policy.note, source.locate(policy.source_path(policy.base + ("Statement", 0)))[0],
+                        policy.defaults))
     return out
 
 
 def test_sam_policy_templates_expand_to_sams_statements_as_inline_policies_of_the_role() -> None:
-    notes = ("assuming the default of parameter Bucket = 'reports'; S3ReedPolicy is not a SAM policy template "
-             "(SAM rejects the function): not evaluated; SAM policy template SQSPollerPolicy lacks QueueName "
-             "(SAM rejects the function): not evaluated")
+    notes = ("S3ReedPolicy is not a SAM policy template (SAM rejects the function): not evaluated; SAM policy template "
+             "SQSPollerPolicy lacks QueueName (SAM rejects the function): not evaluated")
     documents = _identity_documents(SAM_TEMPLATES)
     # SAM's own definitions (policy_templates.json) with the values given, resolved; each located
     # at its entry under Policies.
-    assert [(d, line) for d, _, line in documents] == [
+    assert [(d, line) for d, _, line, _ in documents] == [
         ({"Statement": [{"Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObjectVersion",
                                     "s3:GetLifecycleConfiguration"],
                          "Effect": "Allow",
@@ -500,7 +517,9 @@ def test_sam_policy_templates_expand_to_sams_statements_as_inline_policies_of_th
                          "Resource": Unresolved("${SecretArn}", PART)}]}, 17),
         ({"Statement": [{"Action": ["ec2:DescribeImages"], "Effect": "Allow", "Resource": "*"}]}, 19),
     ]
-    assert {note for _, note, _ in documents} == {notes}
+    assert {note for _, note, _, _ in documents} == {notes}
+    # The default a finding assumed is named only by the findings it reaches.
+    assert {defaults for *_, defaults in documents} == {(("Bucket", "Bucket = 'reports'"),)}
 
 
 def test_a_sam_function_trusts_lambda_by_default(tmp_path: Path) -> None:
@@ -520,7 +539,9 @@ def test_a_policy_naming_the_role_sam_generates_reaches_it(tmp_path: Path) -> No
                     "      PolicyName: extra\n      Roles: [!Ref FnRole]\n      PolicyDocument:\n"
                     "        Version: '2012-10-17'\n        Statement: [{Effect: Allow, Action: '*', Resource: '*'}]\n")
     assert [(v.rule_id, v.resource, v.path, v.line) for v in scan([path]).violations] == [
-        ("IAMG-303", "Fn", "$.Resources.Extra.Properties.Roles[0]", 11)]
+        ("IAMG-303", "Fn", "$.Resources.Extra.Properties.Roles[0]", 11),
+        # The policy resource itself allows assuming every role (Amendments, IAMG-304), once.
+        ("IAMG-304", "Extra", "$.Resources.Extra.Properties.PolicyDocument.Statement[0].Resource", 14)]
 
 
 def test_a_sam_state_machine_gets_its_generated_role(tmp_path: Path) -> None:
@@ -638,6 +659,9 @@ FOR_EACH: Expected = [
     # The policy the loop generates beside each role reaches it (Ref: !Sub PartnerRole${Account}).
     ("IAMG-301", "PartnerRole111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
     ("IAMG-301", "PartnerRole444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
+    # Each generated admin policy also allows assuming every role (Amendments, IAMG-304).
+    ("IAMG-304", "PartnerPolicy111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument.Statement[0].Resource", 40, 70),
+    ("IAMG-304", "PartnerPolicy444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument.Statement[0].Resource", 40, 70),
     # &{Vendor}: the item without its non-alphanumeric characters; Ref: Vendor is the item.
     ("IAMG-101", "VendorRole", VENDOR + STATEMENT, 52, 94),
     ("IAMG-102", "VendorRolearnawsiam777788889999roleacmesync", VENDOR + STATEMENT, 52, 94),
@@ -660,12 +684,13 @@ def test_fn_for_each_generates_resources_scanned_at_the_loop_body(form: str) -> 
         for rule, resource, path, yaml_line, json_line in FOR_EACH]
     messages = _messages(report)
     assert messages[("IAMG-102", "opsRole444455556666")] == [
-        "Statement 1 trusts 'arn:aws:iam::444455556666:role/ops' of account 444455556666, which is neither an own "
-        "account nor in trusted_accounts (account of the role unknown: set own_accounts) "
+        "Statement 1 trusts 'arn:aws:iam::444455556666:role/ops' (written !Sub 'arn:aws:iam::${Account}:role/${Team}') "
+        "of account 444455556666, which is neither one of your accounts (the role's own, own_accounts, "
+        "internal_accounts) nor in trusted_accounts (account of the role unknown: set own_accounts) "
         "(assuming the default of parameter Teams = 'ops, audit')"]
     assert messages[("IAMG-001", "Fn::ForEach::Later")] == [
-        "The trust policy 'Fn::ForEach::Later' cannot be known before deployment, so this trust could not be "
-        "verified; review the deployed value (its collection ${Unknown} is not known statically: "
+        "The trust policy 'Fn::ForEach::Later' cannot be known before deployment, so who may assume the role could "
+        "not be verified; review the deployed value (its collection ${Unknown} is not known statically: "
         "a parameter without a default)"]
 
 

@@ -135,6 +135,8 @@ def test_aws_account_id_is_recorded() -> None:
         (["Provider", "Arn"], "arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com"),
         (["Managed", "PolicyArn"], "arn:aws:iam::000000000000:policy/ops"),
         (["FnRole", "Arn"], "arn:aws:iam::000000000000:role/FnRole"),  # the role SAM generates
+        # A role's unique id names the same principal as its ARN (IAM stores ARN principals so).
+        (["Role", "RoleId"], "arn:aws:iam::000000000000:role/ci/deployer"),
     ],
 )
 def test_get_att_of_an_iam_resource_of_the_template_is_in_the_own_account(arg: Any, expected: str) -> None:
@@ -145,7 +147,6 @@ def test_get_att_of_an_iam_resource_of_the_template_is_in_the_own_account(arg: A
     ("arg", "expression"),
     [
         (["Nested", "Outputs.RoleArn"], "${Nested.Outputs.RoleArn}"),
-        (["Role", "RoleId"], "${Role.RoleId}"),
         (["Bucket", "Arn"], "${Bucket.Arn}"),
         (["Elsewhere", "Arn"], "${Elsewhere.Arn}"),
     ],

@@ -95,7 +95,7 @@ def test_a_trust_policy_known_only_after_apply_is_iamg_001_never_a_pass() -> Non
     assert _found(report) == [("IAMG-001", "aws_iam_role.deployer", TRUST.format(1), 62)]
     assert report.violations[0].message == (
         "The trust policy 'aws_iam_role.deployer.assume_role_policy' cannot be known before deployment, "
-        "so this trust could not be verified; review the deployed value")
+        "so who may assume the role could not be verified; review the deployed value")
 
 
 def test_the_loader_reads_resource_changes_not_planned_values(tmp_path: Path) -> None:
@@ -213,8 +213,9 @@ def test_every_policy_formatting_gives_the_same_verdict() -> None:
     expected = [
         ("IAMG-101", 0, WILDCARD_101),
         ("IAMG-102", 1, "Statement 2 trusts 'arn:aws:iam::444455556666:root' of account 444455556666, which is "
-                        "neither an own account nor in trusted_accounts (account of the role unknown: set own_accounts)"),
-        ("IAMG-103", 1, "Statement 2 lets 'arn:aws:iam::444455556666:root' from another account call "
+                        "neither one of your accounts (the role's own, own_accounts, internal_accounts) nor in "
+                        "trusted_accounts (account of the role unknown: set own_accounts)"),
+        ("IAMG-103", 1, "Statement 2 lets 'arn:aws:iam::444455556666:root' of account 444455556666 call "
                         "sts:AssumeRole without a restricting sts:ExternalId condition "
                         "(account of the role unknown: set own_accounts)"),
     ]
@@ -228,8 +229,9 @@ def test_every_policy_formatting_gives_the_same_verdict() -> None:
 
 
 def test_jsonencode_escapes_are_decoded_before_the_rules_see_the_policy() -> None:
-    # The PrincipalArn condition holds "<team>" written as \u003cteam\u003e: decoded, it is a
-    # concrete condition, so IAMG-105 (whole account without aws:PrincipalArn) stays quiet.
+    # The PrincipalArn condition names role "<team>-deployer" written as \u003cteam\u003e: decoded,
+    # it is a concrete condition naming one role, so IAMG-105 (whole account without
+    # aws:PrincipalArn narrowing it to named principals) stays quiet.
     report = _scan("formatting.json")
     assert "IAMG-105" not in {v.rule_id for v in report.violations}
 
@@ -375,8 +377,11 @@ def test_a_boundary_or_managed_policy_created_by_the_plan_is_linked_by_reference
     report = _scan("boundary_in_plan.json", Config(trusted_accounts=("444455556666",)))
     assert report.errors == ()
     assert _found(report) == [
+        # The admin policy used as a boundary also allows assuming every role (Amendments, IAMG-304).
+        ("IAMG-304", "aws_iam_policy.admin_cap", AFTER.format(1) + ".policy.Statement[0].Resource", 50),
         ("IAMG-301", "aws_iam_role.uncapped", AFTER.format(4) + ".policy_arn", 162),
-        ("IAMG-302", "aws_iam_role.escalating", AFTER.format(5) + ".policy.Statement[0]", 186),
+        # Where the policy reaches the role (Amendments, Locations).
+        ("IAMG-302", "aws_iam_role.escalating", AFTER.format(6) + ".managed_policy_arns[0]", 224),
         ("IAMG-001", "aws_iam_policy.later_cap", AFTER.format(7) + ".policy", 258),
         ("IAMG-001", "aws_iam_role.late", AFTER.format(8) + ".permissions_boundary", 289),
         ("IAMG-301", "aws_iam_role.late", AFTER.format(8) + ".managed_policy_arns[0]", 298),

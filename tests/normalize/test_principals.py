@@ -323,3 +323,24 @@ def test_parse_arn_rejects_non_arns(text: str) -> None:
 )
 def test_oidc_provider_names_known_issuers_only(issuer: str, provider: str) -> None:
     assert oidc_provider(issuer) == provider
+
+
+def test_a_role_under_sts_is_no_principal() -> None:
+    # STS ARNs name sessions (assumed-role/, federated-user/); `sts::...:role/x` names nothing
+    # and IAM rejects it.
+    principal = classify("AWS", "arn:aws:sts::111122223333:role/deployer")
+    assert (principal.kind, principal.scope, principal.defects) == ("aws", "other", ["malformed_arn"])
+
+
+@pytest.mark.parametrize(("expression", "kind", "whole"), [
+    ("${PartnerAccountId}", "aws", True),
+    ("${Partner}", "aws", True),
+    # Named for an ARN, a role or an identity: it may be a role, so nothing is assumed of it.
+    ("${TrustedIdentity}", "unresolved", False),
+    ("${RoleARN}", "unresolved", False),
+    ("${ScannerInstanceRoleArn}", "unresolved", False),
+])
+def test_a_bare_parameter_principal_is_an_account_unless_named_for_an_arn(expression: str, kind: str,
+                                                                           whole: bool) -> None:
+    principal = classify("AWS", Unresolved(expression, "a parameter without a default"))
+    assert (principal.kind, principal.whole_account) == (kind, whole)

@@ -388,7 +388,7 @@ CASES = [
              "the role is externally assumable (IAMG-303 fired instead of IAMG-301)"),
     # IAMG-302 (C.5.8)
     case("302-pass-role-and-put-wildcard", trust(THIRD_PARTY),
-         ("iamg_302", "s9"), config=TRUSTED,
+         ("iamg_302", "q8"), config=TRUSTED,
          role=role(inline(policy(grant(["s3:GetObject", "iam:PassRole", "iam:Put*"]))))),
     case("302-clean-pass-role-on-one-role", trust(THIRD_PARTY), config=TRUSTED,
          role=role(inline(policy(grant(["iam:PassRole", "iam:*Policy"], f"arn:aws:iam::{OWN}:role/app"))))),
@@ -484,6 +484,17 @@ CASES = [
     # In one account a trust that names the caller's ARN needs no identity grant.
     pair_case("501-clean-same-account-named", role(inline(policy(grant("s3:GetObject", "*")))),
               trust(allow({"AWS": CALLER})), target=f"arn:aws:iam::{OWN}:role/deployer"),
+    # Amendments: the trust side's conditions and Deny statements, the caller's boundary.
+    pair_case("501-wildcard-narrowed-to-another-role", role(inline(ASSUME_TARGET)),
+              trust(allow({"AWS": "*"}, {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/auditor"}})),
+              ("iamg_501", "g4")),
+    pair_case("501-clean-wildcard-narrowed-to-the-caller", role(inline(ASSUME_TARGET)),
+              trust(allow({"AWS": "*"}, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/ci-*"}}))),
+    pair_case("501-trust-denies-the-caller", role(inline(ASSUME_TARGET)),
+              trust(allow({"AWS": OWN}), deny({"AWS": CALLER})), ("iamg_501", "g6")),
+    pair_case("501-boundary-blocks-the-permission",
+              role(inline(ASSUME_TARGET), boundary=inline(policy(grant("s3:*", "*")), origin="boundary", at=9)),
+              trust(allow({"AWS": CALLER})), ("iamg_501", "p1")),
 ]
 
 

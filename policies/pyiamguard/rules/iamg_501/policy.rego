@@ -108,9 +108,7 @@ narrowed_away(st, caller) if {
 	some cond in st.conditions
 	positive(cond)
 	cond.key == "aws:principalarn"
-	every v in cond.values {
-		not glob.match(lower(v), [], lower(caller.arn))
-	}
+	count([v | some v in cond.values; glob.match(lower(v), [], lower(caller.arn))]) == 0
 }
 
 narrowed_away(st, caller) if {
@@ -118,9 +116,7 @@ narrowed_away(st, caller) if {
 	some cond in st.conditions
 	positive(cond)
 	cond.key == "aws:principalaccount"
-	every v in cond.values {
-		not glob.match(v, [], caller.account)
-	}
+	count([v | some v in cond.values; glob.match(v, [], caller.account)]) == 0
 }
 
 positive(cond) if {

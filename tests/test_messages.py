@@ -1,0 +1,88 @@
+"""Messages say exactly what is known (the issue "Messages that say exactly what is known").
+
+Each test scans a small template of tests/fixtures/messages/ and pins the whole sentence a
+reviewer reads: the stack's own account is named as such, an account that comes from a
+parameter without default is said to be unknown, a note names only the parameter defaults
+that reached the finding, a value an intrinsic produced is shown as written, and the
+variants a finding holds in are said in the fewest words.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyiamguard import scan
+from pyiamguard.config import config_from_mapping
+from pyiamguard.scanner import _fewest_terms
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "messages"
+
+
+def _messages(name: str, **config: object) -> dict[tuple[str, int], str]:
+    report = scan([FIXTURES / name], config_from_mapping(dict(config)))
+    assert report.errors == ()
+    return {(v.rule_id, v.line): v.message for v in report.violations}
+
+
+def test_the_stacks_own_account_is_named_never_quoted_as_a_token() -> None:
+    messages = _messages("defaults_and_stack_account.yaml")
+    assert messages[("IAMG-105", 18)] == (
+        "Statement 2 trusts this stack's own account (AWS::AccountId) as a whole, "
+        "'arn:aws:iam::${AWS::AccountId}:root', so any identity that account allows can assume the role, and no "
+        "aws:PrincipalArn condition narrows it to named roles or users")
+    assert not any("000000000000" in m for m in messages.values())
+
+
+def test_with_one_configured_own_account_the_stack_account_is_that_account() -> None:
+    messages = _messages("defaults_and_stack_account.yaml", own_accounts=["111122223333"])
+    assert messages[("IAMG-105", 18)].startswith(
+        "Statement 2 trusts the whole account 111122223333, 'arn:aws:iam::111122223333:root', so")
+
+
+def test_a_note_names_only_the_parameters_that_reached_the_finding() -> None:
+    messages = _messages("defaults_and_stack_account.yaml")
+    # WorkGroup (an Athena resource) and RoleName (the role's own name) reach no trust node.
+    assert messages[("IAMG-103", 15)] == (
+        "Statement 1 (Sid 'Vendor') lets 'arn:aws:iam::999988887777:root' (written !Sub "
+        "'arn:aws:iam::${VendorAccount}:root') of account 999988887777 call sts:AssumeRole without a restricting "
+        "sts:ExternalId condition (assuming the default of parameter VendorAccount = '999988887777')")
+    assert not any("WorkGroup" in m or "RoleName" in m for m in messages.values())
+
+
+def test_an_account_from_a_parameter_without_default_is_unknown_and_the_assumption_said() -> None:
+    messages = _messages("unknown_accounts.yaml")
+    assert messages[("IAMG-105", 16)] == (
+        "Statement 1 trusts a whole account, 'arn:aws:iam::${TrustedAccount}:root' (its account, from "
+        "TrustedAccount, cannot be known before deployment), so any identity that account allows can assume the "
+        "role, and no aws:PrincipalArn condition narrows it to named roles or users")
+    assert messages[("IAMG-001", 16)] == (
+        "The principal 'arn:aws:iam::${TrustedAccount}:root' cannot be known before deployment, so who may assume "
+        "the role could not be verified; review the deployed value")
+    # A boundary that decides nothing (a Lambda role without admin rights) is not reported.
+    assert ("IAMG-001", 35) not in messages
+
+
+def test_cross_account_messages_of_an_unknown_account_say_what_they_assume() -> None:
+    report = scan([FIXTURES / "unknown_accounts.yaml"], config_from_mapping({"require_mfa": "all"}))
+    mfa = [v.message for v in report.violations if v.rule_id == "IAMG-104" and v.resource == "VendorRole"]
+    assert mfa == [
+        "Statement 1 lets 'arn:aws:iam::${TrustedAccount}:root' (its account, from TrustedAccount, cannot be known "
+        "before deployment; this finding assumes it is not one of yours) assume the role without MFA "
+        "(Bool aws:MultiFactorAuthPresent true) (account of the role unknown: set own_accounts)"]
+
+
+def test_variants_are_said_in_the_fewest_words() -> None:
+    report = scan([FIXTURES / "variants.yaml"])
+    # Each finding holds whatever Collect is: only the choice of Site matters.
+    assert sorted((v.rule_id, v.column, v.message.rsplit(" (when ", 1)[1]) for v in report.violations) == [
+        ("IAMG-102", 32, "parameter Site = 'gov')"), ("IAMG-102", 73, "parameter Site = 'us')"),
+        ("IAMG-105", 32, "parameter Site = 'gov')"), ("IAMG-105", 73, "parameter Site = 'us')")]
+    assert not any("Collect" in v.message for v in report.violations)
+
+
+def test_fewest_terms_leaves_out_a_choice_whose_every_value_has_the_finding() -> None:
+    gov, us = ("condition IsGov", "is true"), ("condition IsGov", "is false")
+    on, off = ("parameter Collect", "= 'true'"), ("parameter Collect", "= 'false'")
+    every = [(gov, on), (gov, off), (us, on), (us, off)]
+    assert _fewest_terms([(us, on), (us, off)], every) == [(us,)]
+    assert _fewest_terms([(us, on), (gov, off), (us, off)], every) == [(us,), (off,)]
+    assert _fewest_terms([(us, on)], every) == [(us, on)]
