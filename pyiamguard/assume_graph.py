@@ -199,8 +199,13 @@ class AssumeGraph:
         if end - start > _MAX_CANDIDATES:
             return []  # a fleet of roles, not particular ones
         pattern = re.compile(_glob_regex(value.lower()))
+        any_account = any(c in value.split(":", 5)[4] for c in "*?")
+        # A grant on a role of any account aims at that role in the accounts a deployment
+        # spreads over (a StackSet): a template's role, whose account is only a stand-in,
+        # is not known to be one of them.
         matched = [t for _, t in targets[start:end]
-                   if (not t.identity.local or t.file == file) and pattern.match(t.identity.arn.lower())]
+                   if (not t.identity.local or t.file == file) and pattern.match(t.identity.arn.lower())
+                   and not (any_account and not t.identity.account_known)]
         return matched if len(matched) <= _MAX_WILDCARD_MATCHES else []
 
     def violation(self, rule: RuleInfo, severity: Severity, caller: _Party, target: _Party,

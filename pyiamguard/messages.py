@@ -57,7 +57,7 @@ _DEFECTS = {
 
 _UNRESOLVED = {
     "trust_policy": "the trust policy",
-    "policy": "the policy document",
+    "policy": "the policy",
     "statement": "a statement",
     "effect": "the Effect",
     "principal": "the principal",
@@ -190,6 +190,9 @@ def _iamg_001(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
         in_permissions = ctx.document.nodes.get(ref) is not None and _in_permissions(ctx, ref)
         unchecked = ("what the role may do once assumed could not be checked" if in_permissions
                      else "who may assume the role could not be verified")
+    if what == "condition" and f.get("key") == "?":
+        return (f"The conditions {ctx.quote(ref)} of this statement cannot be known before deployment, so {unchecked}; "
+                "review the deployed value")
     if what == "condition":
         source = ctx.source(ref)
         value = f" ({source})" if source else ""
@@ -323,17 +326,19 @@ def _origin_of(ctx: MessageContext, ref: str) -> str:
 
 def _outsider(ctx: MessageContext, ref: str) -> str:
     """Who from outside your accounts may assume the role, for IAMG-301/302."""
-    kind = ""
+    kind, account = "", ""
     for stmt in ctx.document.engine_input.get("statements", []):
         for p in stmt.get("principals", []):
             if p.get("ref") == ref:
-                kind = str(p.get("kind"))
+                kind, account = str(p.get("kind")), str(p.get("account") or "")
     if kind in ("oidc", "saml"):
         return f"identities of the federation provider {ctx.quote(ref)}"
     if kind == "wildcard":
         return f"any principal ({ctx.quote(ref)})"
     if ref.startswith("e"):  # Allow + NotPrincipal
         return f"everyone but {ctx.quote(ref)}"
+    if not account:
+        return f"{ctx.quote(ref)} ({ctx.unknown_account(ref)}; this finding assumes it is not one of yours)"
     return f"{ctx.quote(ref)}, from outside your accounts,"
 
 
@@ -361,10 +366,10 @@ def _iamg_304(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     form = {"everything": "every resource (\"*\")", "any_account": "roles of any account",
             "every_role": "every role of an account", "not_resource": "everything outside NotResource"}.get(
         str(f.get("form")), "any role")
-    # The same text whether the policy is seen on its own or as part of its role, so a
-    # CloudFormation inline policy seen both ways is one finding.
-    return (f"{ctx.statement(str(f['statement']))} allows assuming {form}: the holder can assume any role that trusts "
-            "its account")
+    values = ctx.statement_record(str(f["statement"])).get("resources", {}).get("values", [])
+    written = f" ({', '.join(values)})" if values and f.get("form") != "not_resource" else ""
+    return (f"{ctx.statement(str(f['statement']))} allows assuming {form}{written}: the holder can assume any role "
+            "that trusts its account")
 
 
 def _iamg_401(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
@@ -395,9 +400,22 @@ def _iamg_112(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 
 def _iamg_201(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    provider = ""
+    for stmt in ctx.document.engine_input.get("statements", []):
+        for p in stmt.get("principals", []):
+            if p.get("ref") == ref:
+                provider = str(p.get("provider"))
+    who = _OIDC_USERS.get(provider, "any of its users")
     return (f"{ctx.statement(str(f['statement']))} lets identities of the OIDC provider {ctx.quote(ref)} assume the "
-            f"role without a restricting condition on {f.get('key')}: any of its users (any repository, project or "
-            "service account) can assume it")
+            f"role without a restricting condition on {f.get('key')}: {who} can assume it")
+
+
+_OIDC_USERS = {
+    "github": "any workflow of any repository on GitHub",
+    "gitlab": "any job of any project on that GitLab",
+    "terraform_cloud": "any workspace of any organization on HCP Terraform",
+    "eks": "any service account of the cluster",
+}
 
 
 def _iamg_202(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:

@@ -608,8 +608,10 @@ def _note(source: SourceFile, policy: PolicySource, normalized: NormalizedDocume
     the finding's own nodes (its ref and the statement, principal or policy its facts name)."""
     notes = [policy.note] if policy.note else []
     if policy.defaults:
-        refs = [str(finding.get("ref", ""))] + [str(v) for v in (finding.get("facts") or {}).values()
-                                                 if isinstance(v, str) and v in normalized.nodes]
+        # The finding's node and the principal or policy its facts name; not its whole
+        # statement, whose other conditions and principals the finding does not rest on.
+        refs = [str(finding.get("ref", ""))] + [str(v) for k, v in (finding.get("facts") or {}).items()
+                                                 if k != "statement" and isinstance(v, str) and v in normalized.nodes]
         read: set[str] = set()
         for ref in refs:
             read |= parameters_at(source.root, _source_path(policy, normalized, ref))

@@ -401,3 +401,20 @@ def test_a_grant_matching_the_caller_itself_aims_at_its_namesakes(tmp_path: Path
     _dump(tmp_path / "account_a.json",
           _dump_role("stackset-exec", A, _trusts(SERVICE), _policy(_assume("arn:aws:iam::*:role/stackset-exec"))))
     assert _found(scan([tmp_path])) == set()
+
+
+def test_a_grant_on_a_role_of_any_account_is_not_paired_with_a_template_role_of_unknown_account(tmp_path: Path) -> None:
+    # A StackSet pattern: the codebuild role may assume `role/executor` in the accounts the
+    # stack set deploys to; this template's own executor (its account a stand-in) is not known
+    # to be one of them, and its trust admitting only a service says nothing about those.
+    template = {"Resources": {
+        "Builder": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "builder", "AssumeRolePolicyDocument": _trusts(SERVICE),
+            "Policies": [{"PolicyName": "p", "PolicyDocument": _policy(_assume("arn:aws:iam::*:role/executor"))}]}},
+        "Executor": {"Type": "AWS::IAM::Role", "Properties": {
+            "RoleName": "executor", "AssumeRolePolicyDocument": _trusts({"Service": "lambda.amazonaws.com"})}}}}
+    path = tmp_path / "stack.json"
+    path.write_text(json.dumps(template, indent=2), encoding="utf-8")
+    assert _found(scan([path])) == set()
+    # With the stack's account known, the same grant names that account's executor too.
+    assert {r for r, *_ in _found(scan([path], Config(own_accounts=(A,))))} == {"Builder"}

@@ -86,3 +86,42 @@ def test_fewest_terms_leaves_out_a_choice_whose_every_value_has_the_finding() ->
     assert _fewest_terms([(us, on), (us, off)], every) == [(us,)]
     assert _fewest_terms([(us, on), (gov, off), (us, off)], every) == [(us,), (off,)]
     assert _fewest_terms([(us, on)], every) == [(us, on)]
+
+
+def test_admin_on_a_role_of_an_unknown_partner_says_what_it_assumes(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text("""\
+Parameters:
+  AdministratorAccountId: {Type: String}
+Resources:
+  AccessRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Ref AdministratorAccountId}
+            Action: sts:AssumeRole
+      ManagedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]
+""")
+    (admin,) = [v.message for v in scan([path]).violations if v.rule_id == "IAMG-301"]
+    assert admin == (
+        "The role grants admin-equivalent permissions through the managed policy "
+        "'arn:aws:iam::aws:policy/AdministratorAccess', and '${AdministratorAccountId}' (written !Ref "
+        "AdministratorAccountId) (its account, from AdministratorAccountId, cannot be known before deployment; this "
+        "finding assumes it is not one of yours) may assume it")
+
+
+def test_assume_any_role_names_the_resource_and_an_oidc_finding_its_provider_s_users(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", '
+                      '"Resource": "arn:aws:iam::222222222222:role/*"}]}')
+    (grant,) = scan([policy]).violations
+    assert grant.message == ("Statement 1 allows assuming every role of an account (arn:aws:iam::222222222222:role/*): "
+                             "the holder can assume any role that trusts its account")
+    trust = tmp_path / "trust.json"
+    trust.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": '
+                     '"sts:AssumeRoleWithWebIdentity", "Principal": {"Federated": "www.amazon.com"}}]}')
+    messages = [v.message for v in scan([trust]).violations if v.rule_id == "IAMG-201"]
+    assert messages == ["Statement 1 lets identities of the OIDC provider 'www.amazon.com' assume the role without a "
+                        "restricting condition on www.amazon.com:user_id: any of its users can assume it"]

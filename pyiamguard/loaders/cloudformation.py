@@ -814,6 +814,8 @@ def written_at(root: Any, path: TreePath) -> str:
             node = node[step]
         else:
             return ""
+    if isinstance(node, list) and len(node) == 1:
+        node = node[0]  # `aws:PrincipalArn: [!Sub ...]`: the one value
     if not (isinstance(node, dict) and len(node) == 1 and is_intrinsic(node)):
         return ""
     return _render(node)[:160]

@@ -351,6 +351,14 @@ def _actions(b: _Builder, path: TreePath, st: dict[str, Any], effect: str) -> di
     for i, item in enumerate(items):
         at = path + ((element, i) if isinstance(raw, list) else (element,))
         if isinstance(item, Unresolved):
+            service = _literal_service(item.expression)
+            if service is not None:
+                # `elasticloadbalancing:${Action}` is some action of that service whatever its
+                # value: no assume, admin or escalation rule can turn on it (IAMG-001 only
+                # where the unknown decides a rule).
+                patterns.append(f"{service}:*")
+                refs.append(b.ref("a", at, item.expression))
+                continue
             unresolved = True
             b.unknown("action", at, item.expression)
             refs.append(b.ref("a", at, item.expression))
@@ -376,6 +384,19 @@ def _actions(b: _Builder, path: TreePath, st: dict[str, Any], effect: str) -> di
         "ref": element_ref,
         "refs": refs,
     }
+
+
+_SERVICE_PREFIX = re.compile(r"^([a-z0-9-]+):")
+# Services whose actions the rules judge: sts (assuming), iam (admin and escalation).
+_JUDGED_SERVICES = frozenset({"sts", "iam"})
+
+
+def _literal_service(expression: str) -> str | None:
+    """The service of an unknown action whose service part is literal and judged by no rule."""
+    match = _SERVICE_PREFIX.match(expression.strip().lower())
+    if match is None or match.group(1) in _JUDGED_SERVICES:
+        return None
+    return match.group(1)
 
 
 def _conditions(b: _Builder, path: TreePath, st: dict[str, Any]) -> list[dict[str, Any]]:

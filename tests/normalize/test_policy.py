@@ -513,3 +513,18 @@ def test_refs_are_unique_and_every_ref_is_in_the_nodes_table() -> None:
     collect(doc.engine_input)
     assert len(refs) == len(set(refs))
     assert set(refs) <= set(doc.nodes)
+
+
+def test_an_unknown_action_of_a_service_no_rule_judges_is_some_action_of_that_service() -> None:
+    # `elasticloadbalancing:${Action}`: whatever its value, no assume, admin or escalation rule
+    # turns on it (IAMG-001 only where the unknown decides a rule).
+    document = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": [Unresolved("elasticloadbalancing:${Action}"), Unresolved("iam:${IamAction}")],
+        "Resource": "*"}]}
+    doc = normalize_policy(document, kind="identity")
+    actions = doc.engine_input["statements"][0]["actions"]
+    assert actions["patterns"] == ["elasticloadbalancing:*"]
+    # The iam action may be an escalation: it stays unknown, and unknown actions count as assuming.
+    assert actions["unresolved"] is True and actions["assume_role"] is True
+    assert [(u["what"], doc.nodes[u["ref"]].text) for u in doc.engine_input["unresolved"]] == [
+        ("action", "iam:${IamAction}")]

@@ -33,14 +33,18 @@ deny contains result.finding(u.ref, {"what": u.what}) if {
 	not u.what in {"condition", "resource", "boundary", "max_session"}
 }
 
+# An unknown resource of an assume grant decides IAMG-304, which judges identity policies (and
+# a role's own policies), not resource policies such as a bucket policy.
 deny contains result.finding(u.ref, {"what": u.what}) if {
+	input.kind in {"identity", "trust"}
 	some u in input.unresolved
 	u.what == "resource"
 	u.key == "sts:assume"
 }
 
-# A boundary caps what the role can do: it decides IAMG-301/302/402 on a role that someone
-# outside may assume, and IAMG-303 on a role with admin rights.
+# A boundary caps what the role can do: it decides IAMG-303 (and 301) on a role with admin
+# rights, IAMG-302 on an externally assumable role that can escalate, and IAMG-402 when
+# require_permissions_boundary is set on an externally assumable role.
 deny contains result.finding(u.ref, {"what": u.what}) if {
 	some u in input.unresolved
 	u.what == "boundary"
@@ -78,9 +82,19 @@ supplied_secret(u) if {
 	u.positive_string
 }
 
-boundary_decides(doc) if permissions.externally_assumable(doc)
+boundary_decides(doc) if {
+	trust.config.require_permissions_boundary
+	permissions.externally_assumable(doc)
+}
 
 boundary_decides(doc) if {
 	some policy in doc.role.policies
 	permissions.admin_policy(policy)
+}
+
+boundary_decides(doc) if {
+	permissions.externally_assumable(doc)
+	some policy in doc.role.policies
+	some st in policy.statements
+	count(permissions.escalation_patterns(st)) > 0
 }

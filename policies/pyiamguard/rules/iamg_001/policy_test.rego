@@ -120,8 +120,31 @@ test_unknown_boundary_of_a_service_role_is_clean if {
 	count(iamg_001.deny) == 0 with input as td.with_role(service_trust, unknown_boundary_role)
 }
 
-test_unknown_boundary_of_an_external_role_fires if {
+# An external role without admin or escalation rights: the boundary decides only IAMG-402.
+test_unknown_boundary_of_an_external_role_without_rights_to_cap_is_clean if {
+	count(iamg_001.deny) == 0 with input as td.with_role(external_trust, unknown_boundary_role)
+}
+
+test_unknown_boundary_of_an_external_role_fires_when_boundaries_are_required if {
 	iamg_001.deny == {{"ref": "u2", "facts": {"what": "boundary"}}} with input as td.with_role(external_trust, unknown_boundary_role)
+		with data.pyiamguard.config as td.config({"require_permissions_boundary": true})
+}
+
+escalating_role_unknown_boundary := td.with_boundary(
+	td.role_section([td.inline_policy("q3", "inline", [td.allow_on("s4", ["iam:PassRole"], ["*"])])]),
+	td.unresolved_policy("q2", "boundary"),
+)
+
+test_unknown_boundary_of_an_external_role_that_can_escalate_fires if {
+	iamg_001.deny == {{"ref": "u2", "facts": {"what": "boundary"}}} with input as td.with_role(external_trust, escalating_role_unknown_boundary)
+}
+
+# A bucket policy's unknown resource decides no rule (IAMG-304 judges identity policies).
+test_unknown_resource_of_a_resource_policy_is_clean if {
+	doc := object.union(td.trust([]), {"kind": "resource", "unresolved": [
+		{"ref": "u1", "what": "resource", "key": "sts:assume", "positive_string": false, "part": "document"},
+	]})
+	count(iamg_001.deny) == 0 with input as doc
 }
 
 test_unknown_boundary_of_an_admin_role_fires if {
