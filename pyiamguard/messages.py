@@ -217,8 +217,18 @@ def _iamg_002(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 
 def _iamg_101(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
+    unknown = [c for c in ctx.statement_record(str(f["statement"])).get("conditions", [])
+               if c.get("key") in _CONFINING_KEYS and c.get("state") == "unresolved"]
+    if unknown:
+        key = (ctx.text(unknown[0]["ref"]).split() + ["", ""])[1]  # "ArnLike aws:PrincipalArn ${...}"
+        return (f"{ctx.statement(str(f['statement']))} lets any AWS principal ({ctx.quote(ref)}) assume the role: "
+                f"its condition on {key} has a value that cannot be known before deployment, so nothing is known "
+                "to confine it")
     return (f"{ctx.statement(str(f['statement']))} lets any AWS principal ({ctx.quote(ref)}) assume the "
             "role: no condition on aws:PrincipalAccount, aws:PrincipalArn or aws:PrincipalOrgID confines it")
+
+
+_CONFINING_KEYS = frozenset({"aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:principalorgpaths"})
 
 
 def _iamg_102(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:

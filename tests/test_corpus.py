@@ -17,8 +17,37 @@ from pyiamguard.scanner import scan
 
 # Folders whose input formats this version supports; the others are scored when they are.
 SUPPORTED_SCOPE = ("iam", "terraform-plan", "cloudformation")
-MIN_RECALL = 0.90
-MIN_PRECISION = 0.90
+MIN_RECALL = 0.98
+MIN_PRECISION = 0.98
+
+# Where the corpus labels predate the rule catalogue's "Amendments (December 2026)", which win:
+# each entry is a disagreement the amendments decide, with the sentence that decides it. The
+# score is computed without them, and the test fails if any other finding changes.
+ADF = "cloudformation/adf_bootstrap_cross_account_roles.yml"
+AMENDED_FALSE_NEGATIVES = {
+    # "named principal: ... counts as named even when its account comes from a value unknown
+    # statically": each root is narrowed by ArnEquals aws:PrincipalArn to named roles of
+    # ${DeploymentAccountId} (the label's own note: "a tool that credits PrincipalArn may
+    # downgrade root_principal"). IAMG-103/104 still fire on them.
+    (ADF, role, "root_principal") for role in (
+        "AdfAutomationRole", "BootstrapTestRole", "BootstrapUpdateDeploymentRole", "CloudFormationRole",
+        "CodeCommitRole", "ReadOnlyAutomationRole", "UpdateCrossAccountAccessByDeploymentAccountRole")
+}
+REGULA_CFN = "cloudformation/regula_admin_policies_attached_to_role.yaml"
+REGULA_TF = "terraform-plan/regula_role_inline_admin_policy.tfplan.json"
+AMENDED_FALSE_POSITIVES = {
+    # "IAMG-304: fires for any identity ... whose Allow grants an assume action (including `*`,
+    # `sts:*`, NotAction) on `*`": admin policies (labelled admin only, or not at all on users,
+    # groups and policy resources) also allow assuming every role.
+    (file, resource, "assume_role_on_any_resource") for file, resource in (
+        ("terraform-plan/checkov_utf16_role_policy_star.tfplan.json", "aws_iam_role_policy.fail_1"),
+        (REGULA_TF, "aws_iam_group_policy.invalid_group_policy"), (REGULA_TF, "aws_iam_policy.invalid_policy"),
+        (REGULA_TF, "aws_iam_role_policy.invalid_role_policy"), (REGULA_TF, "aws_iam_user_policy.invalid_user_policy"),
+        ("cloudformation/checkov_admin_inline_policy_fail.json", "RootRole"),
+        ("cloudformation/checkov_admin_policy_if_sub_string.yaml", "ExecRole"),
+        (REGULA_CFN, "InvalidRole01"), (REGULA_CFN, "InvalidUser01"), (REGULA_CFN, "InvalidGroup01"),
+        (REGULA_CFN, "InvalidPolicy01"), (REGULA_CFN, "InvalidPolicy02"), (REGULA_CFN, "InvalidPolicy03"))
+}
 
 
 def corpus_findings(corpus: Path, folders: tuple[str, ...]) -> dict[str, object]:
@@ -57,5 +86,15 @@ def test_corpus_score(shared_dir: Path, tmp_path: Path) -> None:
     overall = result["overall"]
     assert result["crashed_or_no_output"] == []
     assert result["file_status"] == {"ok": result["files_scored"]}
-    assert overall["recall"] >= MIN_RECALL, run.stdout
-    assert overall["precision"] >= MIN_PRECISION, run.stdout
+    misses = {(f["file"], f["resource"], f["category"]) for f in result["false_negatives"]}
+    extras = {(f["file"], f["resource"], f["category"]) for f in result["false_positives"]}
+    # Every disagreement the amendments decide is still there (none is silently fixed or lost)...
+    assert AMENDED_FALSE_NEGATIVES <= misses and AMENDED_FALSE_POSITIVES <= extras, run.stdout
+    # ...and without them, the score of the rules as amended.
+    tp = overall["tp"]
+    recall = tp / (tp + len(misses - AMENDED_FALSE_NEGATIVES))
+    precision = tp / (tp + len(extras - AMENDED_FALSE_POSITIVES))
+    assert recall >= MIN_RECALL, (recall, sorted(misses - AMENDED_FALSE_NEGATIVES), run.stdout)
+    assert precision >= MIN_PRECISION, (precision, sorted(extras - AMENDED_FALSE_POSITIVES), run.stdout)
+    # The raw score against the labels as they are, for the record.
+    assert overall["recall"] >= 0.93 and overall["precision"] >= 0.90, run.stdout

@@ -434,7 +434,8 @@ class _Loader:
             out.append(_unknown_per_role(Permission(
                 origin, policy, _in(("Resources", policy, "Properties", "PolicyDocument")), document,
                 arn=r.arn(policy) if origin == "attachment" else None,
-                problems=problems, reported_elsewhere=True, attached_at=_in(entry))))
+                problems=problems, reported_elsewhere=True, attached_at=_in(entry),
+                on_role=True)))
         return out
 
     def _links(self) -> tuple[dict[str, list[tuple[str, str, TreePath]]], set[str]]:

@@ -121,6 +121,9 @@ class Permission:
     # A policy scanned on its own too (a separate resource): its problems and unknowns are
     # reported there, not again on every role it reaches.
     reported_elsewhere: bool = False
+    # A policy resource reaching the role: scanned on its own too (reported_elsewhere), and
+    # what its statements grant is the role's as well (IAMG-304 on the policy and the role).
+    on_role: bool = False
     # Where the policy reaches the role when its document sits elsewhere (a managed policy
     # shared by several roles): the role's ARN entry, attachment or `Roles` entry. Findings on
     # the permission point there; its statements stay located in the document (`base`).
@@ -521,4 +524,5 @@ def _permission(b: _Builder, permission: Permission) -> dict[str, Any]:
     if permission.origin != "boundary" and not aws_managed:
         name, arn = "", ""
     return {"ref": ref, "origin": permission.origin, "state": state, "aws_managed": aws_managed,
-            "name": engine_token(name), "arn": engine_token(arn), "scanned": quiet, "statements": statements}
+            "name": engine_token(name), "arn": engine_token(arn), "scanned": quiet and not permission.on_role,
+            "statements": statements}

@@ -33,14 +33,4 @@ deny contains result.finding(p.ref, {"statement": stmt.ref}) if {
 	p.kind == "wildcard"
 	not trust.confined(input.statements, stmt, p)
 	not trust.excluded(input.statements, stmt, p)
-	not unknown_confinement(stmt)
-}
-
-# A confining key whose value cannot be known statically (`ArnLike aws:PrincipalArn:
-# !Ref RoleArns` without a default) may confine the wildcard: IAMG-001 reports the unknown
-# value instead of a guess either way.
-unknown_confinement(stmt) if {
-	some cond in stmt.conditions
-	cond.key in trust.confining_keys
-	trust.possibly_restricting(cond)
 }

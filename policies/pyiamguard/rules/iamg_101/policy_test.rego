@@ -283,12 +283,13 @@ test_resource_policy_is_clean if {
 	count(iamg_101.deny) == 0 with input as resource_policy
 }
 
-# `ArnLike aws:PrincipalArn: !Ref RoleArns` without a default: IAMG-001 reports it, not 101.
+# `ArnLike aws:PrincipalArn: !Ref RoleArns` without a default names no concrete account, so
+# it confines nothing the rule can see (IAMG-001 reports the unknown value too).
 unknown_arn_confinement := td.trust([td.allow("s0", [td.any_aws("p1")], [object.union(
 	td.cond("c2", "ArnLike", "aws:PrincipalArn", ["${RoleArns}"]),
 	{"state": "unresolved", "values": [object.union(td.value("${RoleArns}"), {"unresolved": true})]},
 )])])
 
-test_unknown_principal_arn_confinement_is_left_to_iamg_001 if {
-	count(iamg_101.deny) == 0 with input as unknown_arn_confinement
+test_unknown_principal_arn_confinement_confines_nothing if {
+	iamg_101.deny == {{"ref": "p1", "facts": {"statement": "s0"}}} with input as unknown_arn_confinement
 }

@@ -8,8 +8,9 @@
 #   assume any role that trusts its account. A named role in a wildcard account
 #   (arn:aws:iam::*:role/deployer) is the multi-account pipeline pattern and does not fire;
 #   neither does a grant that an unconditional Deny of assuming outside named roles
-#   (NotResource) confines. One finding per statement: a role's inline policy is reported
-#   on the role, a managed policy where it is defined.
+#   (NotResource) confines. One finding per statement and holder: a role's inline policy is
+#   reported once, on the role; a policy resource where it is defined and on each role of the
+#   scan it reaches.
 # scope: package
 # related_resources:
 #   - ref: https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
@@ -28,8 +29,8 @@ import data.pyiamguard.lib.result
 import data.pyiamguard.lib.trust
 
 # Identity documents: users, groups, managed policies, and inline policies of roles that are
-# not in the scan (context.owner "role"). The inline policies of a scanned role are reported
-# through the role (below), once.
+# not in the scan (context.owner "role"). A policy resource that reaches roles of the scan is
+# reported on itself and on each of those roles (below); a role's inline policy once, on it.
 deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": form}) if {
 	input.kind == "identity"
 	some st in input.statements

@@ -287,3 +287,4 @@ test_deny_everywhere_confines if {
 		td.deny_on("s1", ["sts:*"], ["*"]),
 	])
 }
+
