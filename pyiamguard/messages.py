@@ -378,8 +378,9 @@ def _iamg_304(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
         str(f.get("form")), "any role")
     values = ctx.statement_record(str(f["statement"])).get("resources", {}).get("values", [])
     written = f" ({', '.join(values)})" if values and f.get("form") != "not_resource" else ""
-    return (f"{ctx.statement(str(f['statement']))} allows assuming {form}{written}: the holder can assume any role "
-            "that trusts its account")
+    policy = f" of the {_policy(ctx, str(f['policy']), _origin_of(ctx, str(f['policy'])))}" if f.get("policy") else ""
+    return (f"{ctx.statement(str(f['statement']))}{policy} allows assuming {form}{written}: the holder can assume any "
+            "role that trusts its account")
 
 
 def _iamg_401(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:

@@ -817,7 +817,8 @@ def written_at(root: Any, path: TreePath) -> str:
             return ""
     if isinstance(node, list) and len(node) == 1:
         node = node[0]  # `aws:PrincipalArn: [!Sub ...]`: the one value
-    if isinstance(node, list) and any(isinstance(item, dict) and is_intrinsic(item) for item in node):
+    if (isinstance(node, list) and any(isinstance(item, dict) and is_intrinsic(item) for item in node)
+            and all(not isinstance(item, (dict, list)) or is_intrinsic(item) for item in node)):
         return _render(node)[:160]  # several values, some of them intrinsics
     if not (isinstance(node, dict) and len(node) == 1 and is_intrinsic(node)):
         return ""

@@ -334,6 +334,8 @@ PERMISSIONS: Expected = [
     ("IAMG-304", "Operators", "Operators.Properties.Policies[0].PolicyDocument.Statement[0].Resource", 138, 228),
     # `*` on `*` is an assume grant on every role too (Amendments, IAMG-304): one finding per statement.
     ("IAMG-304", "AdminManagedPolicy", "AdminManagedPolicy.Properties.PolicyDocument.Statement[0].Resource", 77, 128),
+    # ...and on the role it reaches, where it reaches it.
+    ("IAMG-304", "AppRole", "AdminManagedPolicy.Properties.Roles[0]", 71, 118),
     ("IAMG-304", "ExternalRolePolicy", "ExternalRolePolicy.Properties.PolicyDocument.Statement[0].Resource", 127, 210),
     # Escalation is reported where the policy reaches the role (Amendments, Locations).
     ("IAMG-302", "VendorRole", "VendorRole.Properties.ManagedPolicyArns[0]", 21, 30),
@@ -540,7 +542,9 @@ def test_a_policy_naming_the_role_sam_generates_reaches_it(tmp_path: Path) -> No
                     "        Version: '2012-10-17'\n        Statement: [{Effect: Allow, Action: '*', Resource: '*'}]\n")
     assert [(v.rule_id, v.resource, v.path, v.line) for v in scan([path]).violations] == [
         ("IAMG-303", "Fn", "$.Resources.Extra.Properties.Roles[0]", 11),
-        # The policy resource itself allows assuming every role (Amendments, IAMG-304), once.
+        # The policy allows assuming every role (Amendments, IAMG-304): on the role it reaches,
+        # where it reaches it, and on the policy resource itself.
+        ("IAMG-304", "Fn", "$.Resources.Extra.Properties.Roles[0]", 11),
         ("IAMG-304", "Extra", "$.Resources.Extra.Properties.PolicyDocument.Statement[0].Resource", 14)]
 
 
@@ -659,6 +663,8 @@ FOR_EACH: Expected = [
     # The policy the loop generates beside each role reaches it (Ref: !Sub PartnerRole${Account}).
     ("IAMG-301", "PartnerRole111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
     ("IAMG-301", "PartnerRole444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
+    ("IAMG-304", "PartnerRole111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
+    ("IAMG-304", "PartnerRole444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.Roles[0]", 34, 58),
     # Each generated admin policy also allows assuming every role (Amendments, IAMG-304).
     ("IAMG-304", "PartnerPolicy111122223333", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument.Statement[0].Resource", 40, 70),
     ("IAMG-304", "PartnerPolicy444455556666", LOOP.format("Partners", "PartnerPolicy&{Account}") + ".Properties.PolicyDocument.Statement[0].Resource", 40, 70),

@@ -367,7 +367,7 @@ CASES = [
          ("iamg_301", "q8"), config=TRUSTED, role=role(managed("arn:aws-us-gov:iam::aws:policy/AdministratorAccess"))),
     case("301-not-action-github",
          trust(allow({"Federated": GITHUB}, GITHUB_CONDITIONS, action="sts:AssumeRoleWithWebIdentity")),
-         ("iamg_301", "q9"), ("iamg_304", "e13"), config=OWN_CFG, role=role(inline(policy(grant("iam:*", not_action=True))))),
+         ("iamg_301", "q9"), ("iamg_304", "q9"), config=OWN_CFG, role=role(inline(policy(grant("iam:*", not_action=True))))),
     case("301-unresolved-boundary-caps-nothing", trust(THIRD_PARTY),
          ("iamg_001", "u9"), ("iamg_301", "q10"), config=TRUSTED,
          role=role(managed(ADMIN), boundary=managed(Unresolved("aws_iam_policy.boundary.arn"), "boundary"))),

@@ -40,7 +40,8 @@ deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": for
 
 # The role's own policies (inline, or attached documents defined with it): a policy scanned on
 # its own as well (a managed policy resource) is reported there, not again here.
-deny contains result.finding(st.resources.ref, {"statement": st.ref, "form": form, "policy": policy.ref}) if {
+# Located where the policy reaches the role (rules spec, Amendments, Locations).
+deny contains result.finding(policy.ref, {"statement": st.ref, "form": form, "policy": policy.ref}) if {
 	input.kind == "trust"
 	some policy in input.role.policies
 	not policy.scanned

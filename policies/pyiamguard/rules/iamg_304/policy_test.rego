@@ -225,7 +225,8 @@ test_policy_reaching_a_role_is_the_roles_finding if {
 		td.trust([td.allow("s0", [td.service("p1", "ec2.amazonaws.com")], [])]),
 		td.role_section([td.inline_policy("q2", "attachment", [td.allow_on("s3", ["sts:AssumeRole"], ["arn:aws:iam::222222222222:role/*"])])]),
 	)
-	{[f.facts.form, f.facts.policy] | some f in iamg_304.deny} == {["every_role", "q2"]} with input as doc
+	# Located where the policy reaches the role (Amendments, Locations).
+	{[f.ref, f.facts.form, f.facts.policy] | some f in iamg_304.deny} == {["q2", "every_role", "q2"]} with input as doc
 }
 
 # --- a Deny that confines the grant ---------------------------------------------------------
