@@ -80,8 +80,9 @@ class MessageContext:
     secrets: frozenset[str] = frozenset()  # values never to quote, wherever they appear
     # The token that stands for a template's own account (AWS::AccountId) when it is unknown.
     stand_in: str = ""
-    # A ref's node as written in the source, when an intrinsic function produced its value
-    # (`!Sub 'arn:aws:iam::${Partner}:root'`), else "".
+    # Where a ref's value came from, when the source computed it: a template's intrinsic as
+    # written (`written !Sub 'arn:aws:iam::${Partner}:root'`), a plan's input variable
+    # (`from var.partner_account`); else "".
     written: Callable[[str], str] | None = None
 
     def text(self, ref: str) -> str:
@@ -99,7 +100,7 @@ class MessageContext:
         interpolation produced it."""
         text = self.text(ref)
         source = self.source(ref)
-        return f"{text!r} (written {source})" if source else repr(text)
+        return f"{text!r} ({source})" if source else repr(text)
 
     def source(self, ref: str) -> str:
         """The node as written, when that says more than its value (`!Ref Partner`)."""
@@ -108,7 +109,7 @@ class MessageContext:
         source = self.written(ref)
         if any(secret in source for secret in self.secrets):
             return ""
-        if source.startswith("!Sub") and all(name.startswith("AWS::") for name in _PLACEHOLDER.findall(source)):
+        if source.startswith("written !Sub") and all(name.startswith("AWS::") for name in _PLACEHOLDER.findall(source)):
             return ""  # only pseudo parameters (partition, account, region): the value says it all
         return source if source and self.text(ref) not in source else ""
 

@@ -22,7 +22,7 @@ from .loaders.files import (STDIN, TERRAFORM_SOURCE, Candidate, InputErrorAt, Sk
 from .loaders.hcl_index import TfSourceIndex
 from .loaders.iam import PolicySource, is_policy, policy_sources
 from .loaders.json_source import load_json
-from .loaders.terraform import terraform_sources
+from .loaders.terraform import is_terraform, terraform_sources, variables_in
 from .loaders.source import InputError, SourceFile, check_depth
 from .messages import MessageContext, compose
 from .model import Location, Report, RuleInfo, ScanError, ScanProgress, Severity, Violation
@@ -502,9 +502,13 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
         findings = list(outcome)
     violations: list[tuple[Violation, str]] = []
     own_known = bool(state.config.own_accounts or normalized.engine_input["context"]["own_accounts"])
-    # A template's values may come from intrinsic functions: messages show them as written.
-    written = ((lambda ref: written_at(source.root, _source_path(policy, normalized, ref)))
-               if policy.source_path is not None else None)
+    # A template's values may come from intrinsic functions, a plan's from input variables:
+    # messages say so beside the value.
+    written: Callable[[str], str] | None = None
+    if policy.source_path is not None:
+        written = lambda ref: _prefixed("written ", written_at(source.root, _source_path(policy, normalized, ref)))
+    elif is_terraform(source.root):
+        written = lambda ref: variables_in(source.root, normalized.nodes[ref].text if ref in normalized.nodes else "")
     ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets,
                          stand_in=policy.stand_in, written=written)
     rules = state.policies.by_package()
@@ -600,6 +604,10 @@ def _violation(
         remediation=rule.remediation,
     )
     return violation
+
+
+def _prefixed(prefix: str, text: str) -> str:
+    return prefix + text if text else ""
 
 
 def _note(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,

@@ -125,3 +125,20 @@ def test_assume_any_role_names_the_resource_and_an_oidc_finding_its_provider_s_u
     messages = [v.message for v in scan([trust]).violations if v.rule_id == "IAMG-201"]
     assert messages == ["Statement 1 lets identities of the OIDC provider 'www.amazon.com' assume the role without a "
                         "restricting condition on www.amazon.com:user_id: any of its users can assume it"]
+
+
+def test_a_plan_value_from_an_input_variable_says_so(tmp_path: Path) -> None:
+    # The plan holds resolved values only; its `variables` say which input produced one (the
+    # interpolation `arn:aws:iam::${var.vendor_account}:role/cloudability`). A short value
+    # ("prod") is never matched by chance.
+    import json
+
+    plan = json.loads((FIXTURES.parent / "rules_by_kind" / "terraform" /
+                       "iamg_103_violating_vendor_without_external_id.json").read_text())
+    plan["variables"] = {"vendor_account": {"value": "444455556666"}, "env": {"value": "prod"}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    messages = [v.message for v in scan([path]).violations if v.rule_id == "IAMG-103"]
+    assert messages == [
+        "Statement 2 (Sid 'Vendor') lets 'arn:aws:iam::444455556666:role/cloudability' (from var.vendor_account) of "
+        "account 444455556666 call sts:AssumeRole without a restricting sts:ExternalId condition"]

@@ -656,3 +656,19 @@ def _provider_identifiers(plan: _Plan, document: _Resource, context: NormalizeCo
         return list(dict.fromkeys(arns)) or None
 
     return resolve
+
+
+def variables_in(root: Any, text: str) -> str:
+    """`from var.partner_account` when the plan's input variables hold a value found in `text`
+    (an ARN interpolating the variable): for messages, beside the resolved value."""
+    variables = root.get("variables") if isinstance(root, dict) else None
+    if not isinstance(variables, dict) or not text:
+        return ""
+    names = []
+    for name, spec in sorted(variables.items()):
+        value = spec.get("value") if isinstance(spec, dict) else None
+        values = value if isinstance(value, list) else [value]
+        # Short or empty values ("", "*", "dev") would match by chance.
+        if any(isinstance(v, str) and len(v) >= 6 and v in text for v in values):
+            names.append(f"var.{name}")
+    return f"from {', '.join(names)}" if names else ""

@@ -400,3 +400,35 @@ def test_a_boundary_or_managed_policy_created_by_the_plan_is_linked_by_reference
     (escalating,) = roles["aws_iam_role.escalating"].permissions
     assert escalating.base == ("resource_changes", 5, "change", "after", "policy")
     assert escalating.attached_at == ("resource_changes", 6, "change", "after", "managed_policy_arns", 0)
+
+
+def test_a_shared_policy_not_known_statically_is_iamg_001_on_each_role_where_it_reaches_it(tmp_path: Path) -> None:
+    # Two roles name aws_iam_policy.later_cap (whose document is known only after apply) in
+    # managed_policy_arns: one IAMG-001 on the policy, and one per role at its own reference
+    # (rules spec, Amendments, Locations), not all of them at the shared policy.
+    plan = json.loads((FIXTURES / "boundary_in_plan.json").read_text())
+    changes = plan["resource_changes"]
+    config = plan["configuration"]["root_module"]["resources"]
+    escalating = next(i for i, rc in enumerate(changes) if rc["address"] == "aws_iam_role.escalating")
+    for address in ("aws_iam_role.escalating", "aws_iam_role.escalating_too"):
+        if address != "aws_iam_role.escalating":
+            change = copy.deepcopy(changes[escalating])
+            change["address"], change["name"] = address, address.split(".")[1]
+            change["change"]["after"]["name"] = "escalating-too"
+            changes.append(change)
+            block = copy.deepcopy(next(r for r in config if r["address"] == "aws_iam_role.escalating"))
+            block["address"], block["name"] = address, address.split(".")[1]
+            config.append(block)
+        expressions = next(r for r in config if r["address"] == address)["expressions"]
+        expressions["managed_policy_arns"] = {"references": ["aws_iam_policy.later_cap.arn", "aws_iam_policy.later_cap"]}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    report = scan([path], Config(trusted_accounts=("444455556666",)))
+    assert report.errors == ()
+    unknown = [(v.resource, v.path) for v in report.violations if v.rule_id == "IAMG-001"]
+    assert unknown == [
+        ("aws_iam_role.escalating", AFTER.format(escalating) + ".managed_policy_arns[0]"),
+        ("aws_iam_policy.later_cap", AFTER.format(7) + ".policy"),
+        ("aws_iam_role.late", AFTER.format(8) + ".permissions_boundary"),
+        ("aws_iam_role.escalating_too", AFTER.format(len(changes) - 1) + ".managed_policy_arns[0]"),
+    ]
