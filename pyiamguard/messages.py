@@ -109,7 +109,8 @@ class MessageContext:
         source = self.written(ref)
         if any(secret in source for secret in self.secrets):
             return ""
-        if source.startswith("written !Sub") and all(name.startswith("AWS::") for name in _PLACEHOLDER.findall(source)):
+        if (source.startswith(("written !Sub", 'written {"Fn::Sub"'))
+                and all(name.startswith("AWS::") for name in _PLACEHOLDER.findall(source))):
             return ""  # only pseudo parameters (partition, account, region): the value says it all
         return source if source and self.text(ref) not in source else ""
 

@@ -506,7 +506,9 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
     # messages say so beside the value.
     written: Callable[[str], str] | None = None
     if policy.source_path is not None:
-        written = lambda ref: _prefixed("written ", written_at(source.root, _source_path(policy, normalized, ref)))
+        json_form = source.text.lstrip().startswith("{")
+        written = lambda ref: _prefixed("written ", written_at(source.root, _source_path(policy, normalized, ref),
+                                                               json_form))
     elif is_terraform(source.root):
         written = lambda ref: variables_in(source.root, normalized.nodes[ref].text if ref in normalized.nodes else "")
     ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets,

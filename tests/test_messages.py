@@ -142,3 +142,18 @@ def test_a_plan_value_from_an_input_variable_says_so(tmp_path: Path) -> None:
     assert messages == [
         "Statement 2 (Sid 'Vendor') lets 'arn:aws:iam::444455556666:role/cloudability' (from var.vendor_account) of "
         "account 444455556666 call sts:AssumeRole without a restricting sts:ExternalId condition"]
+
+
+def test_a_json_template_shows_an_intrinsic_in_its_long_form(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"Parameters": {"Partner": {"Type": "String", "Default": "444455556666"}},
+                                "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
+                                    "Version": "2012-10-17", "Statement": [{
+                                        "Effect": "Allow", "Action": "sts:AssumeRole",
+                                        "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${Partner}:role/sync"}}}]}}}}},
+                               indent=2))
+    (untrusted,) = [v.message for v in scan([path]).violations if v.rule_id == "IAMG-102"]
+    assert untrusted.startswith("Statement 1 trusts 'arn:aws:iam::444455556666:role/sync' (written "
+                                '{"Fn::Sub": "arn:aws:iam::${Partner}:role/sync"}) of account 444455556666')

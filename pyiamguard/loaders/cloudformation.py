@@ -27,6 +27,7 @@ explicitly, each at its exact file path, and only when they are in the variant's
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping
@@ -802,9 +803,10 @@ def parameters_at(root: Any, path: TreePath) -> set[str]:
 _SHORT_NAMES = {"Ref": "!Ref", "Condition": "!Condition"}
 
 
-def written_at(root: Any, path: TreePath) -> str:
+def written_at(root: Any, path: TreePath, json_form: bool = False) -> str:
     """The template node at `path` as written, when it is an intrinsic function (`!Sub
-    'arn:aws:iam::${Partner}:root'`, `!Ref VendorAccount`), for messages; "" otherwise."""
+    'arn:aws:iam::${Partner}:root'`, `!Ref VendorAccount`; in a JSON template its long form,
+    `{"Fn::Sub": "..."}`), for messages; "" otherwise."""
     node = root
     for step in path:
         if isinstance(step, _Exact):
@@ -819,10 +821,14 @@ def written_at(root: Any, path: TreePath) -> str:
         node = node[0]  # `aws:PrincipalArn: [!Sub ...]`: the one value
     if (isinstance(node, list) and any(isinstance(item, dict) and is_intrinsic(item) for item in node)
             and all(not isinstance(item, (dict, list)) or is_intrinsic(item) for item in node)):
-        return _render(node)[:160]  # several values, some of them intrinsics
+        return _shown(node, json_form)  # several values, some of them intrinsics
     if not (isinstance(node, dict) and len(node) == 1 and is_intrinsic(node)):
         return ""
-    return _render(node)[:160]
+    return _shown(node, json_form)
+
+
+def _shown(node: Any, json_form: bool) -> str:
+    return (json.dumps(node, ensure_ascii=False) if json_form else _render(node))[:160]
 
 
 def _render(node: Any) -> str:
