@@ -157,3 +157,26 @@ def test_a_json_template_shows_an_intrinsic_in_its_long_form(tmp_path: Path) -> 
     (untrusted,) = [v.message for v in scan([path]).violations if v.rule_id == "IAMG-102"]
     assert untrusted.startswith("Statement 1 trusts 'arn:aws:iam::444455556666:role/sync' (written "
                                 '{"Fn::Sub": "arn:aws:iam::${Partner}:role/sync"}) of account 444455556666')
+
+
+def test_a_dump_names_the_statement_principal_and_policy_where_it_reaches_the_role(tmp_path: Path) -> None:
+    import json
+
+    role = {"RoleName": "vendor", "Arn": "arn:aws:iam::111122223333:role/vendor", "AssumeRolePolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{"Sid": "Vendor", "Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": "arn:aws:iam::444455556666:role/sync"}}]},
+        "RolePolicyList": [], "AttachedManagedPolicies": [
+            {"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}]}
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps({"RoleDetailList": [role], "UserDetailList": [], "GroupDetailList": [],
+                                "Policies": []}, indent=2))
+    found = {v.rule_id: (v.path, v.message) for v in scan([path]).violations}
+    assert found["IAMG-103"] == (
+        "$.RoleDetailList[0].AssumeRolePolicyDocument.Statement[0].Principal.AWS",
+        "Statement 1 (Sid 'Vendor') lets 'arn:aws:iam::444455556666:role/sync' of account 444455556666 call "
+        "sts:AssumeRole without a restricting sts:ExternalId condition")
+    assert found["IAMG-301"] == (
+        "$.RoleDetailList[0].AttachedManagedPolicies[0].PolicyArn",
+        "The role grants admin-equivalent permissions through the managed policy "
+        "'arn:aws:iam::aws:policy/AdministratorAccess', and 'arn:aws:iam::444455556666:role/sync', from outside your "
+        "accounts, may assume it")
