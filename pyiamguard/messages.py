@@ -386,7 +386,11 @@ def _iamg_304(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 
 def _iamg_401(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    return (f"The externally assumable role allows sessions of {f.get('seconds')} seconds, more than "
+    seconds = f.get("seconds")
+    if isinstance(seconds, int) and seconds > 43200:  # an invalid value, bounded for the engine
+        return (f"The externally assumable role asks for sessions longer than IAM's maximum of 43200 seconds "
+                f"(an invalid MaxSessionDuration, see IAMG-002), more than max_session_seconds ({f.get('limit')})")
+    return (f"The externally assumable role allows sessions of {seconds} seconds, more than "
             f"max_session_seconds ({f.get('limit')})")
 
 

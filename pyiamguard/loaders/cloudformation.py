@@ -56,7 +56,7 @@ _SAM_SERVICES = {SAM_FUNCTION: "lambda.amazonaws.com", SAM_STATE_MACHINE: "state
 _SAM_GLOBALS = {SAM_FUNCTION: "Function"}
 # Function properties SAM takes from `Globals: Function:` (Policies is not one of them).
 _SAM_GLOBAL_KEYS = ("AssumeRolePolicyDocument", "PermissionsBoundary")
-_RULE_ID = re.compile(r"^IAMG-\d{3}$")
+_RULE_ID = re.compile(r"IAMG-[0-9]{3}")
 
 
 class _Resolved:
@@ -745,7 +745,7 @@ def template_suppressions(source: SourceFile, rule_ids: frozenset[str] | None = 
             line = source.locate(at + ("ignore", i))[0]
             rule = entry.get("rule") if isinstance(entry, dict) else None
             reason = entry.get("reason") if isinstance(entry, dict) else None
-            if not isinstance(rule, str) or not _RULE_ID.match(rule.strip()):
+            if not isinstance(rule, str) or not _RULE_ID.fullmatch(rule.strip()):
                 errors.append(f"{logical_id}: the suppression at line {line} needs a rule id like IAMG-103; "
                               "it suppresses nothing")
             elif rule_ids is not None and rule.strip() not in rule_ids:

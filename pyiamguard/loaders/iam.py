@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
+from ..normalize.values import is_account_id
 from .source import InputError, Problem, SourceFile, TreePath
 
 
@@ -35,7 +36,7 @@ def identity_from_arn(arn: Any, kind: str, local: bool = False, account_known: b
     if not isinstance(arn, str):
         return None
     parts = arn.split(":", 5)
-    if (len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not (parts[4].isdigit() and len(parts[4]) == 12)
+    if (len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not is_account_id(parts[4])
             or not parts[5].startswith(f"{kind}/") or any(c in arn for c in "*?${}")):
         return None
     return Identity(arn, kind, local, account_known)
@@ -198,7 +199,7 @@ def _role_context(role: dict[str, Any]) -> NormalizeContext:
     arn = role.get("Arn")
     if isinstance(arn, str) and arn.count(":") >= 5:
         parts = arn.split(":")
-        if parts[4].isdigit() and len(parts[4]) == 12:
+        if is_account_id(parts[4]):
             return NormalizeContext(own_accounts=(parts[4],), partition=parts[1])
     return NormalizeContext()
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
-from ..normalize.values import Unresolved
+from ..normalize.values import Unresolved, is_account_id
 from .iam import Identity, PolicySource, identity_from_arn
 from .json_source import duplicate_problems, parse_json_text
 from .source import InputError, Problem, SourceFile, TreePath
@@ -252,7 +252,7 @@ def _context(plan: _Plan, resource: _Resource) -> NormalizeContext:
     arn = resource.after.get("arn")
     if isinstance(arn, str) and arn.count(":") >= 5:
         parts = arn.split(":")
-        if parts[4].isdigit():
+        if is_account_id(parts[4]):
             return NormalizeContext(own_accounts=(parts[4],), partition=parts[1])
     config = plan.config.get(strip_instance_keys(resource.address), {})
     account = plan.callers.get(_provider_key(config))

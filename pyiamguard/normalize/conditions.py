@@ -22,7 +22,7 @@ KNOWN_BASES = frozenset({
     "bool", "binaryequals", "ipaddress", "notipaddress", "arnequals", "arnlike", "arnnotequals",
     "arnnotlike", "null",
 })
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ACCOUNT = re.compile(r"[0-9]{12}")  # ASCII digits (`\d` admits other scripts'), matched whole
 
 
 @dataclass

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -473,13 +474,18 @@ def _max_session(b: _Builder, role: RoleFacts) -> dict[str, Any]:
         return {"ref": ref, "state": "unresolved", "seconds": 0}
     text = scalar_text(raw) or ""
     try:
-        seconds = int(float(text))
-    except ValueError:
+        value = Decimal(text.strip())
+    except (InvalidOperation, ValueError):
+        value = Decimal("NaN")
+    if not value.is_finite():  # "abc", "1e999", "inf"
         b.problem_abs("invalid_max_session", role.max_session_path, text)
         return {"ref": ref, "state": "invalid", "seconds": 0}
+    seconds = int(value)
     if not MIN_SESSION <= seconds <= MAX_SESSION:
         b.problem_abs("invalid_max_session", role.max_session_path, text)
-        return {"ref": ref, "state": "invalid", "seconds": seconds}
+        # The engine gets a bounded integer: an out-of-range value is "above the maximum" or
+        # "below the minimum", never a number that wraps (9223372036854775808).
+        return {"ref": ref, "state": "invalid", "seconds": max(0, min(seconds, MAX_SESSION + 1))}
     return {"ref": ref, "state": "known", "seconds": seconds}
 
 

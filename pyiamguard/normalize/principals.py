@@ -5,12 +5,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .values import Unresolved, engine_token, has_placeholder, scalar_text
+from .values import Unresolved, ascii_digits, engine_token, has_placeholder, scalar_text
 
 PARTITIONS = frozenset(
     {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
 )
-_ACCOUNT = re.compile(r"^\d{12}$")
+_ACCOUNT = re.compile(r"[0-9]{12}")  # ASCII digits (`\d` admits other scripts'), matched whole
 # Unique ids (reference_identifiers): AROA role, AIDA user, AGPA group, ANPA/ANVA policies, AKIA/ASIA keys.
 _UNIQUE_ID = re.compile(r"^A(?:ROA|IDA|GPA|NPA|NVA|KIA|SIA|PKA|CCA|SCA)[A-Z0-9]{12,}$")
 _WILDCARD_CHARS = frozenset("*?")
@@ -177,7 +177,7 @@ def _partly_known(block: str, text: str) -> Principal | None:
 
 
 def _aws(text: str) -> Principal:
-    if _ACCOUNT.match(text):
+    if _ACCOUNT.fullmatch(text):
         return Principal("aws", "AWS", text, account=text, scope="account", whole_account=True)
     if _UNIQUE_ID.match(text):
         return Principal("unique_id", "AWS", text, defects=["stale_unique_id"])
@@ -192,11 +192,11 @@ def _aws(text: str) -> Principal:
     if arn.service not in ("iam", "sts"):
         principal.defects.append("wrong_service")
     wildcard = bool(_WILDCARD_CHARS & set(arn.account + arn.resource))
-    if _ACCOUNT.match(arn.account):
+    if _ACCOUNT.fullmatch(arn.account):
         principal.account = arn.account
     elif not wildcard:
         principal.defects.append("bad_account_id" if arn.account else "malformed_arn")
-        if arn.account.isdigit():
+        if ascii_digits(arn.account):
             principal.account = arn.account  # a typo'd id is still an account nobody allow-listed
     principal.scope = arn_resource_scope(arn)
     principal.whole_account = principal.scope == "root"
@@ -218,7 +218,7 @@ def _federated(text: str, gitlab_hosts: frozenset[str]) -> Principal:
         return Principal("oidc", "Federated", text, provider=oidc_provider(lowered, gitlab_hosts), issuer=lowered,
                          defects=["malformed_arn"])
     principal = Principal("oidc", "Federated", text, partition=arn.partition if arn.partition in PARTITIONS else "")
-    if _ACCOUNT.match(arn.account):
+    if _ACCOUNT.fullmatch(arn.account):
         principal.account = arn.account
     else:
         principal.defects.append("bad_account_id")

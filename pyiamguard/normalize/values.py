@@ -28,6 +28,21 @@ class Unresolved:
         return self.expression
 
 
+# ASCII digits only, matched whole: `\d` admits other scripts' digits ("١١١١٢٢٢٢٣٣٣٣") and `$`
+# a final newline, and either would reach the engine as an account that never equals itself.
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def is_account_id(text: str) -> bool:
+    """Twelve ASCII digits, nothing else."""
+    return bool(_ACCOUNT_ID.fullmatch(text))
+
+
+def ascii_digits(text: str) -> bool:
+    return bool(_DIGITS.fullmatch(text))
+
+
 def engine_token(text: str) -> str:
     """The text itself when regopy handles it exactly (printable ASCII without quote or
     backslash), otherwise `~` and a digest: it never equals an allow-listed value."""
