@@ -149,6 +149,14 @@ class MessageContext:
                 return stmt
         return {}
 
+    def principal_record(self, ref: str) -> Mapping[str, Any]:
+        """The principal of the trust statements whose ref this is, or {}."""
+        for stmt in self.document.engine_input.get("statements", []):
+            for principal in stmt.get("principals", []):
+                if principal.get("ref") == ref:
+                    return principal
+        return {}
+
     def weak_note(self, statement_ref: str, keys: tuple[str, ...]) -> str:
         """Say why a condition on `keys` that is present does not count."""
         for cond in self.statement_record(statement_ref).get("conditions", []):
@@ -338,11 +346,8 @@ def _origin_of(ctx: MessageContext, ref: str) -> str:
 
 def _outsider(ctx: MessageContext, ref: str) -> str:
     """Who from outside your accounts may assume the role, for IAMG-301/302."""
-    kind, account = "", ""
-    for stmt in ctx.document.engine_input.get("statements", []):
-        for p in stmt.get("principals", []):
-            if p.get("ref") == ref:
-                kind, account = str(p.get("kind")), str(p.get("account") or "")
+    principal = ctx.principal_record(ref)
+    kind, account = str(principal.get("kind", "")), str(principal.get("account") or "")
     if kind in ("oidc", "saml"):
         return f"identities of the federation provider {ctx.quote(ref)}"
     if kind == "wildcard":
@@ -417,12 +422,7 @@ def _iamg_112(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 
 
 def _iamg_201(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
-    provider = ""
-    for stmt in ctx.document.engine_input.get("statements", []):
-        for p in stmt.get("principals", []):
-            if p.get("ref") == ref:
-                provider = str(p.get("provider"))
-    who = _OIDC_USERS.get(provider, "any of its users")
+    who = _OIDC_USERS.get(str(ctx.principal_record(ref).get("provider", "")), "any of its users")
     return (f"{ctx.statement(str(f['statement']))} lets identities of the OIDC provider {ctx.quote(ref)} assume the "
             f"role without a restricting condition on {f.get('key')}: {who} can assume it")
 

@@ -9,6 +9,7 @@ import dataclasses
 import itertools
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Union
 
@@ -506,7 +507,7 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
     # messages say so beside the value.
     written: Callable[[str], str] | None = None
     if policy.source_path is not None:
-        json_form = source.text.lstrip().startswith("{")
+        json_form = _JSON_TEXT.match(source.text) is not None  # not lstrip(): a copy of the file per role
         written = lambda ref: _prefixed("written ", written_at(source.root, _source_path(policy, normalized, ref),
                                                                json_form))
     elif is_terraform(source.root):
@@ -606,6 +607,9 @@ def _violation(
         remediation=rule.remediation,
     )
     return violation
+
+
+_JSON_TEXT = re.compile(r"\s*\{")
 
 
 def _prefixed(prefix: str, text: str) -> str:

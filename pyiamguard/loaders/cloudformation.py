@@ -767,21 +767,27 @@ def defaults_note(shown: list[str]) -> str:
     return f"assuming the default of {word} {', '.join(shown)}"
 
 
-def parameters_at(root: Any, path: TreePath) -> set[str]:
-    """The names that `Ref` and `Fn::Sub` read in the template node at `path` (or the deepest
-    node on the way: a path may go on into a value that resolution built), for telling which
-    parameters reached a finding's node."""
+def _deepest(root: Any, path: TreePath) -> tuple[Any, bool]:
+    """The template node at `path` (an `_Exact` step jumps to its file path), or the deepest
+    node on the way and False when the path goes on into a value resolution built."""
     node = root
     for step in path:
         if isinstance(step, _Exact):
             node = _node_at(root, step.path)
-            continue
-        if isinstance(node, dict) and step in node:
+        elif isinstance(node, dict) and step in node:
             node = node[step]
         elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             node = node[step]
         else:
-            break
+            return node, False
+    return node, True
+
+
+def parameters_at(root: Any, path: TreePath) -> set[str]:
+    """The names that `Ref` and `Fn::Sub` read in the template node at `path` (or the deepest
+    node on the way: a path may go on into a value that resolution built), for telling which
+    parameters reached a finding's node."""
+    node, _ = _deepest(root, path)
     names: set[str] = set()
     stack = [node]
     while stack:
@@ -807,16 +813,9 @@ def written_at(root: Any, path: TreePath, json_form: bool = False) -> str:
     """The template node at `path` as written, when it is an intrinsic function (`!Sub
     'arn:aws:iam::${Partner}:root'`, `!Ref VendorAccount`; in a JSON template its long form,
     `{"Fn::Sub": "..."}`), for messages; "" otherwise."""
-    node = root
-    for step in path:
-        if isinstance(step, _Exact):
-            node = _node_at(root, step.path)
-        elif isinstance(node, dict) and step in node:
-            node = node[step]
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]
-        else:
-            return ""
+    node, whole = _deepest(root, path)
+    if not whole:
+        return ""
     if isinstance(node, list) and len(node) == 1:
         node = node[0]  # `aws:PrincipalArn: [!Sub ...]`: the one value
     if (isinstance(node, list) and any(isinstance(item, dict) and is_intrinsic(item) for item in node)

@@ -70,6 +70,11 @@ restricted_by(stmt, _) if {
 	cond.key == "?"
 }
 
+# A condition that demands its values, known or not: restricting, or possibly restricting.
+demands(cond) if restricting(cond)
+
+demands(cond) if possibly_restricting(cond)
+
 possibly_restricting(cond) if {
 	not cond.if_exists
 	cond.set != "forallvalues"

@@ -56,16 +56,11 @@ in_scope(stmt, p) if {
 narrowed_to_roles(stmt) if {
 	some cond in stmt.conditions
 	cond.key == "aws:principalarn"
-	strong(cond)
+	trust.demands(cond) # a named role whose account is a parameter still narrows to that role
 	every v in cond.values {
 		v.arn_scope in {"role", "assumed_role"}
 	}
 }
-
-# A named role whose account comes from a parameter still narrows to that role.
-strong(cond) if trust.restricting(cond)
-
-strong(cond) if trust.possibly_restricting(cond)
 
 person(p) if p.whole_account
 

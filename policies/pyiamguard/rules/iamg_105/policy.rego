@@ -43,15 +43,11 @@ deny contains result.finding(p.ref, facts) if {
 narrowed(stmt) if {
 	some cond in stmt.conditions
 	cond.key == "aws:principalarn"
-	strong(cond)
+	trust.demands(cond)
 	every v in cond.values {
 		v.named
 	}
 }
-
-strong(cond) if trust.restricting(cond)
-
-strong(cond) if trust.possibly_restricting(cond)
 
 denied_unless_named(statements, stmt, p) if {
 	some cond in trust.deny_conditions(statements, stmt, p)
