@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator, Mapping
 from .loaders.iam import Identity
 from .model import Location, RuleInfo, Severity, Violation
 from .normalize.policy import NormalizedDocument
+from .normalize.values import engine_token
 
 PAIR_KIND = "assume_pair"
 
@@ -259,13 +260,13 @@ def _pair_input(caller: _Party, target: _Party) -> dict[str, Any]:
     return {
         "kind": PAIR_KIND,
         "caller": {
-            "arn": arn, "account": caller.identity.account, "account_known": caller.identity.account_known,
+            "arn": engine_token(arn), "account": engine_token(caller.identity.account), "account_known": caller.identity.account_known,
             "type": caller.identity.kind,
-            "session_prefix": session, "complete": caller.complete, "statements": caller.grants,
+            "session_prefix": engine_token(session), "complete": caller.complete, "statements": caller.grants,
             "boundary": caller.boundary,
         },
         "target": {
-            "arn": target.identity.arn, "account": target.identity.account,
+            "arn": engine_token(target.identity.arn), "account": engine_token(target.identity.account),
             "account_known": target.identity.account_known,
             "known": target.trust_known, "statements": target.trust,
         },
@@ -286,9 +287,9 @@ def _caller_condition(condition: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _glob_safe(value: str) -> str:
-    """A resource pattern for glob matching: a policy variable matches anything, and glob's
-    own syntax characters, which IAM reads literally, match one character."""
-    return re.sub(r"[\[\]{}\\]", "?", _POLICY_VARIABLE.sub("*", value))
+    """A resource pattern for matching: a policy variable matches anything. Every other
+    character is read literally, as IAM does (lib/iam_glob.rego)."""
+    return _POLICY_VARIABLE.sub("*", value)
 
 
 def _glob_regex(pattern: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .errors import ConfigError
 from .model import Severity
+from .normalize.values import engine_token
 from .suggest import did_you_mean, unknown_rule
 
 CONFIG_FILE_NAME = ".pyiamguard.yaml"
@@ -114,8 +115,10 @@ class Config:
             "max_session_seconds": self.max_session_seconds,
             "require_mfa": self.require_mfa,
             "require_permissions_boundary": self.require_permissions_boundary,
-            "allowed_permissions_boundaries": list(self.allowed_permissions_boundaries),
-            "approved_oidc_subjects": list(self.approved_oidc_subjects),
+            # As engine tokens, like the values of the documents they are compared with: a
+            # value with quotes, backslashes or non-ASCII letters is then equal only to itself.
+            "allowed_permissions_boundaries": [engine_token(v) for v in self.allowed_permissions_boundaries],
+            "approved_oidc_subjects": [engine_token(v) for v in self.approved_oidc_subjects],
         }
 
 

@@ -143,8 +143,8 @@ def assume_pair(caller_facts: RoleFacts, target_trust: dict[str, Any], caller: s
 
 
 def pair_case(id: str, facts: RoleFacts, target_trust: dict[str, Any], *expected: tuple[str, str],
-              **kw: Any) -> Case:
-    return case(id, {}, *expected, engine_input=assume_pair(facts, target_trust, **kw))
+              why: str = "", **kw: Any) -> Case:
+    return case(id, {}, *expected, engine_input=assume_pair(facts, target_trust, **kw), why=why)
 
 
 ASSUME_TARGET = policy(grant("sts:AssumeRole", TARGET))
@@ -355,6 +355,22 @@ CASES = [
                      {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
                       "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/*"}},
                      action="sts:AssumeRoleWithWebIdentity"))),
+    # IAM's `*` crosses dots and reads glob syntax literally (issue "Adversarial input").
+    case("202-clean-approved-pattern-crosses-dots",
+         trust(allow({"Federated": GITHUB},
+                     {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                      "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app.web:*"}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         config={"approved_oidc_subjects": ["repo:acme/*"]},
+         why="glob.match read `.` as a delimiter that `*` does not cross: an approved `repo:acme/*` did not "
+             "approve the repository app.web"),
+    case("202-approved-braces-are-literal",
+         trust(allow({"Federated": GITHUB},
+                     {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                      "StringLike": {"token.actions.githubusercontent.com:sub": "repo:acme/app:*"}},
+                     action="sts:AssumeRoleWithWebIdentity")),
+         ("iamg_202", "c6"), config={"approved_oidc_subjects": ["repo:acme/{app,web}:*"]},
+         why="glob.match read `{app,web}` as alternatives (and `[z-a]` failed the rule); IAM reads them literally"),
     # IAMG-203
     case("203-saml-without-audience", trust(allow({"Federated": SAML}, action="sts:AssumeRoleWithSAML")), ("iamg_203", "p2")),
     case("203-clean-saml-audience",
@@ -392,6 +408,11 @@ CASES = [
          role=role(inline(policy(grant(["s3:GetObject", "iam:PassRole", "iam:Put*"]))))),
     case("302-clean-pass-role-on-one-role", trust(THIRD_PARTY), config=TRUSTED,
          role=role(inline(policy(grant(["iam:PassRole", "iam:*Policy"], f"arn:aws:iam::{OWN}:role/app"))))),
+    case("302-pass-role-by-question-mark-and-star", trust(THIRD_PARTY),
+         ("iamg_302", "q8"), config=TRUSTED, role=role(inline(policy(grant(["iam:P?ss*"]))))),
+    case("302-clean-braces-are-literal", trust(THIRD_PARTY), config=TRUSTED,
+         role=role(inline(policy(grant(["iam:{Pass,Put}Role", "iam:[P]assRole"])))),
+         why="glob.match read `{Pass,Put}` as alternatives: an action IAM matches to nothing was an escalation"),
     # IAMG-303 (C.5.8)
     case("303-service-role-with-administrator-access", trust(allow({"Service": "ec2.amazonaws.com"})),
          ("iamg_303", "q7"), role=role(managed(ADMIN))),
@@ -492,6 +513,15 @@ CASES = [
               trust(allow({"AWS": "*"}, {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{OWN}:role/ci-*"}}))),
     pair_case("501-trust-denies-the-caller", role(inline(ASSUME_TARGET)),
               trust(allow({"AWS": OWN}), deny({"AWS": CALLER})), ("iamg_501", "g6")),
+    pair_case("501-grant-pattern-crosses-dots", role(inline(policy(grant("sts:AssumeRole", f"arn:aws:iam::{FOREIGN}:role/ops*")))),
+              trust(allow({"Service": "ec2.amazonaws.com"})), ("iamg_501", "g4"),
+              target=f"arn:aws:iam::{FOREIGN}:role/ops.admin",
+              why="glob.match stopped `*` at the dot: a grant on role/ops* did not reach role/ops.admin"),
+    # The trust names the caller, whose only grant is on role/[d]eployer: a name IAM reads
+    # literally, so no grant allows assuming role/deployer.
+    pair_case("501-brackets-in-the-grant-are-literal",
+              role(inline(policy(grant("sts:AssumeRole", f"arn:aws:iam::{FOREIGN}:role/[d]eployer")))),
+              trust(allow({"AWS": CALLER})), ("iamg_501", "p1")),
     pair_case("501-boundary-blocks-the-permission",
               role(inline(ASSUME_TARGET), boundary=inline(policy(grant("s3:*", "*")), origin="boundary", at=9)),
               trust(allow({"AWS": CALLER})), ("iamg_501", "p1")),

@@ -10,6 +10,7 @@ package pyiamguard.lib.federation
 
 import rego.v1
 
+import data.pyiamguard.lib.iam_glob
 import data.pyiamguard.lib.trust
 
 subject_key(p) := concat("", [p.issuer, ":", trust.params.oidc_subject_keys[p.provider]])
@@ -79,6 +80,17 @@ approved(v) if {
 
 approved(v) if {
 	some pattern in trust.config.approved_oidc_subjects
-	glob.match(pattern, [], v.text)
+	iam_glob.matches(pattern, v.text)
 	not v.wildcard
+}
+
+# A pattern value is approved when every subject it admits is: an approved `prefix*` (no other
+# wildcard) covers every value that begins with prefix, wildcards after it included.
+approved(v) if {
+	v.wildcard
+	some pattern in trust.config.approved_oidc_subjects
+	endswith(pattern, "*")
+	prefix := trim_suffix(pattern, "*")
+	not regex.match(`[*?]`, prefix)
+	startswith(v.text, prefix)
 }

@@ -8,6 +8,7 @@ package pyiamguard.lib.permissions
 
 import rego.v1
 
+import data.pyiamguard.lib.iam_glob
 import data.pyiamguard.lib.trust
 
 # AWS-managed policies that grant everything or let the holder grant itself everything.
@@ -107,8 +108,9 @@ escalation_patterns(st) := {pattern |
 	on_every_resource(st)
 	not st.actions.not_action
 	some pattern in st.actions.patterns
+	expression := iam_glob.pattern_regex(pattern)
 	some action in escalation_actions
-	glob.match(pattern, [], action)
+	regex.match(expression, action)
 }
 
 # A boundary that is known and not admin-equivalent caps the role: effective permissions are

@@ -71,3 +71,27 @@ test_approved_subjects_reject_others if {
 	iamg_202.deny == {{"ref": "c3", "facts": {"statement": "s0", "reason": "not_approved"}}} with input as web([gh], [sub(["repo:my-org/other:*"])])
 		with data.pyiamguard.config as approved
 }
+
+# IAM's `*` crosses dots: a repository or environment name with a dot is still approved.
+test_approved_subject_pattern_crosses_dots if {
+	values := ["repo:my-org/infra:environment:prod.eu", "repo:my-org/app:ref:refs/heads/main"]
+	count(iamg_202.deny) == 0 with input as web([gh], [sub(values)]) with data.pyiamguard.config as approved
+}
+
+# Brace and bracket syntax in an approved pattern is literal to IAM: it approves no alternative.
+test_approved_subject_braces_are_literal if {
+	braces := td.config({"approved_oidc_subjects": ["repo:my-org/{app,infra}:*"]})
+	iamg_202.deny == {{"ref": "c3", "facts": {"statement": "s0", "reason": "not_approved"}}} with input as web([gh], [sub(["repo:my-org/app:ref:refs/heads/main"])])
+		with data.pyiamguard.config as braces
+}
+
+# A pattern value is approved when an approved `prefix*` covers all it admits, and not otherwise.
+test_approved_prefix_covers_narrower_patterns if {
+	values := ["repo:my-org/infra:environment:*", "repo:my-org/infra:ref:refs/heads/release-?"]
+	count(iamg_202.deny) == 0 with input as web([gh], [sub(values)]) with data.pyiamguard.config as approved
+}
+
+test_approved_prefix_does_not_cover_a_wider_pattern if {
+	iamg_202.deny == {{"ref": "c3", "facts": {"statement": "s0", "reason": "not_approved"}}} with input as web([gh], [sub(["repo:my-org/infra*"])])
+		with data.pyiamguard.config as approved
+}

@@ -32,6 +32,7 @@ package pyiamguard.rules.iamg_501
 
 import rego.v1
 
+import data.pyiamguard.lib.iam_glob
 import data.pyiamguard.lib.result
 
 # The caller's policy aims a grant at the role, whose trust does not admit the caller.
@@ -44,7 +45,7 @@ deny contains result.finding(st.ref, {"direction": "untrusted_caller", "grant": 
 	st.resources.element == "Resource"
 	some value in st.resources.values
 	aimed(value)
-	glob.match(lower(value), [], lower(input.target.arn))
+	iam_glob.matches(lower(value), lower(input.target.arn))
 	not denied(input.caller.statements, input.target.arn)
 	not boundary_blocks(input.caller.boundary, input.target.arn)
 	not admits(input.target.statements, input.caller)
@@ -108,7 +109,7 @@ narrowed_away(st, caller) if {
 	some cond in st.conditions
 	positive(cond)
 	cond.key == "aws:principalarn"
-	count([v | some v in cond.values; glob.match(lower(v), [], lower(caller.arn))]) == 0
+	count([v | some v in cond.values; iam_glob.matches(lower(v), lower(caller.arn))]) == 0
 }
 
 narrowed_away(st, caller) if {
@@ -116,7 +117,7 @@ narrowed_away(st, caller) if {
 	some cond in st.conditions
 	positive(cond)
 	cond.key == "aws:principalaccount"
-	count([v | some v in cond.values; glob.match(v, [], caller.account)]) == 0
+	count([v | some v in cond.values; iam_glob.matches(v, caller.account)]) == 0
 }
 
 positive(cond) if {
@@ -260,5 +261,5 @@ covers(resources, _) if resources.unresolved
 covers(resources, arn) if {
 	resources.element == "Resource"
 	some value in resources.values
-	glob.match(lower(value), [], lower(arn))
+	iam_glob.matches(lower(value), lower(arn))
 }
