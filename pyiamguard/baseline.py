@@ -35,7 +35,7 @@ from .errors import BaselineError
 from .model import Report, Violation
 
 BASELINE_VERSION = 1
-_FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+_FINGERPRINT = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def artifact_path(file: str, base_dir: str | os.PathLike[str] | None = None) -> str:

@@ -52,6 +52,7 @@ class Engine:
         cached = self.cached(key)
         if cached is not None:
             return cached
+        _check_engine_safe(key, document)
         self._interp.set_input(dict(document))
         result = tuple(sorted(self._query(MAIN_ENTRYPOINT), key=_order))
         self.remember(key, result)
@@ -72,11 +73,16 @@ class Engine:
     def evaluate_rule(self, document: Mapping[str, Any], package: str) -> tuple[dict[str, Any], ...]:
         """The findings of one rule package: for inputs that only that rule reads (the
         IAMG-501 pairs), the other rules need not run. Raises EngineError when it fails."""
+        _check_engine_safe(memo_key(document), document)
         self._interp.set_input(dict(document))
         return tuple(sorted(({**f, "package": package} for f in self._query(self._entrypoints[package])), key=_order))
 
     def evaluate_isolated(self, document: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[EngineError]]:
         """Rule by rule, so one failing rule cannot hide the findings of the others."""
+        try:
+            _check_engine_safe(memo_key(document), document)
+        except EngineError as exc:
+            return [], [exc]
         self._interp.set_input(dict(document))
         findings: list[dict[str, Any]] = []
         errors: list[EngineError] = []
@@ -228,6 +234,36 @@ def _evaluate_chunk(documents: list[Mapping[str, Any]], package: str | None) -> 
         except EngineError as exc:
             results.append(exc)
     return results
+
+
+# In a document's canonical JSON (ASCII, so any quote, backslash, control or non-ASCII character
+# of a string shows as an escape), what regopy and OPA may read differently: an escape, an
+# integer beyond 2**53, a float. The normalizer never hands those to the engine (engine tokens,
+# bounded integers, docs/model.md); this check keeps a future slip from becoming a silent
+# difference between the engines: the document fails closed instead.
+_STRING = re.compile(r'"[^"]*"')
+_UNSAFE_NUMBER = re.compile(r"[0-9]{16}|[0-9][.eE]|Infinity|NaN")
+
+
+def _check_engine_safe(key: str, document: Mapping[str, Any]) -> None:
+    if "\\" not in key and not _UNSAFE_NUMBER.search(_STRING.sub('""', key)):
+        return
+    where = _first_unsafe(document) or "a string with an escape"
+    raise EngineError(f"the normalized document holds a value the engine may misread: {where}")
+
+
+def _first_unsafe(value: Any, path: str = "$") -> str:
+    if isinstance(value, str):
+        unsafe = not (value.isascii() and value.isprintable()) or '"' in value or "\\" in value
+        return f"{path} = {value[:40]!r}" if unsafe else ""
+    if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**15):
+        return f"{path} = {value!r}"
+    items = value.items() if isinstance(value, Mapping) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for name, item in items:
+        found = _first_unsafe(name, path) or _first_unsafe(item, f"{path}.{name}")
+        if found:
+            return found
+    return ""
 
 
 def memo_key(document: Mapping[str, Any]) -> str:

@@ -63,3 +63,25 @@ def test_one_rule_alone() -> None:
     broken = _engine([("broken.rego", BROKEN)], ["iamg_999"])
     with pytest.raises(EngineError):
         broken.evaluate_rule(DOC, "iamg_999")
+
+
+@pytest.mark.parametrize(("field", "value", "shown"), [
+    ("value", "arn:aws:iam::111122223333:role/\u212aelvin", "$.statements.0.principals.0.value = 'arn:aws:iam::111122223333:role/\u212aelvin'"),
+    ("value", 'say "hi"', "$.statements.0.principals.0.value = 'say \"hi\"'"),
+    ("value", "*\n", "$.statements.0.principals.0.value = '*\\n'"),
+    ("account", 9223372036854775808, "$.statements.0.principals.0.account = 9223372036854775808"),
+    ("account", 3600.5, "$.statements.0.principals.0.account = 3600.5"),
+])
+def test_a_value_the_engines_may_read_differently_fails_closed(field: str, value: object, shown: str) -> None:
+    """The normalizer hands the engine only tokens and bounded integers; anything else that
+    slips through is an error naming the value, never a silent difference between engines."""
+    doc = json.loads(json.dumps(DOC))
+    doc["statements"][0]["principals"][0][field] = value
+    engine = _engine()
+    with pytest.raises(EngineError, match="holds a value the engine may misread") as raised:
+        engine.evaluate(doc)
+    assert shown in str(raised.value)
+    findings, errors = engine.evaluate_isolated(doc)
+    assert findings == [] and len(errors) == 1
+    with pytest.raises(EngineError):
+        engine.evaluate_rule(doc, "iamg_101")

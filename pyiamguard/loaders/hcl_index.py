@@ -26,7 +26,7 @@ _MODULE = re.compile(rf"^\s*module\s+{_LABEL}\s*\{{")
 _SOURCE = re.compile(r'^\s*source\s*=\s*"([^"]*)"')
 _INLINE_SOURCE = re.compile(r'\bsource\s*=\s*"([^"]*)"')
 _HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$")
-_ADDRESS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_ADDRESS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
 @dataclass

@@ -61,7 +61,7 @@ _CFN_TAGS = {
 }
 
 _TAG = "tag:yaml.org,2002:"
-_OCTAL = re.compile(r"^[-+]?0[0-9_]+$")
+_OCTAL = re.compile(r"^[-+]?0[0-9_]+\Z")
 
 
 def load_yaml(name: str, text: str) -> SourceFile:

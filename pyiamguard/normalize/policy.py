@@ -276,7 +276,7 @@ def _resources(b: _Builder, path: TreePath, st: dict[str, Any], assumes: bool) -
     return {"element": element, "values": values, "unresolved": unresolved, "ref": ref}
 
 
-_EVERY_ROLE = re.compile(r"^(\*|arn:[^:]*:(iam|sts)::[^:]*:(role/)?\*)$")
+_EVERY_ROLE = re.compile(r"^(\*|arn:[^:]*:(iam|sts)::[^:]*:(role/)?\*)\Z")
 
 
 def _may_name_every_role(expression: str) -> bool:
@@ -449,7 +449,7 @@ def _unknown_condition(b: _Builder, path: TreePath, expression: str, operator: s
     return {"ref": b.ref("c", path, expression), **fields}
 
 
-_AWS_MANAGED = re.compile(r"^arn:[a-z-]+:iam::aws:policy/(?:.*/)?([^/]+)$")
+_AWS_MANAGED = re.compile(r"^arn:[a-z-]+:iam::aws:policy/(?:.*/)?([^/]+)\Z")
 MIN_SESSION, MAX_SESSION = 3600, 43200
 
 

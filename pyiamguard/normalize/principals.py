@@ -12,7 +12,7 @@ PARTITIONS = frozenset(
 )
 _ACCOUNT = re.compile(r"[0-9]{12}")  # ASCII digits (`\d` admits other scripts'), matched whole
 # Unique ids (reference_identifiers): AROA role, AIDA user, AGPA group, ANPA/ANVA policies, AKIA/ASIA keys.
-_UNIQUE_ID = re.compile(r"^A(?:ROA|IDA|GPA|NPA|NVA|KIA|SIA|PKA|CCA|SCA)[A-Z0-9]{12,}$")
+_UNIQUE_ID = re.compile(r"^A(?:ROA|IDA|GPA|NPA|NVA|KIA|SIA|PKA|CCA|SCA)[A-Z0-9]{12,}\Z")
 _WILDCARD_CHARS = frozenset("*?")
 
 # Built-in web identity providers, named without an ARN.
@@ -22,7 +22,7 @@ _BUILTIN_OIDC = {
     "www.amazon.com": "amazon",
     "graph.facebook.com": "facebook",
 }
-_EKS_ISSUER = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/id/[A-Za-z0-9]+$")
+_EKS_ISSUER = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/id/[A-Za-z0-9]+\Z")
 
 
 @dataclass(frozen=True)
@@ -101,11 +101,11 @@ class Principal:
     def engine_fields(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
-            "block": self.block,
+            "block": engine_token(self.block),
             "value": engine_token(self.text),
             "identity": engine_token(self.identity()),
             "account": self.account,
-            "partition": self.partition,
+            "partition": engine_token(self.partition),
             "scope": self.scope,
             "whole_account": self.whole_account,
             "service": engine_token(self.service),
@@ -148,7 +148,7 @@ def classify(block: str, value: Any, own_partition: str = "", gitlab_hosts: froz
 
 
 # A bare parameter reference: `${TrustedAccountId}` (not an import or an attribute of a resource).
-_WHOLE_PLACEHOLDER = re.compile(r"^\$\{[A-Za-z][A-Za-z0-9_]*\}$")
+_WHOLE_PLACEHOLDER = re.compile(r"^\$\{[A-Za-z][A-Za-z0-9_]*\}\Z")
 
 
 _NAMES_AN_ARN = re.compile(r"arn|role|identity|principal|user", re.IGNORECASE)

@@ -8,8 +8,8 @@ from typing import Any
 
 from ..loaders.source import TreePath
 
-_SAFE = re.compile(r"^[\x20-\x7e]*$")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SAFE = re.compile(r"^[\x20-\x7e]*\Z")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 # IAM policy variables (`${aws:username}`, `${*}`) are part of the grammar; any other `${...}`
 # is a template placeholder whose value is not known statically.
 _POLICY_VARIABLE = re.compile(r"\$\{(?:[A-Za-z0-9_.\-/]+:[A-Za-z0-9_.\-/]+|\*|\?|\$)\}")
