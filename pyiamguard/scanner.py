@@ -338,7 +338,15 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
         else:
             state.skipped.append((candidate.display, f"not parseable and not IaC ({exc})"))
         return
-    _scan_source(state, candidate.display, source, candidate.explicit)
+    try:
+        _scan_source(state, candidate.display, source, candidate.explicit)
+    except (RecursionError, MemoryError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        if os.environ.get("PYIAMGUARD_DEBUG") == "1":
+            raise  # the traceback, for a bug report
+        # A bug of ours, never an input's fault: this file is an error (the scan fails), and
+        # the other files are still scanned. tests/test_hostile_files.py keeps it unreachable.
+        state.errors.append(ScanError(candidate.display, f"internal error while scanning this file "
+                                                         f"({type(exc).__name__}: {str(exc)[:200]}); please report it"))
 
 
 def _scan_source(state: _Scan, display: str, source: SourceFile, explicit: bool) -> None:

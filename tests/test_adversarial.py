@@ -74,3 +74,36 @@ def test_hostile_numbers_and_digits_in_a_dump_give_findings_not_an_internal_erro
     assert {("wraps", "IAMG-002"), ("wraps", "IAMG-401"), ("infinite", "IAMG-002")} <= found
     # An account of other digits is no account: invalid, and never equal to a trusted one.
     assert {("infinite", "IAMG-109"), ("infinite", "IAMG-103")} <= found
+
+
+# Minimized counterexamples of tests/policies/test_differential.py: values that reached the
+# engine unchanged and that regopy and OPA read differently.
+@pytest.mark.parametrize("text", ["*\n", "arn:aws:iam::111122223333:root\n", "a\tb", 'say "hi"', "back\\slash",
+                                  "\u212aelvin", "\ud800", "\x7f"])
+def test_an_engine_token_is_printable_ascii_or_a_digest(text: str) -> None:
+    from pyiamguard.normalize.values import engine_token
+
+    token = engine_token(text)
+    assert token.startswith("~") and len(token) == 17 and token.isascii() and token.isprintable()
+    assert engine_token(text) == token and engine_token(text + "x") != token
+
+
+def test_a_principal_block_and_partition_reach_the_engine_as_tokens() -> None:
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": {'"': "x", "AWS": "arn:a\u212a:iam::111122223333:root"}}]}
+    principals = normalize_policy(document, kind="trust").engine_input["statements"][0]["principals"]
+    blocks = {p["block"] for p in principals}
+    assert '"' not in blocks and all(b.isascii() and '"' not in b for b in blocks)
+    assert all(p["partition"].isascii() for p in principals)
+
+
+def test_a_json_number_beyond_float_range_is_quoted_as_written(tmp_path: Path) -> None:
+    template = tmp_path / "template.json"
+    template.write_text(json.dumps({"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {
+        "MaxSessionDuration": "SESSION", "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringEquals": {"sts:ExternalId": "x"}}}]}}}}}).replace('"SESSION"', "1e999"))
+    report = scan([template], config_from_mapping({"trusted_accounts": ["444455556666"]}))
+    found = {v.rule_id: v for v in report.violations}
+    assert "('1e999')" in found["IAMG-002"].message and "inf" not in found["IAMG-002"].message
+    assert found["IAMG-002"].location.line == 1 and "IAMG-401" in found

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 
 from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import is_account_id
-from .source import InputError, Problem, SourceFile, TreePath
+from .source import InputError, Problem, SourceFile, TreePath, dict_at, list_at
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
                                    _embedded(entry["AssumeRolePolicyDocument"]), "trust",
                                    context=_role_context(entry), role=_role_facts(entry, (list_key, i), managed),
                                    identity=identity)
-            for j, inline in enumerate(entry.get(inline_key) or []):
+            for j, inline in enumerate(list_at(entry, inline_key, f"{list_key}[{i}].")):
                 if isinstance(inline, dict) and "PolicyDocument" in inline:
                     # A role's inline policies reach it through its trust document's `role`
                     # section, and their findings are the role's (rules spec, Amendments,
@@ -184,10 +184,10 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
                     yield PolicySource(name, (list_key, i, inline_key, j, "PolicyDocument"),
                                        _embedded(inline["PolicyDocument"]), "identity",
                                        identity=identity if kind == "user" else None)
-    for i, policy in enumerate(root.get("Policies") or []):
+    for i, policy in enumerate(list_at(root, "Policies")):
         if not isinstance(policy, dict):
             continue
-        for j, version in enumerate(policy.get("PolicyVersionList") or []):
+        for j, version in enumerate(list_at(policy, "PolicyVersionList", f"Policies[{i}].")):
             if isinstance(version, dict) and version.get("IsDefaultVersion") and "Document" in version:
                 yield PolicySource(str(policy.get("PolicyName") or f"Policies[{i}]"),
                                    ("Policies", i, "PolicyVersionList", j, "Document"),
@@ -207,10 +207,10 @@ def _role_context(role: dict[str, Any]) -> NormalizeContext:
 def _managed_documents(root: dict[str, Any]) -> dict[str, tuple[Any, TreePath]]:
     """Customer-managed policies of an authorization-details dump: ARN -> (default document, path)."""
     out: dict[str, tuple[Any, TreePath]] = {}
-    for i, policy in enumerate(root.get("Policies") or []):
+    for i, policy in enumerate(list_at(root, "Policies")):
         if not isinstance(policy, dict) or not isinstance(policy.get("Arn"), str):
             continue
-        for j, version in enumerate(policy.get("PolicyVersionList") or []):
+        for j, version in enumerate(list_at(policy, "PolicyVersionList", f"Policies[{i}].")):
             if isinstance(version, dict) and version.get("IsDefaultVersion") and "Document" in version:
                 try:
                     out[policy["Arn"]] = (_embedded(version["Document"]), ("Policies", i, "PolicyVersionList", j, "Document"))
@@ -224,7 +224,7 @@ def _role_facts(role: dict[str, Any], base: TreePath, managed: dict[str, tuple[A
     get-account-authorization-details dump (inline and customer-managed documents are also
     scanned on their own, so their problems are reported there)."""
     permissions: list[Permission] = []
-    for j, inline in enumerate(role.get("RolePolicyList") or []):
+    for j, inline in enumerate(list_at(role, "RolePolicyList")):
         if isinstance(inline, dict) and "PolicyDocument" in inline:
             try:
                 document = _embedded(inline["PolicyDocument"])
@@ -232,7 +232,7 @@ def _role_facts(role: dict[str, Any], base: TreePath, managed: dict[str, tuple[A
                 continue
             permissions.append(Permission("inline", str(inline.get("PolicyName", j)), base + ("RolePolicyList", j, "PolicyDocument"),
                                           document, reported_elsewhere=True))
-    for j, attached in enumerate(role.get("AttachedManagedPolicies") or []):
+    for j, attached in enumerate(list_at(role, "AttachedManagedPolicies")):
         if isinstance(attached, dict) and isinstance(attached.get("PolicyArn"), str):
             arn = attached["PolicyArn"]
             # The document is the dump's shared `Policies` entry; the finding on the role points

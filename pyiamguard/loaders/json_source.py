@@ -35,6 +35,27 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> JsonObject:
     return obj
 
 
+class WrittenFloat(float):
+    """A JSON number beyond float range (`1e999`): it reads as infinite, and shows as written,
+    so a message quotes the template's text rather than `inf`."""
+
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        written = WrittenFloat(value)
+        written.text = text
+        return written
+    return value
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -42,7 +63,8 @@ def _reject_constant(name: str) -> Any:
 def parse_json_text(text: str) -> Any:
     """Parse strict JSON (no NaN/Infinity); raise InputError with line and column on failure."""
     try:
-        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_reject_constant,
+                          parse_float=_parse_float)
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:

@@ -135,3 +135,34 @@ def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
 
 def key_of(step: Hashable) -> PathStep:
     return step if isinstance(step, int) else str(step)
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else type(value).__name__
+
+
+def list_at(node: dict[str, Any], key: str, where: str = "") -> list[Any]:
+    """`node[key]` as a list: empty when absent or null. Anything else is a malformed file, an
+    InputError: skipping it would report a clean result for what was not checked."""
+    value = node.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(f"{where}{key} must be a list, not {_kind_of(value)}")
+    return value
+
+
+def dict_at(node: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
+    """`node[key]` as an object: empty when absent or null, an InputError when it is not one."""
+    value = node.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(f"{where}{key} must be an object, not {_kind_of(value)}")
+    return value

@@ -15,7 +15,7 @@ from ..normalize.policy import NormalizeContext, Permission, RoleFacts
 from ..normalize.values import Unresolved, is_account_id
 from .iam import Identity, PolicySource, identity_from_arn
 from .json_source import duplicate_problems, parse_json_text
-from .source import InputError, Problem, SourceFile, TreePath
+from .source import InputError, Problem, SourceFile, TreePath, dict_at, list_at
 
 ROLE = "aws_iam_role"
 POLICY_DOCUMENT = "aws_iam_policy_document"
@@ -145,22 +145,22 @@ def _walk_values(module: Any, path: TreePath) -> Iterator[tuple[dict[str, Any], 
     """Resources of a values representation (planned_values, prior_state, show state), recursively."""
     if not isinstance(module, dict):
         return
-    for i, resource in enumerate(module.get("resources") or []):
+    for i, resource in enumerate(list_at(module, "resources")):
         if isinstance(resource, dict):
             yield resource, path + ("resources", i)
-    for i, child in enumerate(module.get("child_modules") or []):
+    for i, child in enumerate(list_at(module, "child_modules")):
         yield from _walk_values(child, path + ("child_modules", i))
 
 
 def _walk_config(module: Any, prefix: str, out: dict[str, dict[str, Any]]) -> None:
     if not isinstance(module, dict):
         return
-    for resource in module.get("resources") or []:
+    for resource in list_at(module, "resources", "configuration: "):
         if isinstance(resource, dict) and isinstance(resource.get("address"), str):
             entry = dict(resource)
             entry["_prefix"] = prefix
             out[prefix + resource["address"]] = entry
-    for name, call in (module.get("module_calls") or {}).items():
+    for name, call in dict_at(module, "module_calls", "configuration: ").items():
         if isinstance(call, dict):
             _walk_config(call.get("module"), f"{prefix}module.{name}.", out)
 
@@ -171,11 +171,11 @@ def _index(source: SourceFile) -> _Plan:
     configuration = root.get("configuration")
     if isinstance(configuration, dict):
         _walk_config(configuration.get("root_module"), "", plan.config)
-    for i, change in enumerate(root.get("resource_changes") or []):
+    for i, change in enumerate(list_at(root, "resource_changes")):
         if not isinstance(change, dict) or change.get("deposed"):
             continue  # deposed objects are always being destroyed
         body = change.get("change") if isinstance(change.get("change"), dict) else {}
-        actions = tuple(a for a in body.get("actions") or [] if isinstance(a, str))
+        actions = tuple(a for a in list_at(body, "actions", f"resource_changes[{i}].change.") if isinstance(a, str))
         if set(actions) in _SKIPPED_ACTIONS:
             continue
         after = body.get("after")
@@ -347,15 +347,15 @@ def _reference_targets(plan: _Plan, referrer: _Resource, attribute: str, target_
     config = plan.config.get(strip_instance_keys(referrer.address))
     if not config:
         return []
-    expression = (config.get("expressions") or {}).get(attribute)
-    references = expression.get("references") if isinstance(expression, dict) else None
+    expression = dict_at(config, "expressions", "configuration: ").get(attribute)
+    references = list_at(expression, "references", "configuration: ") if isinstance(expression, dict) else []
     module = module_instance(referrer.address)
     own_segments = address_segments(referrer.address)
     own_last = own_segments[-1]
     own_key = own_last[own_last.index("["):] if "[" in own_last else ""
     width = len(target_type.split("."))
     names = []
-    for reference in references or []:
+    for reference in references:
         if isinstance(reference, str) and reference.startswith(target_type + "."):
             segments = address_segments(reference)
             if len(segments) >= width + 1:
@@ -425,7 +425,7 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
             if block.get(key):
                 statement[element] = values(key)
         for key, element in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-            entries = block.get(key) or []
+            entries = list_at(block, key, "policy document statement: ")
             if entries:
                 mapping: dict[str, list[Any]] = {}
                 for j, entry in enumerate(entries):
@@ -437,7 +437,7 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
                         mapping.setdefault("AWS" if kind == "*" else str(kind), []).extend(found)
                 statement[element] = mapping
         conditions: dict[str, Any] = {}
-        for j, entry in enumerate(block.get("condition") or []):
+        for j, entry in enumerate(list_at(block, "condition", "policy document statement: ")):
             if not isinstance(entry, dict):
                 continue
             test, variable = entry.get("test"), entry.get("variable")
@@ -472,7 +472,7 @@ def _configured(plan: _Plan, resource: _Resource, attribute: str) -> bool:
     config = plan.config.get(strip_instance_keys(resource.address))
     if config is None:
         return not _unknown_at(resource.unknown, attribute)
-    return attribute in (config.get("expressions") or {})
+    return attribute in dict_at(config, "expressions", "configuration: ")
 
 
 def _role_facts(plan: _Plan, role: _Resource, linked: list[Permission]) -> RoleFacts:
@@ -640,10 +640,10 @@ def _provider_identifiers(plan: _Plan, document: _Resource, context: NormalizeCo
             expression = config["expressions"]["statement"][i][key][j]["identifiers"]
         except (KeyError, IndexError, TypeError):
             return None
-        references = expression.get("references") if isinstance(expression, dict) else None
+        references = list_at(expression, "references", "configuration: ") if isinstance(expression, dict) else []
         prefix = module_instance(document.address)
         arns = []
-        for reference in references or []:
+        for reference in references:
             if not isinstance(reference, str) or not reference.startswith("aws_iam_openid_connect_provider."):
                 continue
             named = ".".join(address_segments(reference)[:2])

@@ -102,12 +102,34 @@ denied_pattern(_, patterns) if "*" in patterns
 
 denied_pattern(_, patterns) if "*:*" in patterns
 
-# The statement's action patterns that grant an escalation action on every resource.
+# The statement's action patterns that grant an escalation action on every resource: named
+# exactly, or matched as IAM matches wildcards (lib/iam_glob.rego; few patterns have one).
 escalation_patterns(st) := {pattern |
 	st.effect == "Allow"
 	on_every_resource(st)
 	not st.actions.not_action
 	some pattern in st.actions.patterns
+	pattern in escalation_actions
+} | {pattern |
+	st.effect == "Allow"
+	on_every_resource(st)
+	not st.actions.not_action
+	some pattern in st.actions.patterns
+	regex.match(`^(iam:|[^:]*[*?])`, pattern) # the service part may be iam
+	regex.match(`[*?]`, pattern)
+	escalation_wildcard(pattern)
+}
+
+# Most wildcard patterns end in their only `*` (`iam:put*`): a prefix test, not a regex.
+escalation_wildcard(pattern) if {
+	prefix := trim_suffix(pattern, "*")
+	not regex.match(`[*?]`, prefix)
+	some action in escalation_actions
+	startswith(action, prefix)
+}
+
+escalation_wildcard(pattern) if {
+	regex.match(`[*?].`, pattern)
 	expression := iam_glob.pattern_regex(pattern)
 	some action in escalation_actions
 	regex.match(expression, action)
