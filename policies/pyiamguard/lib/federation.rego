@@ -89,8 +89,6 @@ approved(v) if {
 approved(v) if {
 	v.wildcard
 	some pattern in trust.config.approved_oidc_subjects
-	endswith(pattern, "*")
-	prefix := trim_suffix(pattern, "*")
-	not regex.match(`[*?]`, prefix)
-	startswith(v.text, prefix)
+	iam_glob.prefix_only(pattern)
+	startswith(v.text, trim_suffix(pattern, "*"))
 }

@@ -32,6 +32,16 @@ matches(pattern, value) if {
 	regex.match(pattern_regex(pattern), value)
 }
 
+# The values of a collection that the IAM pattern matches, the pattern read once for them all.
+matching(pattern, values) := {v | some v in values; v == pattern} if {
+	not wildcard(pattern)
+} else := {v | some v in values; startswith(v, prefix)} if {
+	prefix_only(pattern)
+	prefix := trim_suffix(pattern, "*")
+} else := {v | some v in values; regex.match(expression, v)} if {
+	expression := pattern_regex(pattern)
+}
+
 wildcard(pattern) if contains(pattern, "*")
 
 wildcard(pattern) if contains(pattern, "?")

@@ -116,23 +116,8 @@ escalation_patterns(st) := {pattern |
 	not st.actions.not_action
 	some pattern in st.actions.patterns
 	regex.match(`^(iam:|[^:]*[*?])`, pattern) # the service part may be iam
-	regex.match(`[*?]`, pattern)
-	escalation_wildcard(pattern)
-}
-
-# Most wildcard patterns end in their only `*` (`iam:put*`): a prefix test, not a regex.
-escalation_wildcard(pattern) if {
-	prefix := trim_suffix(pattern, "*")
-	not regex.match(`[*?]`, prefix)
-	some action in escalation_actions
-	startswith(action, prefix)
-}
-
-escalation_wildcard(pattern) if {
-	regex.match(`[*?].`, pattern)
-	expression := iam_glob.pattern_regex(pattern)
-	some action in escalation_actions
-	regex.match(expression, action)
+	iam_glob.wildcard(pattern)
+	count(iam_glob.matching(pattern, escalation_actions)) > 0
 }
 
 # A boundary that is known and not admin-equivalent caps the role: effective permissions are
