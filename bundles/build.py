@@ -5,6 +5,8 @@
     python bundles/build.py -o /tmp/b.tar.gz  # build elsewhere
     python bundles/build.py --policies DIR    # from another policies folder (e.g. edited data.json)
 
+Custom rules go into a bundle with `pyiamguard bundle --policy DIR -o FILE` (README).
+
 The bundle holds every non-test `.rego` under `policies/` at its path relative to `policies/`,
 `policies/data.json` as `/data.json`, and `/.manifest` = {"revision": <sha256>, "roots":
 ["pyiamguard"]}. The revision is the sha256 over the members in name order, each fed as
@@ -17,67 +19,19 @@ and fails when the committed file is stale.
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import io
-import json
 import sys
-import tarfile
 from pathlib import Path
 
-ROOTS = ["pyiamguard"]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # pyiamguard/bundle.py of this checkout, installed or not
+
+from pyiamguard.bundle import bundle_files, gzip_bytes, manifest, revision, tar_bytes  # noqa: E402
+
+ROOTS = ["pyiamguard"]
 DEFAULT_POLICIES = HERE.parent / "policies"
 DEFAULT_OUTPUT = HERE / "pyiamguard.tar.gz"
 
-
-def bundle_files(policies: Path) -> dict[str, bytes]:
-    """Bundle member name (`/pyiamguard/main.rego`, `/data.json`) -> content, tests excluded."""
-    files: dict[str, bytes] = {}
-    for path in sorted(policies.rglob("*.rego")):
-        if path.name.endswith("_test.rego"):
-            continue
-        files["/" + path.relative_to(policies).as_posix()] = path.read_bytes()
-    data = policies / "data.json"
-    json.loads(data.read_bytes())  # refuse to ship broken data
-    files["/data.json"] = data.read_bytes()
-    return dict(sorted(files.items()))
-
-
-def revision(files: dict[str, bytes]) -> str:
-    digest = hashlib.sha256()
-    for name, content in sorted(files.items()):
-        digest.update(f"{name}\n{len(content)}\n".encode())
-        digest.update(content)
-    return digest.hexdigest()
-
-
-def manifest(files: dict[str, bytes]) -> bytes:
-    return (json.dumps({"revision": revision(files), "roots": ROOTS}, indent=2, sort_keys=True) + "\n").encode()
-
-
-def tar_bytes(files: dict[str, bytes]) -> bytes:
-    """The uncompressed tar stream: /.manifest first, then the files in name order."""
-    members = {"/.manifest": manifest(files), **files}
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, content in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            info.mtime = 0
-            info.mode = 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            info.type = tarfile.REGTYPE
-            tar.addfile(info, io.BytesIO(content))
-    return out.getvalue()
-
-
-def gzip_bytes(payload: bytes) -> bytes:
-    out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, compresslevel=9, mtime=0) as gz:
-        gz.write(payload)
-    return out.getvalue()
+__all__ = ["bundle_files", "gzip_bytes", "manifest", "revision", "tar_bytes", "build", "main", "ROOTS"]
 
 
 def build(policies: Path = DEFAULT_POLICIES) -> bytes:

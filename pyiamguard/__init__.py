@@ -13,7 +13,9 @@ Scanning (from ``pyiamguard.scanner``):
     Scan one document given as a dict or list, or as JSON or YAML text: an IAM policy or AWS CLI
     dump, a Terraform plan or a CloudFormation template. Anything else is an error.
 ``Scanner(config=None, *, tf_source=None, skip_unrecognized=False, jobs=1, progress=None)``
-    The same, with the rules compiled once: ``.scan(paths)``, ``.scan_document(document)``.
+    The same, with the rules compiled once: ``.scan(paths)``, ``.scan_document(document)``;
+    ``.inspect(paths)`` the normalized documents the rules read, ``.rules`` every rule (the
+    built-in ones and the custom rules of ``config.policy_dirs``).
 
 Results (from ``pyiamguard.model``):
 

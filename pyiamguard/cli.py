@@ -37,6 +37,7 @@ _FLAG_OF_KEY = {**_LIST_FLAGS, "require_mfa": "--require-mfa", "fail_on": "--fai
                 "disabled_rules": "--skip-rule"}
 
 FORMATS = ("text", "json", "sarif", "junit", "github")
+COMMANDS = ("scan", "rules", "inspect", "test", "new-rule", "bundle")
 VIEWS = ("auto", "detailed", "compact")
 COLORS = ("auto", "always", "never")
 
@@ -107,7 +108,15 @@ def _run(argv: list[str]) -> int:
         return _scan(args)
     if args.command == "rules":
         return _rules(args)
-    raise UsageError(f"missing command: scan or rules (see '{PROG} --help')", usage=parser.format_usage())
+    if args.command == "inspect":
+        return _inspect(args)
+    if args.command == "test":
+        return _test(args)
+    if args.command == "new-rule":
+        return _new_rule(args)
+    if args.command == "bundle":
+        return _bundle(args)
+    raise UsageError(f"missing command: {', '.join(COMMANDS)} (see '{PROG} --help')", usage=parser.format_usage())
 
 
 def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> UsageError:
@@ -191,6 +200,7 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     policy.add_argument("--config", metavar="FILE",
                         help="configuration file (default: .pyiamguard.yaml or .pyiamguard.yml in the working "
                         "directory)")
+    _policy_option(policy)
     policy.add_argument("--fail-on", metavar="SEVERITY",
                         help="lowest severity that fails the scan: critical, high, medium, low, info (default: "
                         "fail_on of the configuration file, else low)")
@@ -210,11 +220,78 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
                         help="processes that evaluate documents when a scan has many distinct ones (default: the "
                         "CPUs available, at most 8; 1: none). Results do not depend on it")
 
-    rules = commands.add_parser("rules", prog=f"{PROG} rules", usage="%(prog)s [--format text|json] [RULE_ID]",
-                                help="list the rules, or show one", description="List the rules, or show one.")
+    rules = commands.add_parser("rules", prog=f"{PROG} rules",
+                                usage="%(prog)s [--format text|json] [--policy DIR] [--config FILE] [RULE_ID]",
+                                help="list the rules, or show one", description="List the rules (built-in and custom), "
+                                "or show one.")
     rules.add_argument("rule_id", nargs="?", metavar="RULE_ID", help="a rule id such as IAMG-103")
     rules.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
-    return parser, {"scan": scan, "rules": rules}
+    _config_option(rules)
+    _policy_option(rules)
+
+    inspect = commands.add_parser(
+        "inspect", prog=f"{PROG} inspect", usage="%(prog)s [options] PATH...",
+        help="print the normalized documents the rules read",
+        description="Print the normalized documents of the files exactly as the Rego engine reads them (JSON: "
+        "`documents`, each with its file, resource, `input` and every ref's file, line, column, JSONPath and text). "
+        "This is what a custom rule matches on, and the input OPA and conftest take for the bundle.",
+        epilog="Exit codes: 0 printed, 2 an input error (the other files are still printed) or nothing to inspect.")
+    inspect.add_argument("paths", nargs="+", metavar="PATH", help="file or directory; - reads standard input")
+    inspect.add_argument("--resource", metavar="NAME", help="only the documents of this resource")
+    inspect.add_argument("--input-only", action="store_true",
+                         help="print the `input` of the one document selected (for opa eval --input, conftest)")
+    inspect.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    inspect.add_argument("--stdin-name", metavar="NAME", default="<stdin>", help="the file name of standard input")
+    _config_option(inspect)
+
+    test = commands.add_parser(
+        "test", prog=f"{PROG} test", usage="%(prog)s [options] DIR...",
+        help="run the tests of custom rules",
+        description="Run the Rego unit tests (test_* rules of *_test.rego files, like opa test) of the rule folders "
+        "with the embedded engine, and check every examples/expected.yaml: each example file must produce exactly "
+        "the listed violations of the folders' rules.",
+        epilog="Exit codes: 0 every test passed, 1 a test failed or erred, 2 the rules do not load or there is "
+        "no test.")
+    test.add_argument("dirs", nargs="+", metavar="DIR", help="a folder of custom rules and their tests")
+    test.add_argument("--run", metavar="REGEX", help="only the Rego tests whose package.name matches REGEX")
+    test.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    test.add_argument("-v", "--verbose", action="store_true", help="list every test, not only those that fail")
+    _config_option(test)
+
+    new_rule = commands.add_parser(
+        "new-rule", prog=f"{PROG} new-rule", usage="%(prog)s NAME --id ID [--dir DIR] [--package PKG] [--severity S]",
+        help="write a new custom rule, its test and examples",
+        description="Scaffold a custom rule in DIR/NAME: policy.rego (with its METADATA), policy_test.rego and "
+        "examples with expected.yaml; `pyiamguard test DIR` passes on it as written.")
+    new_rule.add_argument("name", metavar="NAME", help="the rule's folder and package name (lower_snake_case)")
+    new_rule.add_argument("--id", required=True, metavar="ID", help="the rule id, with your own prefix (ACME-001)")
+    new_rule.add_argument("--dir", default=".", metavar="DIR", help="the policy folder (default: .)")
+    new_rule.add_argument("--package", metavar="PKG",
+                          help="the Rego package (default: custom.NAME; anything but pyiamguard.*)")
+    new_rule.add_argument("--severity", default="HIGH", metavar="SEVERITY", help="default HIGH")
+    bundle = commands.add_parser(
+        "bundle", prog=f"{PROG} bundle", usage="%(prog)s --output FILE [--policy DIR] [--config FILE]",
+        help="build an OPA bundle of the rules (built-in and custom)",
+        description="Build an OPA bundle (tar.gz) of the built-in rules and the configuration's custom rules "
+        "(policy_dirs, --policy) with its policy_data and rule parameters, for opa eval, opa run and conftest. "
+        "Query data.pyiamguard.main.findings (built-in rules) and data.pyiamguard.custom_main.findings (custom).")
+    bundle.add_argument("--output", "-o", required=True, metavar="FILE", help="the bundle file to write")
+    _config_option(bundle)
+    _policy_option(bundle)
+    return parser, {"scan": scan, "rules": rules, "inspect": inspect, "test": test, "new-rule": new_rule,
+                    "bundle": bundle}
+
+
+def _config_option(parser: argparse.ArgumentParser | Any) -> None:
+    parser.add_argument("--config", metavar="FILE",
+                        help="configuration file (default: .pyiamguard.yaml or .pyiamguard.yml in the working "
+                        "directory)")
+
+
+def _policy_option(parser: argparse.ArgumentParser | Any) -> None:
+    parser.add_argument("--policy", dest="policy_dirs", action="append", metavar="DIR",
+                        help="a folder of custom Rego rules evaluated beside the built-in ones (repeatable; adds to "
+                        "policy_dirs)")
 
 
 def _compact_threshold() -> int:
@@ -292,7 +369,7 @@ def _scan(args: argparse.Namespace) -> int:
     from . import baseline as baselines
     from . import scanner
     from .engine import default_workers
-    from .errors import EngineUnavailableError, TfSourceError
+    from .errors import EngineError, TfSourceError
 
     known = None
     if args.baseline is not None:
@@ -302,12 +379,12 @@ def _scan(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
     progress = _progress_line(args)
     try:
-        report = scanner.Scanner(config, tf_source=args.tf_source, skip_unrecognized=args.skip_unrecognized,
-                                 jobs=args.jobs or default_workers(), progress=progress).scan(
-                                     args.paths, stdin_name=args.stdin_name)
+        runner = scanner.Scanner(config, tf_source=args.tf_source, skip_unrecognized=args.skip_unrecognized,
+                                 jobs=args.jobs or default_workers(), progress=progress)
+        report = runner.scan(args.paths, stdin_name=args.stdin_name)
     except TfSourceError as exc:
         raise UsageError(f"--tf-source {exc}") from None
-    except EngineUnavailableError as exc:
+    except EngineError as exc:  # the engine is missing, or a custom rule does not compile
         raise UsageError(str(exc)) from None
     finally:
         if progress is not None:
@@ -328,7 +405,8 @@ def _scan(args: argparse.Namespace) -> int:
     for error in report.errors:  # whatever the formats: errors always reach stderr
         _error_line(f"error: {error.one_line()}")
     color = _wants_color(sys.stdout, args.color)
-    rendered = [(_render(name, report, config, base_dir, color=file is None and color, view=args.view), file)
+    rendered = [(_render(name, report, config, base_dir, color=file is None and color, view=args.view,
+                         rules=runner.rules), file)
                 for name, file in outputs]
     for text, file in sorted(rendered, key=lambda item: item[1] is None):  # files first, stdout last
         _write_report(text, file)
@@ -354,8 +432,10 @@ def _progress_line(args: argparse.Namespace) -> Any:
     return ProgressLine(sys.stderr)
 
 
-def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, view: str = "auto") -> str:
-    """One report format; every module under `reporters/` is a pure function of the report."""
+def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, view: str = "auto",
+            rules: Sequence[Any] = ()) -> str:
+    """One report format; every module under `reporters/` is a pure function of the report
+    (and of the rules, built-in and custom, for the formats that list them)."""
     from . import __version__
 
     if name == "json":
@@ -363,16 +443,14 @@ def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, 
 
         return json_report.render(report, tool_version=__version__)
     if name == "sarif":
-        from .catalog import load_policy_set
         from .reporters import sarif
 
-        return sarif.render(report, load_policy_set().rules, tool_version=__version__, base_dir=base_dir,
+        return sarif.render(report, rules, tool_version=__version__, base_dir=base_dir,
                             severity_overrides=config.severity_overrides, disabled_rules=config.disabled_rules)
     if name == "junit":
-        from .catalog import load_policy_set
         from .reporters import junit
 
-        return junit.render(report, load_policy_set().rules, base_dir=base_dir, disabled_rules=config.disabled_rules)
+        return junit.render(report, rules, base_dir=base_dir, disabled_rules=config.disabled_rules)
     if name == "github":
         from .reporters import github
 
@@ -382,14 +460,26 @@ def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, 
     return text_report.render(report, color=color, view=view)
 
 
-def _build_config(args: argparse.Namespace) -> Any:
+def _file_config(args: argparse.Namespace) -> Any:
+    """The configuration file's Config (or the default), with --policy folders added."""
     from .config import Config, ConfigError, find_config, load_config
 
     try:
         path = args.config or find_config(".")
         config = load_config(path) if path else Config()
+        if getattr(args, "policy_dirs", None):
+            config = config.with_overrides(policy_dirs=[*config.policy_dirs, *args.policy_dirs])
     except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+        message = str(exc)
+        raise UsageError("--policy" + message[len("policy_dirs:"):] if message.startswith("policy_dirs:") else message) \
+            from None
+    return config
+
+
+def _build_config(args: argparse.Namespace) -> Any:
+    from .config import ConfigError
+
+    config = _file_config(args)
     overrides: dict[str, Any] = {key: getattr(args, key) for key in _LIST_FLAGS if getattr(args, key)}
     if args.require_mfa is not None:
         overrides["require_mfa"] = args.require_mfa
@@ -399,7 +489,7 @@ def _build_config(args: argparse.Namespace) -> Any:
         overrides["allow_empty"] = True
     if args.skip_paths:
         overrides["skip_paths"] = [*config.skip_paths, *args.skip_paths]
-    disabled = _disabled_rules(args, config.disabled_rules)
+    disabled = _disabled_rules(args, config)
     if disabled is not None:
         overrides["disabled_rules"] = disabled
     if not overrides:
@@ -410,13 +500,14 @@ def _build_config(args: argparse.Namespace) -> Any:
         raise UsageError(_flag_message(str(exc), overrides)) from None
 
 
-def _disabled_rules(args: argparse.Namespace, configured: tuple[str, ...]) -> list[str] | None:
+def _disabled_rules(args: argparse.Namespace, config: Any) -> list[str] | None:
     """The configuration's disabled rules plus --skip-rule, plus every rule but those of --rule."""
     if not args.rules and not args.skip_rules:
         return None
-    from .catalog import load_policy_set
+    from .config import rule_set
 
-    known = [rule.rule_id for rule in load_policy_set().rules]
+    configured = config.disabled_rules
+    known = [rule.rule_id for rule in rule_set(config).rules]
     for flag, groups in (("--rule", args.rules), ("--skip-rule", args.skip_rules)):
         for rule in (rule for group in groups or () for rule in group):
             if rule not in known:
@@ -472,9 +563,9 @@ def _write_report(text: str, output: str | None) -> None:
 
 
 def _rules(args: argparse.Namespace) -> int:
-    from .catalog import load_policy_set
+    from .config import rule_set
 
-    policy_set = load_policy_set()
+    policy_set = rule_set(_file_config(args))
     if args.rule_id is None:
         rules = policy_set.rules
         if args.format == "json":
@@ -503,6 +594,9 @@ def _rules(args: argparse.Namespace) -> int:
         ("remediation", rule.remediation),
     ):
         lines.append(textwrap.fill(value, width=100, initial_indent=f"{label + ':':<13}", subsequent_indent=" " * 13))
+    if rule.custom:
+        lines.append(f"{'message:':<13}{rule.message}")
+        lines.append(f"{'defined in:':<13}{rule.origin}")
     if rule.related:
         lines.append("related:")
         lines += [f"  {ref}" for ref in rule.related]
@@ -520,7 +614,162 @@ def _rule_dict(rule: Any) -> dict[str, Any]:
         "description": rule.description,
         "remediation": rule.remediation,
         "related": list(rule.related),
+        "custom": rule.custom,
+        **({"message": rule.message, "origin": rule.origin} if rule.custom else {}),
     }
+
+
+# --- inspect --------------------------------------------------------------------------------
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    if args.paths.count("-") > 1:
+        raise UsageError("standard input (-) can be read once")
+    from .errors import EngineError
+    from .scanner import Scanner
+
+    config = _file_config(args)
+    try:
+        found = Scanner(config).inspect(args.paths, stdin_name=args.stdin_name)
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
+    documents = [d for d in found.documents if args.resource is None or d.resource == args.resource]
+    for error in found.errors:
+        _error_line(f"error: {error.one_line()}")
+    if args.resource is not None and not documents and not found.errors:
+        known = sorted({d.resource for d in found.documents})
+        raise UsageError(f"--resource {args.resource!r}: no such resource{did_you_mean(args.resource, known)} "
+                         f"(resources: {', '.join(known) or 'none'})")
+    if args.input_only:
+        if len(documents) != 1:
+            listed = ", ".join(sorted({f"{d.resource}" + (f" [{d.variant}]" if d.variant else "") for d in documents}))
+            raise UsageError(f"--input-only prints one document, and {len(documents)} were found ({listed}); "
+                             "choose one with --resource")
+        payload: Any = documents[0].input
+    else:
+        payload = {"documents": [d.to_dict() for d in documents], "errors": [e.to_dict() for e in found.errors]}
+    _write_report(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", args.output)
+    return EXIT_ERROR if found.errors else EXIT_OK
+
+
+# --- test -----------------------------------------------------------------------------------
+
+
+def _test(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .catalog import load_custom_rules, load_policy_set
+    from .config import ConfigError
+    from .rule_examples import check_examples_isolated
+    from .rule_tests import run_rego_tests
+    from .scanner import engine_data
+
+    config = _file_config(args)
+    dirs = [Path(d) for d in args.dirs]
+    built_in = load_policy_set()
+    try:
+        custom = load_custom_rules(dirs, built_in.rules)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    policies = built_in.with_custom(custom)
+    data = engine_data(policies, config)
+    rego = run_rego_tests(custom.test_modules, policies.modules, data, name_filter=args.run)
+    examples = (check_examples_isolated(dirs, args.config, [r.rule_id for r in custom.rules])
+                if args.run is None else ())
+    if not rego and not examples:
+        raise UsageError(f"no tests found in {', '.join(args.dirs)}: write *_test.rego files with test_ rules, or "
+                         "examples/expected.yaml beside a rule (pyiamguard new-rule writes both)")
+    if args.format == "json":
+        payload = {"rego": [_plain_dict(r) for r in rego], "examples": [_plain_dict(e) for e in examples],
+                   "summary": _test_counts(rego, examples)}
+        _write(sys.stdout, json.dumps(payload, indent=2) + "\n")
+    else:
+        lines = []
+        for r in rego:
+            if args.verbose or r.outcome != "pass":
+                lines.append(f"{r.outcome.upper():<5} {r.package}.{r.name} ({r.file}:{r.line})"
+                             + (f": {r.message}" if r.message else ""))
+        for e in examples:
+            if args.verbose or e.outcome != "pass":
+                lines.append(f"{e.outcome.upper():<5} example {e.file or e.expected}"
+                             + (f": {e.message}" if e.message else ""))
+        counts = _test_counts(rego, examples)
+        lines.append(f"{counts['passed']} passed, {counts['failed']} failed, {counts['errors']} errors "
+                     f"({len(rego)} Rego tests, {len(examples)} examples)")
+        _write(sys.stdout, "\n".join(lines) + "\n")
+    return EXIT_OK if _test_counts(rego, examples)["passed"] == len(rego) + len(examples) else EXIT_VIOLATIONS
+
+
+def _test_counts(rego: Sequence[Any], examples: Sequence[Any]) -> dict[str, int]:
+    outcomes = [str(r.outcome) for r in [*rego, *examples]]
+    return {"passed": outcomes.count("pass"), "failed": outcomes.count("fail"), "errors": outcomes.count("error")}
+
+
+def _plain_dict(item: Any) -> dict[str, Any]:
+    return dict(dataclasses.asdict(item))
+
+
+# --- new-rule -------------------------------------------------------------------------------
+
+
+def _new_rule(args: argparse.Namespace) -> int:
+    from .scaffold import ScaffoldError, write_rule
+
+    try:
+        written = write_rule(args.dir, args.name, rule_id=args.id, package=args.package, severity=args.severity)
+    except ScaffoldError as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        _write(sys.stdout, f"wrote {path}\n")
+    _write(sys.stdout, f"next: edit {written[0]}, then run: {PROG} test {args.dir}\n")
+    return EXIT_OK
+
+
+# --- bundle ---------------------------------------------------------------------------------
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bundle import build
+    from .catalog import CUSTOM_MAIN_MODULE, load_custom_rules, load_policy_set, policy_root
+    from .config import ConfigError
+    from .errors import EngineError
+    from .scanner import Scanner
+
+    config = _file_config(args)
+    try:
+        Scanner(config)  # the custom rules must compile before they are shipped
+        built_in = load_policy_set()
+        custom = load_custom_rules(config.policy_dirs, built_in.rules)
+    except (ConfigError, EngineError) as exc:
+        raise UsageError(str(exc)) from None
+    packages = {name: _module_package(source) for name, source in custom.modules}
+    modules = tuple((packages[name], source) for name, source in custom.modules)
+    if custom.rules:
+        collector = dict(built_in.with_custom(custom).modules)[CUSTOM_MAIN_MODULE]
+        modules += (("pyiamguard.custom_main", collector),)
+    # The configuration's rule parameters too: the bundle then judges as this scan does.
+    content = build(policy_root(), modules, dict(config.policy_data), config.engine_data())
+    _write_bytes(Path(args.output), content)
+    rules = len(custom.rules)
+    _write(sys.stdout, f"wrote {args.output}: {len(built_in.rules)} built-in and {rules} custom rule"
+                       f"{'s' if rules != 1 else ''}\n")
+    return EXIT_OK
+
+
+def _module_package(source: str) -> str:
+    import re
+
+    found = re.search(r"^package[ \t]+([\w.]+)", source, re.M)
+    return found.group(1) if found else "custom"
+
+
+def _write_bytes(path: Any, content: bytes) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 # --- output helpers -------------------------------------------------------------------------

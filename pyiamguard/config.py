@@ -9,24 +9,29 @@ in a guardrail's configuration must never quietly turn a check off.
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import ConfigError
-from .model import Severity
+from .model import RULE_ID, Severity
 from .normalize.values import engine_token
 from .suggest import did_you_mean, unknown_rule
+
+if TYPE_CHECKING:
+    from .catalog import PolicySet
 
 CONFIG_FILE_NAME = ".pyiamguard.yaml"
 CONFIG_FILE_NAMES = (CONFIG_FILE_NAME, ".pyiamguard.yml")
 # ASCII digits only, and no final newline (`\d` admits other scripts' digits, `$` a trailing "\n").
 _ACCOUNT = re.compile(r"[0-9]{12}")
-_RULE_ID = re.compile(r"IAMG-[0-9]{3}")
 _ORG_ID = re.compile(r"o-[a-z0-9]{10,32}")
 # A host name, optionally with a port and path (GitLab served under a path is rare but real).
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+(:[0-9]+)?(/[^\s/]+)*")
+_BUILT_IN_ID = re.compile(r"IAMG-[0-9]{3}")
 REQUIRE_MFA_VALUES = ("people", "all", "off")
 _WAIVER_KEYS = ("rule", "resource", "reason", "file", "expires")
 
@@ -69,6 +74,10 @@ class Config:
     allow_empty: bool = False
     # Globs of files and directories the scan leaves out (`--skip-path`).
     skip_paths: tuple[str, ...] = ()
+    # Folders of custom Rego rules evaluated beside the built-in ones (`--policy DIR`), and the
+    # data they read as `data.pyiamguard.custom` (a mapping, or a JSON or YAML file's path).
+    policy_dirs: tuple[str, ...] = ()
+    policy_data: Mapping[str, Any] = field(default_factory=dict)
 
     # The parameters take what a file may hold (a single value for a list, a severity's name,
     # an unquoted account id); the attributes hold the converted values above.
@@ -91,11 +100,15 @@ class Config:
         waivers: Iterable[Waiver | Mapping[str, Any]] = (),
         allow_empty: bool = False,
         skip_paths: Iterable[str] | str = (),
+        policy_dirs: Iterable[str | os.PathLike[str]] | str | os.PathLike[str] = (),
+        policy_data: Mapping[str, Any] | str | os.PathLike[str] | None = None,
     ) -> None:
         given = dict(locals())
         del given["self"]
         if given["severity_overrides"] is None:
             given["severity_overrides"] = {}
+        if given["policy_data"] is None:
+            given["policy_data"] = {}
         for name, value in given.items():
             object.__setattr__(self, name, _VALIDATORS[name](name, value))
         _check_rule_ids(self)
@@ -159,9 +172,98 @@ def _rule_ids(key: str, value: Any) -> tuple[str, ...]:
 
 def _rule_id(where: str, value: Any, label: str = "") -> str:
     text = str(value).strip().upper() if isinstance(value, (str, int)) and not isinstance(value, bool) else None
-    if text is None or not _RULE_ID.fullmatch(text):
-        raise ConfigError(f"{where}: {label}{str(value).strip()!r} is not a rule id like IAMG-103")
+    if text is None or not RULE_ID.fullmatch(text) or (text.startswith("IAMG-") and not _BUILT_IN_ID.fullmatch(text)):
+        raise ConfigError(f"{where}: {label}{str(value).strip()!r} is not a rule id like IAMG-103 or ACME-001")
     return text
+
+
+def _policy_dirs(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, os.PathLike):
+        value = [value]
+    if isinstance(value, (list, tuple)):
+        value = [os.fspath(item) if isinstance(item, os.PathLike) else item for item in value]
+    dirs = _string_list(key, value)
+    for directory in dirs:
+        if not directory:
+            raise ConfigError(f"{key}: an empty path names no folder; remove it")
+    return dirs
+
+
+# policy_data reaches the engine as it is: it must read alike in every Rego engine (the
+# normalized documents' rules, docs/model.md), and stay small and shallow.
+_DATA_DEPTH = 16
+_DATA_INTEGER = 10**15
+
+
+def _policy_data(key: str, value: Any) -> dict[str, Any]:
+    if isinstance(value, (str, os.PathLike)):
+        value = _read_data_file(key, os.fspath(value))
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{key}: expected a mapping (or the path of a JSON or YAML file holding one), "
+                          f"got {type(value).__name__}")
+    return dict(_engine_value(key, value, 0))
+
+
+def _read_data_file(key: str, path: str) -> Any:
+    from .errors import InputError
+    from .loaders.yaml_source import load_yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{key}: {path} is not UTF-8 text") from None
+    if path.endswith(".json"):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {path} is not valid JSON ({exc})") from None
+    try:
+        source = load_yaml(path, text)
+    except InputError as exc:
+        raise ConfigError(f"{key}: {path}: {exc}") from None
+    for problem in source.problems:  # what YAML would read silently wrong
+        if problem.code in ("duplicate_key", "octal_number"):
+            line, _ = source.locate(problem.path)
+            what = ("the key is written twice" if problem.code == "duplicate_key" else
+                    "an unquoted number with a leading zero is an octal number in YAML; quote it")
+            raise ConfigError(f"{key}: {path}:{line}: {what}")
+    import yaml
+
+    # Plain YAML values, as OPA and conftest read the same file (numbers are numbers).
+    loaded: Any = yaml.safe_load(text)
+    return loaded
+
+
+def _engine_value(where: str, value: Any, depth: int) -> Any:
+    if depth > _DATA_DEPTH:
+        raise ConfigError(f"{where}: nested more than {_DATA_DEPTH} levels deep")
+    if isinstance(value, Mapping):
+        out = {}
+        for name, item in value.items():
+            if not isinstance(name, str):
+                raise ConfigError(f"{where}: the key {name!r} is not a string")
+            _engine_text(f"{where}: the key", name)
+            out[name] = _engine_value(f"{where}.{name}", item, depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_engine_value(f"{where}[{i}]", item, depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, str):
+        _engine_text(where, value)
+        return value
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and abs(value) < _DATA_INTEGER:
+        return value
+    raise ConfigError(f"{where}: {value!r} is not a string, a whole number below 10^15, true, false, null, a list "
+                      "or a mapping (numbers the engines may read differently are refused)")
+
+
+def _engine_text(where: str, text: str) -> None:
+    if not (text.isascii() and text.isprintable()) or '"' in text or "\\" in text:
+        raise ConfigError(f"{where} {text[:40]!r} holds a character the Rego engines read differently (non-ASCII, "
+                          "a quote, a backslash or a control character); rules compare printable ASCII")
 
 
 def _gitlab_hosts(key: str, value: Any) -> tuple[str, ...]:
@@ -272,6 +374,8 @@ _VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "waivers": _waivers,
     "allow_empty": _boolean,
     "skip_paths": _skip_paths,
+    "policy_dirs": _policy_dirs,
+    "policy_data": _policy_data,
 }
 KEYS = tuple(sorted(_VALIDATORS))
 
@@ -279,15 +383,24 @@ KEYS = tuple(sorted(_VALIDATORS))
 def _check_rule_ids(config: Config) -> None:
     """Every rule id the configuration names must be a rule of the catalogue: a disabled rule,
     override or waiver of a rule that does not exist is a typo that would do nothing."""
-    from .catalog import load_policy_set  # lazy: the catalogue reads the policy files
-
-    known = {rule.rule_id for rule in load_policy_set().rules}
+    known = {rule.rule_id for rule in rule_set(config).rules}
     named = [("disabled_rules", rule) for rule in config.disabled_rules]
     named += [("severity_overrides", rule) for rule in config.severity_overrides]
     named += [(f"waivers[{i}]", waiver.rule) for i, waiver in enumerate(config.waivers)]
     for where, rule in named:
         if rule not in known:
             raise ConfigError(f"{where}: {unknown_rule(rule, rule, sorted(known))}")
+
+
+def rule_set(config: Config) -> "PolicySet":
+    """The PolicySet of this configuration: the built-in rules and those of its policy_dirs
+    (ConfigError for a custom rule that is not well-formed)."""
+    from .catalog import load_custom_rules, load_policy_set  # lazy: the catalogue reads the policy files
+
+    built_in = load_policy_set()
+    if not config.policy_dirs:
+        return built_in
+    return built_in.with_custom(load_custom_rules(config.policy_dirs, built_in.rules))
 
 
 def _check_keys(values: Mapping[str, Any]) -> None:
@@ -332,9 +445,27 @@ def load_config(path: str | Path) -> Config:
     if source.root is None:
         return Config()
     try:
-        return config_from_mapping(source.root)
+        return config_from_mapping(_relative_to(source.root, path.parent))
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+
+
+def _relative_to(values: Any, folder: Path) -> Any:
+    """The file's values with its relative policy_dirs and policy_data paths read from the
+    file's folder (as the file's author meant them), whatever the working directory."""
+    if not isinstance(values, Mapping):
+        return values
+    out = dict(values)
+    dirs = out.get("policy_dirs")
+    if isinstance(dirs, str):
+        dirs = [dirs]
+    if isinstance(dirs, list):
+        out["policy_dirs"] = [os.path.join(folder, d) if isinstance(d, str) and d and not os.path.isabs(d) else d
+                              for d in dirs]
+    data = out.get("policy_data")
+    if isinstance(data, str) and data and not os.path.isabs(data):
+        out["policy_data"] = os.path.join(folder, data)
+    return out
 
 
 def _key_path(path: tuple[Any, ...]) -> str:

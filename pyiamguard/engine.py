@@ -23,11 +23,18 @@ _MEMO_SIZE = 4096
 class Engine:
     """Compiled guardrail policies, ready to evaluate one document at a time."""
 
-    def __init__(self, modules: Sequence[tuple[str, str]], data: Mapping[str, Any], packages: Sequence[str]) -> None:
+    def __init__(self, modules: Sequence[tuple[str, str]], data: Mapping[str, Any],
+                 entrypoints: Mapping[str, str], collectors: Sequence[str] = (MAIN_ENTRYPOINT,)) -> None:
+        """`entrypoints`: each rule's package key -> its `deny` entry point (for isolating a
+        failing rule); `collectors`: the entry points that return every rule's findings,
+        tagged with the package (pyiamguard.main, and the custom rules' collector)."""
         regopy = import_regopy()  # imported here so the CLI starts fast when there is nothing to scan
 
-        self._packages = tuple(packages)
-        self._entrypoints = {p: f"pyiamguard/rules/{p}/deny" for p in self._packages}
+        self._entrypoints = dict(entrypoints)
+        self._collectors = tuple(collectors)
+        # Built-in rules never read the `resource` section (names, paths, tags): without
+        # custom rules, documents that differ only there share one evaluation.
+        self._whole_document = any(c != MAIN_ENTRYPOINT for c in self._collectors)
         interp = regopy.Interpreter()
         interp.log_level = regopy.LogLevel.NONE  # otherwise errors are printed on stdout
         interp.strict_built_in_errors = True  # a built-in error must not silently drop a finding
@@ -36,25 +43,37 @@ class Engine:
             try:
                 interp.add_module(name, source)
             except regopy.RegoError as exc:
-                raise EngineError(f"policy {name} does not compile: {exc}") from None
+                raise EngineError(compile_error(name, source, str(exc))) from None
         self._interp = interp
-        self._bundle = interp.build(None, [MAIN_ENTRYPOINT, *self._entrypoints.values()])
+        try:
+            self._bundle = interp.build(None, [*self._collectors, *self._entrypoints.values()])
+        except regopy.RegoError as exc:
+            raise EngineError(_build_error(modules, str(exc))) from None
         self._memo: OrderedDict[str, tuple[dict[str, Any], ...]] = OrderedDict()
+
+    def key(self, document: Mapping[str, Any]) -> str:
+        """The memo key of a document: its canonical JSON, without what no rule reads."""
+        if self._whole_document or "resource" not in document:
+            return memo_key(document)
+        return memo_key({k: v for k, v in document.items() if k != "resource"})
 
     def evaluate(self, document: Mapping[str, Any], key: str | None = None) -> tuple[dict[str, Any], ...]:
         """All findings for one normalized document, each tagged with its rule `package`.
 
         Raises EngineError naming the failing rule package when one rule fails; the other
         rules' findings are then still returned by `evaluate_isolated`. `key`: the document's
-        memo_key, when the caller has it already.
+        `key()`, when the caller has it already.
         """
-        key = memo_key(document) if key is None else key
+        key = self.key(document) if key is None else key
         cached = self.cached(key)
         if cached is not None:
             return cached
         _check_engine_safe(key, document)
+        if not self._whole_document and "resource" in document:
+            _check_engine_safe(memo_key(document["resource"]), document["resource"])
         self._interp.set_input(dict(document))
-        result = tuple(sorted(self._query(MAIN_ENTRYPOINT), key=_order))
+        found = [f for collector in self._collectors for f in self._query(collector)]
+        result = tuple(sorted(found, key=_order))
         self.remember(key, result)
         return result
 
@@ -180,15 +199,15 @@ class EnginePool:
     Interpreter must never be shared). Results come back in order, so reports stay
     deterministic. Distinct documents only: the caller's Engine memo serves repeats."""
 
-    def __init__(self, modules: Sequence[tuple[str, str]], data: Mapping[str, Any], packages: Sequence[str],
-                 workers: int) -> None:
+    def __init__(self, modules: Sequence[tuple[str, str]], data: Mapping[str, Any], entrypoints: Mapping[str, str],
+                 collectors: Sequence[str], workers: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn: a fresh interpreter per worker, nothing of the parent's regopy state inherited.
         self._executor = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-            initargs=(tuple(modules), dict(data), tuple(packages)))
+            initargs=(tuple(modules), dict(data), dict(entrypoints), tuple(collectors)))
 
     def evaluate_many(self, documents: Sequence[Mapping[str, Any]], package: str | None = None) -> list[Any]:
         """Per document: its findings (of every rule, or of `package` alone), or the
@@ -217,9 +236,10 @@ def default_workers() -> int:
 _worker_engine: Engine | None = None
 
 
-def _start_worker(modules: tuple[tuple[str, str], ...], data: dict[str, Any], packages: tuple[str, ...]) -> None:
+def _start_worker(modules: tuple[tuple[str, str], ...], data: dict[str, Any], entrypoints: dict[str, str],
+                  collectors: tuple[str, ...]) -> None:
     global _worker_engine
-    _worker_engine = Engine(modules, data, packages)
+    _worker_engine = Engine(modules, data, entrypoints, collectors)
 
 
 def _evaluate_chunk(documents: list[Mapping[str, Any]], package: str | None) -> list[Any]:
@@ -271,5 +291,108 @@ def memo_key(document: Mapping[str, Any]) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"))
 
 
+# regopy reports a compile error as an S-expression: `(error <n>:<module>|<offset>|<length>
+# (errormsg <n>:<message>) ...)`, the offset counted in characters of the module's source.
+_COMPILE_ERROR = re.compile(r"\(error [0-9]+:(?P<module>[^|]*)\|(?P<offset>[0-9]+)\|[0-9]+\s*\(errormsg [0-9]+:(?P<message>[^\n]*)\)")
+
+
+def _build_error(modules: Sequence[tuple[str, str]], error: str) -> str:
+    """A module that parsed but does not compile with the others (an unknown reference, a
+    conflict): located in the module regopy names, when it names one."""
+    found = _COMPILE_ERROR.search(error)
+    sources = dict(modules)
+    if found is not None and found["module"] in sources:
+        return compile_error(found["module"], sources[found["module"]], error)
+    return f"the policies do not compile: {' '.join(error.split())[:300]}"
+
+
+def compile_error(name: str, source: str, error: str) -> str:
+    """`<module>:<line>:<column>: <message>` for regopy's error text of a module that does not
+    compile (its first error; the raw text, shortened, when it has another form)."""
+    found = _COMPILE_ERROR.search(error)
+    if found is None:
+        return f"{name}: does not compile: {' '.join(error.split())[:300]}"
+    offset = min(int(found["offset"]), len(source))
+    line = source.count("\n", 0, offset) + 1
+    column = offset - (source.rfind("\n", 0, offset) + 1) + 1
+    return f"{name}:{line}:{column}: does not compile: {found['message'].strip()}"
+
+
 def _order(finding: Mapping[str, Any]) -> str:
     return json.dumps(finding, sort_keys=True)
+
+
+# --- Rego unit tests (pyiamguard test)
+# Used by rule_test_worker, in a child process: regopy 1.5.2 segfaults on many `with input as`
+# tests. A test is one plain query, not a compiled bundle: building a bundle of every test
+# aborts on the first such test, and each test is queried once anyway.
+
+_ERROR_MESSAGE = re.compile(r"\(errormsg (?P<size>[0-9]+):")
+
+
+class RegoTestEngine:
+    """Every module added once to an interpreter of its own, with the same settings as
+    `Engine` (no log on stdout, strict built-in errors); then `run_test` per test rule.
+
+    Raises EngineError `<module>:<line>:<column>: does not compile: <message>` when a module
+    does not parse, EngineUnavailableError when regopy cannot be had."""
+
+    def __init__(self, modules: Sequence[tuple[str, str]], data: Mapping[str, Any]) -> None:
+        regopy = import_regopy()
+        interp = regopy.Interpreter()
+        interp.log_level = regopy.LogLevel.NONE  # otherwise errors are printed on stdout: the result channel
+        interp.strict_built_in_errors = True  # a built-in error is a test error, as in `opa test`
+        interp.add_data_json(json.dumps(data, ensure_ascii=True))
+        for name, source in modules:
+            try:
+                interp.add_module(name, source)
+            except regopy.RegoError as exc:
+                raise EngineError(compile_error(name, source, str(exc))) from None
+        self._interp = interp
+
+    def run_test(self, package: str, name: str) -> tuple[str, str]:
+        """("pass" | "fail" | "error", one-line reason) for the query `data.<package>.<name>`."""
+        # The raw C API: `Interpreter.query` raises JSONDecodeError, losing the message, on
+        # the errors regopy reports in an ok output ("Function not found", "Recursion detected").
+        from regopy import rego_shared as native
+
+        output = native.rego_query(self._interp._impl, f"data.{package}.{name}")
+        try:
+            if not native.rego_output_ok(output):
+                return "error", _output_errors(native, native.rego_output_node(output))
+            text = native.rego_output_string(output)
+        finally:
+            native.rego_free_output(output)
+        if text.startswith("(error"):
+            return "error", _sexpr_errors(text)
+        value = None if text == "undefined" else json.loads(text)
+        if isinstance(value, list):  # several results: a test rule has one value
+            value = value[0] if len(value) == 1 else None
+        value = value.get("expressions", [None])[0] if isinstance(value, dict) else None
+        if value is True:
+            return "pass", ""
+        if isinstance(value, str) and value.startswith("<error"):
+            return "error", "evaluation error"
+        if value is None:  # regopy reads a false rule as undefined
+            return "fail", "the rule is false or undefined"
+        return "fail", f"the rule's value is {json.dumps(value)[:80]}, not true"
+
+
+def _output_errors(native: Any, node: Any) -> str:
+    """`<message> (<code>)` of each error in an error output, joined on one line."""
+    found: list[str] = []
+    for i in range(native.rego_node_size(node)):
+        error = native.rego_node_get(node, i)
+        parts = {native.rego_node_type(part): part for part in
+                 (native.rego_node_get(error, k) for k in range(native.rego_node_size(error)))}
+        message = parts.get(native.NodeKind.ErrorMessage)
+        code = parts.get(native.NodeKind.ErrorCode)
+        text = native.rego_node_value(message) if message else "unknown error"
+        found.append(f"{text} ({native.rego_node_value(code)})" if code else text)
+    return "evaluation error: " + " ".join("; ".join(found or ["unknown error"]).split())
+
+
+def _sexpr_errors(text: str) -> str:
+    """The messages of regopy's `(error (errormsg <n>:<message>) ...)` text (n: its length)."""
+    found = [text[m.end():m.end() + int(m["size"])] for m in _ERROR_MESSAGE.finditer(text)]
+    return "evaluation error: " + ("; ".join(found) if found else " ".join(text.split())[:300])

@@ -6,6 +6,7 @@ never look at anything else.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -295,7 +296,11 @@ class ScanProgress:
 
 @dataclass(frozen=True)
 class RuleInfo:
-    """A rule's metadata, read from the `# METADATA` block of its Rego package."""
+    """A rule's metadata, read from the `# METADATA` block of its Rego package.
+
+    Built-in rules live in `pyiamguard.rules.<package>`; a custom rule (`origin`: its file)
+    in the user's own package, named in full, with a `message` template whose `{name}`
+    placeholders the finding's facts fill."""
 
     rule_id: str
     name: str
@@ -306,3 +311,21 @@ class RuleInfo:
     category: str
     package: str
     related: tuple[str, ...] = field(default=())
+    message: str = ""
+    origin: str = ""
+
+    @property
+    def custom(self) -> bool:
+        return bool(self.origin)
+
+    @property
+    def entrypoint(self) -> str:
+        """The engine entry point of the rule's `deny` set."""
+        path = self.package if self.custom else f"pyiamguard.rules.{self.package}"
+        return path.replace(".", "/") + "/deny"
+
+
+# A rule id: upper-case words joined by dashes (IAMG-103, ACME-001, ACME-S3-7). IAMG- is the
+# built-in rules' prefix, reserved.
+RULE_ID = re.compile(r"[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)+")
+BUILT_IN_PREFIX = "IAMG-"

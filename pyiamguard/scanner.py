@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Union
 
 from .assume_graph import AssumeGraph
-from .catalog import PolicySet, load_policy_set
-from .config import Config
+from .catalog import CUSTOM_MAIN_ENTRYPOINT, PolicySet, format_message
+from .config import Config, rule_set
 from .loaders.cloudformation import (cloudformation_sources, defaults_note, parameters_at, template_suppressions,
                                      written_at)
 from .loaders.files import (STDIN, TERRAFORM_SOURCE, Candidate, InputErrorAt, Skipped, candidates, classify,
@@ -57,6 +57,8 @@ class _Scan:
     progress: ProgressCallback | None = None
     files_total: int = 0
     files_done: int = 0
+    # `inspect`: the normalized documents are collected here instead of being evaluated.
+    inspected: list[InspectedDocument] | None = None
 
     def tick(self, file: str, force: bool = False) -> None:
         """Tell the progress callback (every file, and every 64th document within one)."""
@@ -67,12 +69,12 @@ class _Scan:
         """Per document its findings (of every rule, or of rule `package` alone), or the
         EngineError it raised. Documents seen before come from the engine's memo; the distinct
         new ones run on worker processes when there are enough of them and jobs > 1, else here."""
-        from .engine import MIN_POOL_DOCUMENTS, EngineError, memo_key
+        from .engine import MIN_POOL_DOCUMENTS, EngineError
 
         engine = self.get_engine()
         # One rule's findings are not all findings: they bypass the memo (their inputs are
         # pairs, each seen once).
-        keys = [memo_key(d) if package is None else str(i) for i, d in enumerate(documents)]
+        keys = [engine.key(d) if package is None else str(i) for i, d in enumerate(documents)]
         known = [engine.cached(k) if package is None else None for k in keys]
         pending: dict[str, Mapping[str, Any]] = {}
         for key, document, result in zip(keys, documents, known):
@@ -105,7 +107,7 @@ class _Scan:
 
             try:
                 self.pool = EnginePool(self.policies.modules, engine_data(self.policies, self.config),
-                                       [r.package for r in self.policies.rules], self.jobs)
+                                       entrypoints(self.policies), collectors(self.policies), self.jobs)
             except (OSError, ValueError, ImportError):
                 self.pool_failed = True  # no processes here (a sandbox): one is enough
         return self.pool
@@ -124,6 +126,37 @@ class _Scan:
             documents=self.documents,
             suppressed=tuple(self.suppressed),
         )
+
+
+@dataclass(frozen=True)
+class InspectedDocument:
+    """One normalized document as the engine sees it (`input`), with where each ref points:
+    `refs` maps a ref to its file, line, column, JSONPath and the text written there."""
+
+    file: str
+    resource: str
+    variant: str
+    input: Mapping[str, Any]
+    refs: Mapping[str, Mapping[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "resource": self.resource}
+        if self.variant:
+            out["variant"] = self.variant
+        return {**out, "input": self.input, "refs": self.refs}
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What `Scanner.inspect` found: every normalized document, and the inputs' errors."""
+
+    documents: tuple[InspectedDocument, ...]
+    errors: tuple[ScanError, ...]
+    scanned_files: tuple[str, ...]
+    skipped_files: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"documents": [d.to_dict() for d in self.documents], "errors": [e.to_dict() for e in self.errors]}
 
 
 PathArg = Union[str, "os.PathLike[str]"]
@@ -166,8 +199,18 @@ class Scanner:
         self._skip_unrecognized = skip_unrecognized
         self._jobs = max(1, jobs)
         self._progress = progress
-        self._policies = load_policy_set()
+        self._policies = rule_set(self.config)
         self._engine: Any = None
+        if self._policies.custom_rules:
+            # The user's rules compile now: a module that does not is an error of the
+            # configuration (EngineError naming its file and line), never a partial rule set.
+            self._get_engine()
+
+    @property
+    def rules(self) -> tuple[RuleInfo, ...]:
+        """Every rule this scanner evaluates: the built-in ones and the configuration's
+        custom rules (`policy_dirs`), in id order."""
+        return self._policies.rules
 
     def scan(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>") -> Report:
         """Scan files and directories: one path or a list of them; `-` is standard input,
@@ -230,6 +273,25 @@ class Scanner:
             state.close()
         return self._finish(state)
 
+    def inspect(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>") -> Inspection:
+        """The normalized documents of the files, exactly as the engine would get them, with
+        each ref located: what a rule author matches on, and the input OPA and conftest take
+        for the bundle. Nothing is evaluated; the pairs of IAMG-501 are not included."""
+        targets = _path_list(paths)
+        state = self._state()
+        state.inspected = []
+        for item in candidates(targets, named_as_found=self._skip_unrecognized, skip_paths=self.config.skip_paths,
+                               stdin_name=stdin_name):
+            if isinstance(item, InputErrorAt):
+                state.errors.append(ScanError(item.display, item.message))
+            elif isinstance(item, Skipped):
+                state.skipped.append((item.display, item.reason))
+            else:
+                _scan_file(state, item)
+        if not state.scanned and not state.errors and not self.config.allow_empty:
+            state.errors.append(_nothing_to_check(targets, state, stdin_name))
+        return Inspection(tuple(state.inspected), tuple(state.errors), tuple(state.scanned), tuple(state.skipped))
+
     def _finish(self, state: "_Scan") -> Report:
         """The report of a scan: `.tf` blocks located (tf_source), then waivers applied."""
         report = state.report()
@@ -245,7 +307,7 @@ class Scanner:
             from .engine import Engine  # lazy: regopy loads only when there is something to evaluate
 
             self._engine = Engine(self._policies.modules, engine_data(self._policies, self.config),
-                                  [r.package for r in self._policies.rules])
+                                  entrypoints(self._policies), collectors(self._policies))
         return self._engine
 
 
@@ -275,10 +337,24 @@ def scan_document(
 
 
 def engine_data(policies: PolicySet, config: Config) -> dict[str, Any]:
-    """The policies' default data with the configuration's rule parameters."""
+    """The policies' default data with the configuration's rule parameters, and the custom
+    rules' data (`policy_data`) as `data.pyiamguard.custom`."""
     data = json.loads(policies.data)
     data["pyiamguard"]["config"] = config.engine_data()
+    data["pyiamguard"]["custom"] = dict(config.policy_data)
     return data
+
+
+def entrypoints(policies: PolicySet) -> dict[str, str]:
+    """Each rule's package key -> the entry point of its `deny` set."""
+    return {rule.package: rule.entrypoint for rule in policies.rules}
+
+
+def collectors(policies: PolicySet) -> tuple[str, ...]:
+    """The entry points that return every rule's findings at once."""
+    from .engine import MAIN_ENTRYPOINT
+
+    return (MAIN_ENTRYPOINT, CUSTOM_MAIN_ENTRYPOINT) if policies.custom_rules else (MAIN_ENTRYPOINT,)
 
 
 def _path_list(paths: Any) -> list[PathArg]:
@@ -466,6 +542,10 @@ def _evaluate_batches(state: _Scan, source: SourceFile,
         size = _BATCH if many_new else 1
         prepared = [(policy, _normalize(state, source, policy)) for policy in policies[start:start + size]]
         start += size
+        if state.inspected is not None:
+            state.inspected.extend(_inspected(source, policy, normalized) for policy, normalized in prepared
+                                   if normalized is not None)
+            continue
         ready = [(policy, normalized) for policy, normalized in prepared if normalized is not None]
         before = state.new_documents
         outcomes = iter(state.evaluate_all([normalized.engine_input for _, normalized in ready]))
@@ -477,6 +557,15 @@ def _evaluate_batches(state: _Scan, source: SourceFile,
     return found
 
 
+def _inspected(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument) -> InspectedDocument:
+    ctx = MessageContext(normalized, False, redact=policy.sensitive, secrets=policy.secrets, stand_in=policy.stand_in)
+    refs = {}
+    for ref in normalized.nodes:
+        at = _locate(source, policy, normalized, ref)
+        refs[ref] = {"file": at.file, "line": at.line, "column": at.column, "path": at.path, "text": ctx.text(ref)}
+    return InspectedDocument(source.name, policy.resource, policy.variant, normalized.engine_input, refs)
+
+
 def _normalize(state: _Scan, source: SourceFile, policy: PolicySource) -> NormalizedDocument | None:
     problems = tuple(p for p in source.problems if p.path[: len(policy.base)] == policy.base) + policy.problems
     try:
@@ -485,7 +574,8 @@ def _normalize(state: _Scan, source: SourceFile, policy: PolicySource) -> Normal
         if state.config.gitlab_hosts:
             context = dataclasses.replace(context, gitlab_hosts=frozenset(state.config.gitlab_hosts))
         normalized = normalize_policy(policy.document, kind=policy.kind, base=policy.base,
-                                      context=context, parse_problems=problems, role=policy.role)
+                                      context=context, parse_problems=problems, role=policy.role,
+                                      resource=policy.facts)
     except InputError as exc:
         state.errors.append(ScanError(source.name, f"{policy.resource}: {exc}"))
         return None
@@ -605,16 +695,41 @@ def _violation(
     if isinstance(facts.get("severity"), str):
         severity = Severity.parse(facts["severity"])
     severity = config.severity_overrides.get(rule.rule_id, severity)
+    message = (_custom_message(rule, ctx, policy.resource, ref, facts) if rule.custom
+               else compose(rule.rule_id, rule.title, ctx, ref, facts))
     violation = Violation(
         rule_id=rule.rule_id,
         title=rule.title,
         severity=severity,
-        message=_redacted(compose(rule.rule_id, rule.title, ctx, ref, facts), policy.secrets),
+        message=_redacted(message, policy.secrets),
         resource=policy.resource,
         location=_locate(source, policy, normalized, ref),
         remediation=rule.remediation,
     )
     return violation
+
+
+def _custom_message(rule: RuleInfo, ctx: MessageContext, resource: str, ref: str, facts: Mapping[str, Any]) -> str:
+    """A custom rule's message template filled from the finding: a fact naming a node (a ref
+    such as `p3`) reads as that node's text as written, other facts as they are."""
+    fields = {"resource": resource, "ref": ctx.text(ref) or ref, "rule_id": rule.rule_id, "title": rule.title}
+    for name, value in facts.items():
+        fields[str(name)] = _fact_text(ctx, value)
+    return format_message(rule.message, fields)
+
+
+def _fact_text(ctx: MessageContext, value: Any) -> str:
+    if isinstance(value, str):
+        if value not in ctx.document.nodes:
+            return value
+        return ctx.statement(value) if ctx.statement_record(value) else ctx.text(value) or value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(_fact_text(ctx, item) for item in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}: {_fact_text(ctx, v)}" for k, v in value.items())
+    return "null" if value is None else str(value)
 
 
 _JSON_TEXT = re.compile(r"\s*\{")

@@ -89,7 +89,7 @@ def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == ("usage: pyiamguard [--version] COMMAND ...\n"
-                            "pyiamguard: error: missing command: scan or rules (see 'pyiamguard --help')\n")
+                            "pyiamguard: error: missing command: scan, rules, inspect, test, new-rule, bundle (see 'pyiamguard --help')\n")
 
 
 def test_unknown_option_gets_the_command_usage_and_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,7 +106,7 @@ def test_unknown_option_gets_the_command_usage_and_a_suggestion(capsys: pytest.C
         SCAN_USAGE + "pyiamguard: error: unrecognized option '--zzzzzz' (see 'pyiamguard scan --help')\n")
     assert main(["rules", "--formt", "json"]) == 2
     assert capsys.readouterr().err == (
-        "usage: pyiamguard rules [--format text|json] [RULE_ID]\n"
+        "usage: pyiamguard rules [--format text|json] [--policy DIR] [--config FILE] [RULE_ID]\n"
         "pyiamguard: error: unrecognized option '--formt' (did you mean '--format'?) (see 'pyiamguard rules --help')\n")
 
 
@@ -114,7 +114,7 @@ def test_mistyped_command_and_choices_get_a_suggestion(capsys: pytest.CaptureFix
     assert main(["scna", "x.json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: pyiamguard [--version] COMMAND ...\n")
-    assert "invalid choice: 'scna' (choose from 'scan', 'rules') (did you mean 'scan'?)" in err
+    assert "invalid choice: 'scna' (choose from 'scan', 'rules', 'inspect', 'test', 'new-rule', 'bundle') (did you mean 'scan'?)" in err
     assert main(["scan", "--format", "sarf", "x.json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(SCAN_USAGE)
@@ -474,10 +474,16 @@ def test_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
         # The two account dumps: each side of an assume that the other does not match.
         "tooling-account.json": {"IAMG-501"},
         "workload-account.json": {"IAMG-102", "IAMG-501"},
+        # custom-policies/: the example custom rules' examples, judged here by the built-in rules
+        # alone and without that folder's configuration (its vendor accounts are not trusted).
+        "violating_vendor_roles.yaml": {"IAMG-102", "IAMG-103", "IAMG-105", "IAMG-401"},
+        "clean_vendor_role.yaml": {"IAMG-102", "IAMG-103"},
+        "violating_untagged_vendor_roles.yaml": {"IAMG-102"},
+        "clean_tagged_roles.yaml": {"IAMG-102", "IAMG-103"},
     }
     assert {(v["resource"], v["line"]) for v in report["violations"] if v["rule_id"] == "IAMG-501"} == {
         ("pipeline", 23), ("deployer", 13)}
-    assert report["summary"]["files_scanned"] == 7
+    assert report["summary"]["files_scanned"] == 13
     # With the example configuration, the YAML cross-account trust is clean.
     config = EXAMPLES / ".pyiamguard.yaml"
     assert main(["scan", "--config", str(config), str(EXAMPLES / "trust-cross-account-yaml.yaml")]) == 0

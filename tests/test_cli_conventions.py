@@ -346,7 +346,7 @@ def test_rules_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert rules[0] == {"rule_id": first.rule_id, "name": first.name, "title": first.title,
                         "severity": first.severity.value, "category": first.category,
                         "description": first.description, "remediation": first.remediation,
-                        "related": list(first.related)}
+                        "related": list(first.related), "custom": False}
     assert main(["rules", "iamg-103", "--format", "json"]) == 0
     one = _json(capsys)
     assert one["rule_id"] == "IAMG-103" and one["severity"] == "HIGH" and one["name"] == "missing-external-id"

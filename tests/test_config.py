@@ -87,7 +87,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
         ("colour: never\n",
          "unknown key 'colour' (known keys: allow_empty, allowed_permissions_boundaries, approved_oidc_subjects, "
          "disabled_rules, fail_on, gitlab_hosts, internal_accounts, max_session_seconds, own_accounts, "
-         "require_mfa, require_permissions_boundary, severity_overrides, skip_paths, trusted_accounts, "
+         "policy_data, policy_dirs, require_mfa, require_permissions_boundary, severity_overrides, skip_paths, trusted_accounts, "
          "trusted_org_ids, waivers)"),
         ("own_accounts: {a: 1}\n", "own_accounts: expected a list of strings, got dict"),
         ("own_accounts: [12345]\n", "own_accounts: '12345' is not a 12-digit account id"),
@@ -112,10 +112,10 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
         ("gitlab_hosts: [gitlab.example.com:sub]\n",
          "gitlab_hosts: 'gitlab.example.com:sub' is not a host name like gitlab.example.com"),
         ("severity_overrides: [IAMG-105]\n", "severity_overrides: expected a mapping of rule id to severity"),
-        ("severity_overrides: {R-105: low}\n", "severity_overrides: 'R-105' is not a rule id like IAMG-103"),
+        ("severity_overrides: {R-105: low}\n", "severity_overrides: unknown rule 'R-105' (see 'pyiamguard rules')"),
         ("severity_overrides: {IAMG-105: urgent}\n",
          "severity_overrides.IAMG-105: unknown severity 'urgent' (expected one of critical, high, medium, low, info)"),
-        ("disabled_rules: [IAMG-1]\n", "disabled_rules: 'IAMG-1' is not a rule id like IAMG-103"),
+        ("disabled_rules: [IAMG-1]\n", "disabled_rules: 'IAMG-1' is not a rule id like IAMG-103 or ACME-001"),
         ("fail_on: severe\n", "fail_on: unknown severity 'severe' (expected one of critical, high, medium, low, info)"),
         ("waivers: {rule: IAMG-103}\n", "waivers: expected a list of {rule, resource, reason, file?, expires?}"),
         ("waivers: [IAMG-103]\n", "waivers[0]: expected a mapping"),
@@ -123,7 +123,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
          "waivers[0]: 'reason' is required and must be a non-empty string"),
         ("waivers: [{rule: IAMG-103, resource: r, reason: x, owner: me}]\n", "waivers[0]: unknown key 'owner'"),
         ("waivers: [{rule: 103, resource: r, reason: x}]\n",
-         "waivers[0]: rule '103' is not a rule id like IAMG-103"),
+         "waivers[0]: rule '103' is not a rule id like IAMG-103 or ACME-001"),
         ("waivers: [{rule: IAMG-103, resource: r, reason: x, expires: soon}]\n",
          "waivers[0]: expires 'soon' is not a date (YYYY-MM-DD)"),
         ("waivers: [{rule: IAMG-103, resource: r, reason: x, file: [a]}]\n", "waivers[0]: file must be a glob string"),
@@ -184,7 +184,7 @@ def test_a_key_written_twice_is_an_error_naming_it(tmp_path: Path, text: str, me
 
 @pytest.mark.parametrize(("text", "message"), [
     ("disabled_rules: [IAMG-999]\n", "disabled_rules: unknown rule 'IAMG-999' (see 'pyiamguard rules')"),
-    ("disabled_rules: [IAMG-1O1]\n", "disabled_rules: 'IAMG-1O1' is not a rule id like IAMG-103"),
+    ("disabled_rules: [IAMG-1O1]\n", "disabled_rules: 'IAMG-1O1' is not a rule id like IAMG-103 or ACME-001"),
     ("severity_overrides: {IAMG-998: low}\n", "severity_overrides: unknown rule 'IAMG-998' (see 'pyiamguard rules')"),
     ("waivers: [{rule: IAMG-777, resource: r, reason: x}]\n",
      "waivers[0]: unknown rule 'IAMG-777' (see 'pyiamguard rules')"),

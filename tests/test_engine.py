@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pyiamguard.catalog import load_policy_set
+from pyiamguard.catalog import load_custom_rules, load_policy_set
 from pyiamguard.engine import Engine, EngineError
+from pyiamguard.scanner import collectors, entrypoints
 
-# A rule that divides by zero: with strict built-in errors it fails instead of going quiet.
-BROKEN = (Path(__file__).parent / "fixtures" / "broken_rule.rego").read_text()
+# A custom rule that divides by zero: with strict built-in errors it fails instead of going quiet.
+BROKEN = Path(__file__).parent / "fixtures" / "custom" / "broken_at_evaluation"
 
 DOC = {
     "kind": "trust", "context": {"own_accounts": [], "partition": "", "owner": ""}, "problems": [], "unresolved": [],
@@ -25,10 +26,11 @@ DOC = {
 }
 
 
-def _engine(extra: list[tuple[str, str]] = (), packages: list[str] | None = None) -> Engine:  # type: ignore[assignment]
-    policies = load_policy_set()
-    names = [r.package for r in policies.rules] + (packages or [])
-    return Engine(list(policies.modules) + list(extra), json.loads(policies.data), names)
+def _engine(extra: list[tuple[str, str]] = (), policy_dirs: list[Path] = ()) -> Engine:  # type: ignore[assignment]
+    built_in = load_policy_set()
+    policies = built_in.with_custom(load_custom_rules(policy_dirs, built_in.rules))
+    return Engine(list(policies.modules) + list(extra), json.loads(policies.data), entrypoints(policies),
+                  collectors(policies))
 
 
 def test_wildcard_document_gives_the_wildcard_finding() -> None:
@@ -43,16 +45,16 @@ def test_identical_documents_are_evaluated_once() -> None:
 
 
 def test_a_failing_rule_raises_and_is_isolated_from_the_others() -> None:
-    engine = _engine([("broken.rego", BROKEN)], ["iamg_999"])
+    engine = _engine(policy_dirs=[BROKEN])
     with pytest.raises(EngineError):
         engine.evaluate(DOC)
     findings, errors = engine.evaluate_isolated(DOC)
     assert [(f["package"], f["ref"]) for f in findings] == [("iamg_101", "p2")]
-    assert [e.package for e in errors] == ["iamg_999"]
+    assert [e.package for e in errors] == ["tests.broken"]
 
 
 def test_a_policy_that_does_not_parse_is_an_engine_error() -> None:
-    with pytest.raises(EngineError, match="broken.rego"):
+    with pytest.raises(EngineError, match=r"^broken.rego:2:\d+: does not compile: "):
         _engine([("broken.rego", "package x\n deny contains if {")])
 
 
@@ -60,9 +62,9 @@ def test_one_rule_alone() -> None:
     engine = _engine()
     assert engine.evaluate_rule(DOC, "iamg_101") == ({"facts": {"statement": "s0"}, "package": "iamg_101", "ref": "p2"},)
     assert engine.evaluate_rule(DOC, "iamg_103") == ()
-    broken = _engine([("broken.rego", BROKEN)], ["iamg_999"])
+    broken = _engine(policy_dirs=[BROKEN])
     with pytest.raises(EngineError):
-        broken.evaluate_rule(DOC, "iamg_999")
+        broken.evaluate_rule(DOC, "tests.broken")
 
 
 @pytest.mark.parametrize(("field", "value", "shown"), [

@@ -106,16 +106,12 @@ def test_live_waivers_suppress_and_expired_ones_do_not() -> None:
     assert [v.rule_id for v in scan_document(WILDCARD, expired).violations] == ["IAMG-101"]
 
 
-def test_a_failing_rule_is_an_error_with_its_id_and_the_other_rules_still_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    BROKEN = (Path(__file__).parent / "fixtures" / "broken_rule.rego").read_text()
-    real = load_policy_set()
-    rule = real.rules[0].__class__(rule_id="IAMG-999", name="broken", title="Broken", description="",
-                                  severity=Severity.LOW, remediation="", category="none", package="iamg_999")
-    broken = PolicySet(real.modules + (("broken.rego", BROKEN),), real.data, real.rules + (rule,))
-    monkeypatch.setattr(scanner, "load_policy_set", lambda: broken)
-    report = scan_document(WILDCARD)
+def test_a_failing_rule_is_an_error_with_its_id_and_the_other_rules_still_report() -> None:
+    broken = Path(__file__).parent / "fixtures" / "custom" / "broken_at_evaluation"
+    report = scan_document(WILDCARD, Config(policy_dirs=[broken]))
     assert [v.rule_id for v in report.violations] == ["IAMG-101"]
-    assert [(e.rule_id, e.file) for e in report.errors] == [("IAMG-999", "<document>")]
+    assert [(e.rule_id, e.file) for e in report.errors] == [("TEST-999", "<document>")]
+    assert "rule could not be evaluated" in report.errors[0].message
 
 
 def test_reports_are_deterministic(tmp_path: Path) -> None:
@@ -197,3 +193,29 @@ def test_a_failure_in_a_worker_is_judged_again_here(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(engine.EnginePool, "evaluate_many", lost)
     assert scan([path], jobs=2) == expected
     assert failed == [250]
+
+
+def test_worker_processes_run_custom_rules_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's workers compile the custom rules and their collector as this process does."""
+    from pyiamguard import engine
+
+    rules = Path(__file__).parent.parent / "examples" / "custom-policies" / "policies"
+    config = Config(policy_dirs=[rules], policy_data={"approved_vendor_accounts": ["100000000007"]})
+    path = _distinct_trusts(tmp_path / "trusts.json", POOLED)
+    sent: list[int] = []
+    original = engine.EnginePool.evaluate_many
+
+    def spy(self: engine.EnginePool, documents: list[dict], package: str | None = None) -> list[object]:
+        sent.append(len(documents))
+        return original(self, documents, package)
+
+    monkeypatch.setattr(engine.EnginePool, "evaluate_many", spy)
+    pooled = scan([path], config, jobs=2)
+    assert sent == [250]
+    alone = scan([path], config, jobs=1)
+    assert pooled == alone and alone.errors == ()
+    # Every account is unapproved but 100000000007, which has its ExternalId (and, as a raw
+    # document, no role whose session could be too long).
+    vendor = {v.resource: v.message for v in alone.violations if v.rule_id == "ACME-001"}
+    assert set(vendor) == {f"trusts.json[{i}]" for i in range(POOLED) if i != 7}
+    assert vendor["trusts.json[8]"] == "Account 100000000008 (arn:aws:iam::100000000008:root) is not an approved vendor account"

@@ -153,7 +153,7 @@ def test_same_account_id_in_another_partition_is_a_foreign_account() -> None:
     policies = load_policy_set()
     data = json.loads(policies.data)
     data["pyiamguard"]["config"] = Config(own_accounts=(OWN,)).engine_data()
-    engine = Engine(policies.modules, data, [r.package for r in policies.rules])
+    engine = Engine(policies.modules, data, {r.package: r.entrypoint for r in policies.rules})
     doc = normalize_policy(_trust(_allow({"AWS": f"arn:aws-cn:iam::{OWN}:root"}, condition=EXT)),
                            context=NormalizeContext(partition="aws"))
     found = {(f["package"], doc.nodes[f["ref"]].path) for f in engine.evaluate(doc.engine_input)}

@@ -32,8 +32,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping
 
-from ..normalize.policy import NormalizeContext, Permission, RoleFacts
+from ..normalize.policy import NormalizeContext, Permission, ResourceFacts, RoleFacts
 from ..normalize.values import Unresolved, has_placeholder
+from ..model import RULE_ID
 from .iam import Identity, PolicySource, identity_from_arn
 from . import sam_policies
 from .foreach import Collection, Expansion, Unexpanded, expand_resources, origin_of
@@ -56,7 +57,6 @@ _SAM_SERVICES = {SAM_FUNCTION: "lambda.amazonaws.com", SAM_STATE_MACHINE: "state
 _SAM_GLOBALS = {SAM_FUNCTION: "Function"}
 # Function properties SAM takes from `Globals: Function:` (Policies is not one of them).
 _SAM_GLOBAL_KEYS = ("AssumeRolePolicyDocument", "PermissionsBoundary")
-_RULE_ID = re.compile(r"IAMG-[0-9]{3}")
 
 
 class _Resolved:
@@ -231,6 +231,7 @@ class _Loader:
             label = describe(resolver) if several else ""
             made = choices_made(resolver) if several else ()
             mapper = source_path_function(resolver.moves, self.origins)
+            facts = self._resource_facts(resolver.choices, logical_id)
             notes = self._default_notes(generated)
             defaults = tuple((name, self._shown(name, value)) for name, value in sorted(resolver.defaults.items())
                              if name not in generated)
@@ -246,7 +247,50 @@ class _Loader:
                     for at in sorted(resolver.octal, key=str))
                 yield replace(policy, context=context, problems=problems, variant=label, source_path=mapper,
                               note="; ".join(notes + draft.notes + extra), secrets=frozenset(resolver.secrets),
-                              defaults=defaults, stand_in="" if self.account_known else self.account, choices=made)
+                              defaults=defaults, stand_in="" if self.account_known else self.account, choices=made,
+                              resource_facts=facts)
+
+    def _resource_facts(self, choices: Mapping[Choice, Any], logical_id: str) -> ResourceFacts:
+        """The resource's type, name, path and tags in this variant (the `resource` section of
+        docs/model.md). They are read beside the variant, never choosing one: a value that
+        depends on a choice the variant did not make is Unresolved, as is one CloudFormation
+        sets at deployment (a generated name, a pseudo parameter other than a configured own
+        account, a NoEcho parameter)."""
+        f = _FactResolver(self.template, dict(choices), self.account, account_known=self.account_known)
+        kind = self.template.resource_type(logical_id)
+        props = self.template.properties(logical_id)
+        at = ("Resources", logical_id, "Properties")
+
+        def value(key: str, node: Any = _MISSING, where: TreePath = ()) -> Any:
+            if node is _MISSING:
+                if key not in props:
+                    return _MISSING
+                node, where = props[key], at + (key,)
+            resolved = f.fact(node, where)
+            return _MISSING if resolved is NO_VALUE else resolved
+
+        if kind in _SAM_SERVICES:
+            section = self.template.globals.get(_SAM_GLOBALS.get(kind, ""))
+            global_props = section if isinstance(section, dict) else {}
+            path = value("RolePath")
+            if path is _MISSING and "RolePath" in global_props:
+                path = value("RolePath", global_props["RolePath"], ("Globals", _SAM_GLOBALS[kind], "RolePath"))
+            # SAM tags the role with the function's tags (merged over those of Globals) and its own.
+            shared = _tag_map(f, global_props.get("Tags", _MISSING), ("Globals", _SAM_GLOBALS.get(kind, ""), "Tags"))
+            own = _tag_map(f, props.get("Tags", _MISSING), at + ("Tags",))
+            tags: Any = next((t for t in (shared, own) if isinstance(t, Unresolved)), None)
+            if tags is None:
+                tags = tuple({**dict(shared), **dict(own), **dict(_SAM_TAGS[kind])}.items())
+            return ResourceFacts("cloudformation", kind, logical_id,
+                                 name=Unresolved(f"{logical_id}Role", "SAM generates the role; CloudFormation names it"),
+                                 path=_fact_text(path, "/"), tags=tags)
+        name_key, generated, pathed, tagged = _FACT_PROPERTIES.get(kind, ("", False, False, False))
+        name: Any = value(name_key) if name_key else ""
+        if name is _MISSING or name == "":
+            name = Unresolved(name_key, "CloudFormation generates the name") if generated else ""
+        return ResourceFacts("cloudformation", kind, logical_id, name=_fact_text(name, ""),
+                             path=_fact_text(value("Path"), "/") if pathed else "",
+                             tags=_tag_list(f, props.get("Tags", _MISSING), at + ("Tags",)) if tagged else ())
 
     def _shown(self, name: str, value: Any) -> str:
         secret = str(self.template.parameters.get(name, {}).get("NoEcho", "")).lower() == "true"
@@ -580,9 +624,12 @@ class _Loader:
         are unknown."""
         text = repr(loop.body)
         if ROLE in text or SAM_FUNCTION in text or SAM_STATE_MACHINE in text:
-            yield PolicySource(loop.key, _in(loop.path) + (_Exact(loop.path),),
-                               Unresolved(loop.key, "resources generated by Fn::ForEach"),
-                               "trust", source_path=source_path_function({}), note=loop.reason)
+            unknown = Unresolved(loop.key, "resources generated by Fn::ForEach")
+            kind = next(k for k in (ROLE, SAM_FUNCTION, SAM_STATE_MACHINE) if k in text)
+            yield PolicySource(loop.key, _in(loop.path) + (_Exact(loop.path),), unknown,
+                               "trust", source_path=source_path_function({}), note=loop.reason,
+                               resource_facts=ResourceFacts("cloudformation", kind, loop.key, name=unknown, path=unknown,
+                                                            tags=unknown))
 
     def _origin(self, logical_id: str) -> TreePath:
         """Where the resource is in the file: under `Resources`, or in the body of its loop."""
@@ -592,6 +639,139 @@ class _Loader:
         """A file problem of the resource: its logical id (duplicated) or its properties."""
         origin = self._origin(logical_id)
         return path[:len(origin)] == origin and (len(path) == len(origin) or path[len(origin)] == "Properties")
+
+
+# --- resource facts -----------------------------------------------------------------------------
+
+# type: (name property, CloudFormation generates the name when it is absent, has a Path, has Tags)
+_FACT_PROPERTIES = {
+    ROLE: ("RoleName", True, True, True),
+    "AWS::IAM::User": ("UserName", True, True, True),
+    "AWS::IAM::Group": ("GroupName", True, True, False),
+    "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", True, True, False),
+    "AWS::IAM::Policy": ("PolicyName", False, False, False),
+    "AWS::IAM::RolePolicy": ("PolicyName", False, False, False),
+    "AWS::IAM::UserPolicy": ("PolicyName", False, False, False),
+    "AWS::IAM::GroupPolicy": ("PolicyName", False, False, False),
+}
+# The tag SAM adds to the role it generates (samtranslator `_construct_tag_list`).
+_SAM_TAGS = {SAM_FUNCTION: (("lambda:createdBy", "SAM"),), SAM_STATE_MACHINE: (("stateMachine:createdBy", "SAM"),)}
+
+
+@dataclass
+class _FactResolver(Resolver):
+    """Resolves a resource's name, path and tags within a variant's choices without making
+    any: what a choice not made, a deployment or a secret decides is Unresolved. Pseudo
+    parameters are Unresolved (the resolver's stand-ins, `us-east-1` or `stack`, are no facts),
+    except AWS::AccountId when the own account is configured; so are ARNs (their partition)
+    and the names CloudFormation generates."""
+
+    account_known: bool = False
+
+    def fact(self, node: Any, at: TreePath) -> Any:
+        before = len(self.secrets)
+        value = self.value(node, at)
+        if len(self.secrets) > before:
+            return Unresolved("NoEcho", "a NoEcho parameter: never put in the engine's input")
+        return value
+
+    def _pseudo(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name == "AWS::AccountId" and self.account_known:
+            return self.account
+        return Unresolved("${" + name + "}", "known at deployment")
+
+    def _parameter(self, name: str) -> Any:
+        try:
+            return super()._parameter(name)
+        except NeedChoice:
+            return Unresolved("${" + name + "}", "one of its allowed values, chosen at deployment")
+
+    def condition(self, name: str) -> bool | None:
+        try:
+            return super().condition(name)
+        except NeedChoice:
+            return None
+
+    def _resource_ref(self, logical_id: str) -> Any:
+        kind = self.template.resource_type(logical_id)
+        key = {"AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName", "AWS::IAM::Group": "GroupName",
+               "AWS::IAM::InstanceProfile": "InstanceProfileName"}.get(kind)
+        props = self.template.properties(logical_id)
+        if key is not None and key in props:
+            value = self._value(props[key], ("Resources", logical_id, "Properties", key),
+                                ("Resources", logical_id, "Properties", key))
+            if isinstance(value, str) and value:
+                return value
+        return Unresolved("${" + logical_id + "}", "the physical id of a resource, known after deployment")
+
+    def arn(self, logical_id: str) -> Any:
+        return Unresolved("${" + logical_id + ".Arn}", "known after deployment")
+
+
+def _fact_text(value: Any, default: str) -> Any:
+    """A resolved name or path: its text, `default` when absent, Unresolved when unknown."""
+    if value is _MISSING or value is NO_VALUE:
+        return default
+    if isinstance(value, Unresolved):
+        return value
+    text = text_of(value)
+    return text if text is not None else Unresolved("?", "not a string")
+
+
+def _tag_list(f: _FactResolver, node: Any, at: TreePath) -> Any:
+    """`Tags: [{Key, Value}]` as (key, value) pairs, each value resolved on its own (an unknown
+    one leaves the others known); Unresolved when the keys cannot be known."""
+    if node is _MISSING:
+        return ()
+    items: list[tuple[Any, TreePath, bool]]
+    if isinstance(node, list):
+        items = [(item, at + (i,), False) for i, item in enumerate(node)]
+    else:
+        resolved = f.fact(node, at)
+        if resolved is NO_VALUE:
+            return ()
+        if not isinstance(resolved, list):
+            return resolved if isinstance(resolved, Unresolved) else Unresolved("Tags", "not a list of tags")
+        items = [(item, at, True) for item in resolved]
+    pairs: list[tuple[str, Any]] = []
+    for item, where, done in items:
+        if isinstance(item, dict) and not is_intrinsic(item):
+            key = item.get("Key", _MISSING) if done else f.fact(item["Key"], where + ("Key",)) if "Key" in item else _MISSING
+            value = item.get("Value", "") if done else f.fact(item["Value"], where + ("Value",)) if "Value" in item else ""
+        else:
+            resolved = item if done else f.fact(item, where)
+            if resolved is NO_VALUE:
+                continue
+            if not isinstance(resolved, dict):
+                return resolved if isinstance(resolved, Unresolved) else Unresolved("Tags", "not a tag")
+            key, value = resolved.get("Key", _MISSING), resolved.get("Value", "")
+        if key is NO_VALUE:
+            continue
+        if isinstance(key, Unresolved) or text_of(key) is None:
+            return Unresolved("Tags", "a tag key is not known statically")
+        pairs.append((str(text_of(key)), _fact_text(value, "")))
+    return tuple(pairs)
+
+
+def _tag_map(f: _FactResolver, node: Any, at: TreePath) -> Any:
+    """SAM's `Tags: {key: value}` as (key, value) pairs, each value resolved on its own."""
+    if node is _MISSING:
+        return ()
+    if isinstance(node, dict) and not is_intrinsic(node):
+        pairs = []
+        for key, raw in node.items():
+            value = f.fact(raw, at + (key,))
+            if value is not NO_VALUE:
+                pairs.append((str(key), _fact_text(value, "")))
+        return tuple(pairs)
+    resolved = f.fact(node, at)
+    if resolved is NO_VALUE:
+        return ()
+    if isinstance(resolved, dict):
+        return tuple((str(k), _fact_text(v, "")) for k, v in resolved.items())
+    return resolved if isinstance(resolved, Unresolved) else Unresolved("Tags", "not a map of tags")
 
 
 def _expanded(source: SourceFile, account: str) -> tuple[Template, Expansion]:
@@ -745,7 +925,7 @@ def template_suppressions(source: SourceFile, rule_ids: frozenset[str] | None = 
             line = source.locate(at + ("ignore", i))[0]
             rule = entry.get("rule") if isinstance(entry, dict) else None
             reason = entry.get("reason") if isinstance(entry, dict) else None
-            if not isinstance(rule, str) or not _RULE_ID.fullmatch(rule.strip()):
+            if not isinstance(rule, str) or not RULE_ID.fullmatch(rule.strip()):
                 errors.append(f"{logical_id}: the suppression at line {line} needs a rule id like IAMG-103; "
                               "it suppresses nothing")
             elif rule_ids is not None and rule.strip() not in rule_ids:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator
 
-from ..normalize.policy import NormalizeContext, Permission, RoleFacts
-from ..normalize.values import is_account_id
+from ..normalize.policy import NormalizeContext, Permission, ResourceFacts, RoleFacts
+from ..normalize.values import Unresolved, is_account_id, scalar_text
 from .source import InputError, Problem, SourceFile, TreePath, dict_at, list_at
 
 
@@ -77,6 +77,16 @@ class PolicySource:
     # The variant's choices as (subject, value) pairs, for saying in which variants a finding
     # holds in the fewest words.
     choices: tuple[tuple[str, str], ...] = ()
+    # The resource the document belongs to (its kind, name, path, tags: the `resource`
+    # section of docs/model.md); None: a raw policy document.
+    resource_facts: ResourceFacts | None = None
+
+    @property
+    def facts(self) -> ResourceFacts:
+        """The resource facts the document is normalized with; their address is always what
+        findings name as the resource."""
+        facts = self.resource_facts if self.resource_facts is not None else ResourceFacts()
+        return facts if facts.address == self.resource else replace(facts, address=self.resource)
 
 
 def is_policy(value: Any) -> bool:
@@ -124,6 +134,7 @@ def _embedded(value: Any) -> Any:
 def policy_sources(source: SourceFile, display_name: str) -> Iterator[PolicySource]:
     """Every policy document of a raw IAM file, named for the report."""
     root = source.root
+    # Raw documents carry no resource facts: the `resource` section says `iam_document`.
     if is_policy(root):
         yield PolicySource(display_name, (), root)
         return
@@ -142,14 +153,19 @@ def policy_sources(source: SourceFile, display_name: str) -> Iterator[PolicySour
         name = str(role.get("RoleName") or display_name)
         yield PolicySource(name, ("Role", "AssumeRolePolicyDocument"), _embedded(role["AssumeRolePolicyDocument"]), "trust",
                            context=_role_context(role), role=_role_facts(role, ("Role",), {}),
-                           identity=identity_from_arn(role.get("Arn"), "role"))
+                           identity=identity_from_arn(role.get("Arn"), "role"),
+                           resource_facts=dump_facts("role", role, "RoleName"))
     if "PolicyDocument" in root:
         owner = root.get("RoleName") or root.get("UserName") or root.get("GroupName") or display_name
         name = f"{owner}/{root.get('PolicyName', 'policy')}"
-        yield PolicySource(name, ("PolicyDocument",), _embedded(root["PolicyDocument"]), "identity")
+        yield PolicySource(name, ("PolicyDocument",), _embedded(root["PolicyDocument"]), "identity",
+                           resource_facts=_owner_facts(root))
     version = root.get("PolicyVersion")
     if isinstance(version, dict) and "Document" in version:
-        yield PolicySource(display_name, ("PolicyVersion", "Document"), _embedded(version["Document"]), "identity")
+        # `aws iam get-policy-version`: the output does not say which policy it is.
+        unknown = Unresolved("PolicyVersion", "get-policy-version does not name the policy")
+        yield PolicySource(display_name, ("PolicyVersion", "Document"), _embedded(version["Document"]), "identity",
+                           resource_facts=ResourceFacts("aws_cli", "policy", name=unknown, path=unknown, tags=unknown))
     yield from _authorization_details(root)
 
 
@@ -170,11 +186,12 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
                 continue
             owner = str(entry.get(name_key) or f"{list_key}[{i}]")
             identity = identity_from_arn(entry.get("Arn"), kind)
+            facts = dump_facts(kind, entry, name_key)
             if "AssumeRolePolicyDocument" in entry:
                 yield PolicySource(owner, (list_key, i, "AssumeRolePolicyDocument"),
                                    _embedded(entry["AssumeRolePolicyDocument"]), "trust",
                                    context=_role_context(entry), role=_role_facts(entry, (list_key, i), managed),
-                                   identity=identity)
+                                   identity=identity, resource_facts=facts)
             for j, inline in enumerate(list_at(entry, inline_key, f"{list_key}[{i}].")):
                 if isinstance(inline, dict) and "PolicyDocument" in inline:
                     # A role's inline policies reach it through its trust document's `role`
@@ -183,7 +200,7 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
                     name = owner if kind == "role" else f"{owner}/{inline.get('PolicyName', j)}"
                     yield PolicySource(name, (list_key, i, inline_key, j, "PolicyDocument"),
                                        _embedded(inline["PolicyDocument"]), "identity",
-                                       identity=identity if kind == "user" else None)
+                                       identity=identity if kind == "user" else None, resource_facts=facts)
     for i, policy in enumerate(list_at(root, "Policies")):
         if not isinstance(policy, dict):
             continue
@@ -191,7 +208,60 @@ def _authorization_details(root: dict[str, Any]) -> Iterator[PolicySource]:
             if isinstance(version, dict) and version.get("IsDefaultVersion") and "Document" in version:
                 yield PolicySource(str(policy.get("PolicyName") or f"Policies[{i}]"),
                                    ("Policies", i, "PolicyVersionList", j, "Document"),
-                                   _embedded(version["Document"]), "identity")
+                                   _embedded(version["Document"]), "identity",
+                                   resource_facts=dump_facts("policy", policy, "PolicyName"))
+
+
+# The tags each kind of entry lists: groups have none; a managed policy's entry in
+# get-account-authorization-details omits its tags, so they are not known from the dump.
+_TAGGED = {"role": True, "user": True, "group": False, "policy": None}
+
+
+def dump_facts(kind: str, entry: dict[str, Any], name_key: str) -> ResourceFacts:
+    """The resource facts of a role, user, group or managed policy entry of an AWS CLI dump:
+    its name, its path ("/" when the entry leaves it out, as IAM does), its tags."""
+    name = entry.get(name_key)
+    path = entry.get("Path")
+    tagged = _TAGGED[kind]
+    if "Tags" in entry and tagged is not False:
+        tags: Any = dump_tags(entry["Tags"])
+    elif tagged is None:
+        tags = Unresolved("Tags", "the dump does not list this policy's tags")
+    else:
+        tags = ()  # IAM leaves out an empty tag list
+    return ResourceFacts("aws_cli", kind,
+                         name=name if isinstance(name, str) else Unresolved(name_key, "not in the dump"),
+                         path=path if isinstance(path, str) else "/", tags=tags)
+
+
+def dump_tags(value: Any) -> Any:
+    """IAM's `[{"Key": ..., "Value": ...}]` as (key, value) pairs; Unresolved when it is not a
+    list of tags."""
+    if not isinstance(value, list):
+        return Unresolved("Tags", "not a list of tags")
+    pairs = []
+    for tag in value:
+        key = scalar_text(tag.get("Key")) if isinstance(tag, dict) else None
+        if key is None:
+            return Unresolved("Tags", "a tag without a key")
+        pairs.append((key, scalar_text(tag.get("Value")) or ""))
+    return tuple(pairs)
+
+
+def _owner_facts(root: dict[str, Any]) -> ResourceFacts:
+    """`aws iam get-role-policy` (user, group): the owner's name; its path and tags are not in
+    the output."""
+    for kind, name_key in (("role", "RoleName"), ("user", "UserName"), ("group", "GroupName")):
+        if isinstance(root.get(name_key), str) and root[name_key]:
+            break
+    else:
+        name = root.get("PolicyName")
+        unknown = Unresolved("PolicyDocument", "the output does not say whose policy it is")
+        return ResourceFacts("aws_cli", "policy", name=name if isinstance(name, str) else unknown, path=unknown,
+                             tags=unknown)
+    unknown = Unresolved(f"{root[name_key]}", "get-role-policy does not include the owner's path and tags")
+    return ResourceFacts("aws_cli", kind, name=root[name_key], path=unknown,
+                         tags=() if kind == "group" else unknown)
 
 
 def _role_context(role: dict[str, Any]) -> NormalizeContext:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
-from ..normalize.policy import NormalizeContext, Permission, RoleFacts
-from ..normalize.values import Unresolved, is_account_id
+from ..normalize.policy import NormalizeContext, Permission, ResourceFacts, RoleFacts
+from ..normalize.values import Unresolved, is_account_id, scalar_text
 from .iam import Identity, PolicySource, identity_from_arn
 from .json_source import duplicate_problems, parse_json_text
 from .source import InputError, Problem, SourceFile, TreePath, dict_at, list_at
@@ -234,18 +234,122 @@ def terraform_sources(source: SourceFile) -> Iterator[PolicySource]:
         if resource.type == ROLE:
             trust = _role_trust(plan, resource, consumed)
             yield replace(trust, role=_role_facts(plan, resource, links.get(resource.address, [])),
-                          identity=_role_identity(resource, trust.context))
+                          identity=_role_identity(resource, trust.context), resource_facts=resource_facts(plan, resource))
         elif resource.type in IDENTITY_POLICY_TYPES:
-            source = _policy_attribute(plan, resource, "policy", "identity")
+            policy = _policy_attribute(plan, resource, "policy", "identity")
             if resource.type == "aws_iam_role_policy" and resource.address not in linked:
                 # Its role is not in the plan: the role-level rules judge the policy alone.
-                source = replace(source, context=replace(source.context, owner="role"))
+                policy = replace(policy, context=replace(policy.context, owner="role"))
             elif resource.type == "aws_iam_user_policy":
-                source = replace(source, identity=_user_identity(resource, source.context, user_paths))
-            yield source
+                policy = replace(policy, identity=_user_identity(resource, policy.context, user_paths))
+            yield replace(policy, resource_facts=resource_facts(plan, resource))
     for resource in _policy_documents(plan):
         if resource.address not in consumed:
-            yield _data_document(resource)
+            yield replace(_data_document(resource), resource_facts=resource_facts(plan, resource))
+
+
+# --- what custom rules read about the resource (the `resource` section of docs/model.md) -----------
+
+# Resource types whose name goes with an IAM path ("/" when none is set).
+_PATHED = frozenset({"aws_iam_role", "aws_iam_policy", "aws_iam_user", "aws_iam_group"})
+
+
+def resource_facts(plan: _Plan, resource: _Resource) -> ResourceFacts:
+    """The resource's type, address, name, path and tags as the plan knows them: a value known
+    only after apply, or sensitive, is Unresolved."""
+    name: Any = ""
+    if "name" in resource.after or _unknown_at(resource.unknown, "name"):
+        # `name_prefix`, or neither: the name is known only after apply.
+        name = _known(resource, "name")
+    path: Any = ""
+    if resource.type in _PATHED:
+        path = _known(resource, "path")
+        if path is None or path == "":
+            path = "/"
+    return ResourceFacts("terraform_plan", resource.type, resource.address, name=_text(name), path=_text(path),
+                         tags=_tags(plan, resource))
+
+
+def _text(value: Any) -> Any:
+    return value if isinstance(value, Unresolved) else scalar_text(value) or ""
+
+
+def _known(resource: _Resource, *steps: Any) -> Any:
+    """The value at `steps` of the resource's final state, or Unresolved when it is known only
+    after apply or sensitive (never put in the engine's input)."""
+    expression = f"{resource.address}.{steps[0]}" + "".join(f'["{step}"]' for step in steps[1:])
+    if _unknown_at(resource.unknown, *steps):
+        return Unresolved(expression, "known only after apply")
+    if _unknown_at(resource.sensitive, *steps):
+        return Unresolved(expression, "a sensitive value")
+    node: Any = resource.after
+    for step in steps:
+        node = node.get(step) if isinstance(node, dict) else None
+    return node
+
+
+def _tags(plan: _Plan, resource: _Resource) -> Any:
+    """`tags_all` when the plan knows it (it holds the provider's default_tags); otherwise
+    `tags` merged over the default_tags of the resource's provider configuration."""
+    tags_all = _tag_map(resource, "tags_all")
+    if isinstance(tags_all, tuple):
+        return tags_all
+    tags = _tag_map(resource, "tags")
+    if isinstance(tags, Unresolved):
+        return tags  # `tags = var.tags` known only after apply: the whole set is unknown
+    if tags is None and tags_all is None:
+        return ()  # a type without tags, or none set
+    defaults = _default_tags(plan, resource)
+    if isinstance(defaults, Unresolved):
+        return defaults
+    merged = dict(defaults)
+    merged.update(tags or ())  # the resource's own tags win over the defaults
+    return tuple(merged.items())
+
+
+def _tag_map(resource: _Resource, attribute: str) -> Any:
+    """A map attribute as (key, value) pairs, a value known only after apply as Unresolved;
+    Unresolved when the whole map is; None when the resource has no such map (or null)."""
+    whole = _known(resource, attribute)
+    if isinstance(whole, Unresolved):
+        return whole
+    marks = resource.unknown.get(attribute) if isinstance(resource.unknown, dict) else None
+    unknown_keys = [k for k, v in marks.items() if v is True] if isinstance(marks, dict) else []
+    if not isinstance(whole, dict) and not unknown_keys:
+        return None
+    pairs: dict[str, Any] = {}
+    for key, value in (whole.items() if isinstance(whole, dict) else ()):
+        value = _known(resource, attribute, key)
+        if value is not None:  # a null tag is no tag
+            pairs[str(key)] = _text(value)
+    for key in unknown_keys:
+        pairs[str(key)] = _known(resource, attribute, key)
+    return tuple(pairs.items())
+
+
+def _default_tags(plan: _Plan, resource: _Resource) -> Any:
+    """The `default_tags` of the resource's provider configuration, as (key, value) pairs;
+    Unresolved when they are not constants of the configuration."""
+    configuration = plan.source.root.get("configuration")
+    providers = configuration.get("provider_config") if isinstance(configuration, dict) else None
+    if not isinstance(providers, dict):
+        return ()
+    key = str(plan.config.get(strip_instance_keys(resource.address), {}).get("provider_config_key", "aws"))
+    provider = providers.get(key, providers.get(key.split(":")[-1]))
+    expressions = provider.get("expressions") if isinstance(provider, dict) else None
+    blocks = expressions.get("default_tags") if isinstance(expressions, dict) else None
+    if blocks is None:
+        return ()
+    pairs: dict[str, str] = {}
+    for block in blocks if isinstance(blocks, list) else [blocks]:
+        tags = block.get("tags") if isinstance(block, dict) else None
+        if tags is None:
+            continue
+        constant = tags.get("constant_value") if isinstance(tags, dict) else None
+        if not isinstance(constant, dict) or tags.get("references"):
+            return Unresolved(f"provider {key} default_tags", "not a constant of the configuration")
+        pairs.update((str(k), scalar_text(v) or "") for k, v in constant.items() if v is not None)
+    return tuple(pairs.items())
 
 
 def _context(plan: _Plan, resource: _Resource) -> NormalizeContext:

@@ -142,6 +142,30 @@ class RoleFacts:
     max_session_path: TreePath = ()
 
 
+FORMATS = ("terraform_plan", "cloudformation", "aws_cli", "iam_document")
+
+
+@dataclass(frozen=True)
+class ResourceFacts:
+    """What the loader knows about the resource a document belongs to (the `resource` section
+    of docs/model.md), for rules that read its kind, name, path or tags.
+
+    `name` and `path` are texts, or Unresolved when they cannot be known statically; `tags`
+    is a tuple of (key, value) pairs whose values may be Unresolved, or Unresolved when the
+    tag set itself is unknown. The default describes a raw policy document."""
+
+    format: str = "iam_document"  # terraform_plan, cloudformation, aws_cli, iam_document
+    kind: str = "policy_document"  # the resource type (aws_iam_role, AWS::IAM::Role, role, ...)
+    address: str = ""  # what findings name as the resource (PolicySource.resource)
+    name: Any = ""
+    path: Any = ""
+    tags: Any = ()
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+
+
 def normalize_policy(
     document: Any,
     *,
@@ -150,12 +174,15 @@ def normalize_policy(
     context: NormalizeContext = NormalizeContext(),
     parse_problems: tuple[Problem, ...] = (),
     role: RoleFacts | None = None,
+    resource: ResourceFacts | None = None,
 ) -> NormalizedDocument:
     """Normalize `document` found at tree path `base` of its source file.
 
     `parse_problems` are the loader's findings (duplicate keys, octal numbers) inside this
     document; they become IAMG-002 problems at their own paths. `role` adds the role's
     permissions, boundary and session length (the `role` section of docs/model.md).
+    `resource` describes the resource the document belongs to (the `resource` section); None
+    is a raw policy document (give its address as `ResourceFacts(address=...)`).
     """
     b = _Builder(base, context)
     doc_kind = kind or detect_kind(document) or "trust"
@@ -178,6 +205,7 @@ def normalize_policy(
         "problems": b.problems,
         "unresolved": b.unresolved,
         "statements": statements,
+        "resource": _resource(resource if resource is not None else ResourceFacts()),
     }
     if role is not None:
         engine_input["role"] = _role(b, role)
@@ -447,6 +475,38 @@ def _unknown_condition(b: _Builder, path: TreePath, expression: str, operator: s
     fields = condition.engine_fields()
     fields["state"] = "unresolved"
     return {"ref": b.ref("c", path, expression), **fields}
+
+
+def _resource(facts: ResourceFacts) -> dict[str, Any]:
+    """The `resource` section: every text a token, unknown fields named in `unresolved` (with
+    "" or {} in their place). It takes no ref, so the document's refs stay as they were."""
+    unresolved: set[str] = set()
+
+    def text(field_name: str, value: Any) -> str:
+        if isinstance(value, Unresolved):
+            unresolved.add(field_name)
+            return ""
+        return engine_token(scalar_text(value) or "")
+
+    tags: dict[str, str] = {}
+    if isinstance(facts.tags, Unresolved):
+        unresolved.add("tags")
+    else:
+        values: dict[str, Any] = {}
+        for key, value in facts.tags:
+            key_text = scalar_text(key)
+            values[engine_token(key_text if key_text is not None else str(key))] = value  # the last one holds
+        for key, value in values.items():
+            tags[key] = text(f"tags.{key}", value)
+    return {
+        "format": facts.format,
+        "kind": engine_token(facts.kind),
+        "address": engine_token(facts.address),
+        "name": text("name", facts.name),
+        "path": text("path", facts.path),
+        "tags": tags,
+        "unresolved": sorted(unresolved),
+    }
 
 
 _AWS_MANAGED = re.compile(r"^arn:[a-z-]+:iam::aws:policy/(?:.*/)?([^/]+)\Z")

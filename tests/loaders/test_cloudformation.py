@@ -808,3 +808,220 @@ Resources:
     assert all("444455556666" not in m for m in messages.values())
     assert messages[("IAMG-102", 16)].startswith("Statement 1 trusts '(sensitive value)'")
     assert messages[("IAMG-102", 17)].startswith("Statement 1 trusts 'arn:aws:iam::555566667777:role/auditor'")
+
+
+# --- the resource section (what custom rules read: kind, address, name, path, tags) -------------------------
+
+FACTS_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Team: {Type: String, Default: platform}
+  Owner: {Type: String}
+  Env: {Type: String, AllowedValues: [dev, prod]}
+  Token: {Type: String, NoEcho: true, Default: s3cret}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Globals:
+  Function:
+    RolePath: /lambda/
+    Tags: {Shared: "yes", Team: global}
+Resources:
+  Deployer:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: !Sub "${Team}-deployer"
+      Path: /ci/
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement: [{Effect: Allow, Action: s3:GetObject, Resource: "*"}]
+      Tags:
+        - {Key: Team, Value: !Ref Team}
+        - {Key: Owner, Value: !Ref Owner}
+        - {Key: Stage, Value: !If [IsProd, production, development]}
+        - {Key: Region, Value: !Ref AWS::Region}
+        - {Key: Role, Value: !GetAtt Generated.Arn}
+        - {Key: Token, Value: !Ref Token}
+        - {Key: Équipe, Value: "Données \\"clés\\""}
+        - !Ref AWS::NoValue
+  Generated:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      Tags: !Ref Owner
+  Handler:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: index.handler
+      Runtime: python3.12
+      Tags: {Team: api}
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      RolePath: /sfn/
+      Policies: [{Statement: [{Effect: Allow, Action: lambda:InvokeFunction, Resource: "*"}]}]
+  Shared:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: s3:GetObject, Resource: "*"}]
+  Attached:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: attached
+      Roles: [!Ref Generated]
+      PolicyDocument:
+        Statement: [{Effect: Allow, Action: s3:GetObject, Resource: "*"}]
+  Alice:
+    Type: AWS::IAM::User
+    Properties:
+      UserName: alice
+      Tags: [{Key: Team, Value: data}]
+      Policies:
+        - PolicyName: p
+          PolicyDocument:
+            Statement: [{Effect: Allow, Action: s3:GetObject, Resource: "*"}]
+"""
+
+
+def _resource_sections(source: Any, own_accounts: tuple[str, ...] = ()) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """(logical id, variant) -> the `resource` section of each of its documents."""
+    from pyiamguard.normalize.policy import normalize_policy
+
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for policy in cloudformation_sources(source, own_accounts):
+        section = normalize_policy(policy.document, kind=policy.kind, base=policy.base, role=policy.role,
+                                   resource=policy.facts).engine_input["resource"]
+        out.setdefault((policy.resource, policy.variant), []).append(section)
+    return out
+
+
+def _one(sections: dict[tuple[str, str], list[dict[str, Any]]], logical_id: str) -> dict[str, Any]:
+    found = [s for (resource, _), documents in sections.items() if resource == logical_id for s in documents]
+    assert found and all(s == found[0] for s in found), found  # every document of the resource: the same
+    return found[0]
+
+
+def test_a_templates_role_has_its_type_logical_id_name_path_and_tags() -> None:
+    from pyiamguard.normalize.values import engine_token
+
+    section = _one(_resource_sections(load_yaml("t.yaml", FACTS_TEMPLATE)), "Deployer")
+    # A parameter with a default is taken at it (as everywhere); one without, an undecided
+    # condition, a pseudo parameter, an ARN and a NoEcho value are not known statically.
+    assert section == {
+        "format": "cloudformation", "kind": "AWS::IAM::Role", "address": "Deployer", "name": "platform-deployer",
+        "path": "/ci/", "tags": {"Team": "platform", "Owner": "", "Stage": "", "Region": "", "Role": "", "Token": "",
+                                 engine_token("Équipe"): engine_token('Données "clés"')},
+        "unresolved": ["tags.Owner", "tags.Region", "tags.Role", "tags.Stage", "tags.Token"]}
+    assert "s3cret" not in json.dumps(section) and "Données" not in json.dumps(section, ensure_ascii=False)
+
+
+def test_the_role_and_its_inline_policy_have_the_same_facts() -> None:
+    sections = _resource_sections(load_yaml("t.yaml", FACTS_TEMPLATE))
+    assert len(sections[("Deployer", "")]) == 2  # the trust policy and the inline policy
+    assert sections[("Deployer", "")][0] == sections[("Deployer", "")][1]
+
+
+def test_a_role_without_role_name_has_a_generated_name_and_tags_from_an_unknown_parameter() -> None:
+    assert _one(_resource_sections(load_yaml("t.yaml", FACTS_TEMPLATE)), "Generated") == {
+        "format": "cloudformation", "kind": "AWS::IAM::Role", "address": "Generated", "name": "", "path": "/",
+        "tags": {}, "unresolved": ["name", "tags"]}
+
+
+def test_sam_functions_and_state_machines_describe_the_role_sam_generates() -> None:
+    sections = _resource_sections(load_yaml("t.yaml", FACTS_TEMPLATE))
+    # SAM tags the role with the function's tags over those of Globals, and its own tag.
+    assert _one(sections, "Handler") == {
+        "format": "cloudformation", "kind": "AWS::Serverless::Function", "address": "Handler", "name": "",
+        "path": "/lambda/", "tags": {"Shared": "yes", "Team": "api", "lambda:createdBy": "SAM"},
+        "unresolved": ["name"]}
+    assert _one(sections, "Machine") == {
+        "format": "cloudformation", "kind": "AWS::Serverless::StateMachine", "address": "Machine", "name": "",
+        "path": "/sfn/", "tags": {"stateMachine:createdBy": "SAM"}, "unresolved": ["name"]}
+
+
+def test_policies_and_users_of_a_template_have_their_own_facts() -> None:
+    sections = _resource_sections(load_yaml("t.yaml", FACTS_TEMPLATE))
+    facts = {r: (s["kind"], s["name"], s["path"], s["tags"], s["unresolved"])
+             for r in ("Shared", "Attached", "Alice") for s in [_one(sections, r)]}
+    assert facts == {
+        "Shared": ("AWS::IAM::ManagedPolicy", "", "/", {}, ["name"]),
+        "Attached": ("AWS::IAM::Policy", "attached", "", {}, []),
+        "Alice": ("AWS::IAM::User", "alice", "/", {"Team": "data"}, []),
+    }
+
+
+def test_json_long_forms_give_the_same_facts_as_yaml_short_tags() -> None:
+    from pyiamguard.loaders.json_source import load_json
+
+    tree = load_yaml("t.yaml", FACTS_TEMPLATE).root
+    assert _resource_sections(load_json("t.json", json.dumps(tree))) == _resource_sections(
+        load_yaml("t.yaml", FACTS_TEMPLATE))
+
+
+def test_facts_follow_each_variant_and_never_add_one() -> None:
+    template = """\
+Parameters:
+  Env: {Type: String, AllowedValues: [dev, prod]}
+  Tier: {Type: String, AllowedValues: [gold, silver]}
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: !Sub "${Env}-deployer"
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      Tags: [{Key: Env, Value: !Ref Env}, {Key: Tier, Value: !Ref Tier}]
+"""
+    sections = _resource_sections(load_yaml("t.yaml", template))
+    # RoleName makes the variants (the resource's ARN is read per variant); Tier is chosen by
+    # no variant, so its tag is unknown in each and makes no variant of its own.
+    assert {variant: (s[0]["name"], s[0]["tags"], s[0]["unresolved"]) for (_, variant), s in sections.items()} == {
+        "parameter Env = 'dev'": ("dev-deployer", {"Env": "dev", "Tier": ""}, ["tags.Tier"]),
+        "parameter Env = 'prod'": ("prod-deployer", {"Env": "prod", "Tier": ""}, ["tags.Tier"]),
+    }
+
+
+def test_a_configured_own_account_is_a_known_value_of_a_tag() -> None:
+    template = """\
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+      Path: !Sub "/${AWS::StackName}/"
+      Tags: [{Key: Account, Value: !Ref AWS::AccountId}]
+"""
+    known = _one(_resource_sections(load_yaml("t.yaml", template), ("111122223333",)), "Role")
+    assert (known["path"], known["tags"], known["unresolved"]) == ("", {"Account": "111122223333"}, ["name", "path"])
+    unknown = _one(_resource_sections(load_yaml("t.yaml", template)), "Role")
+    assert (unknown["tags"], unknown["unresolved"]) == ({"Account": ""}, ["name", "path", "tags.Account"])
+
+
+def test_roles_a_loop_may_generate_have_unknown_facts() -> None:
+    template = """\
+Transform: AWS::LanguageExtensions
+Parameters:
+  Names: {Type: CommaDelimitedList}
+Resources:
+  Fn::ForEach::Roles:
+    - Name
+    - !Ref Names
+    - Role${Name}:
+        Type: AWS::IAM::Role
+        Properties:
+          RoleName: !Ref Name
+          AssumeRolePolicyDocument:
+            Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: sts:AssumeRole}]
+"""
+    assert _one(_resource_sections(load_yaml("t.yaml", template)), "Fn::ForEach::Roles") == {
+        "format": "cloudformation", "kind": "AWS::IAM::Role", "address": "Fn::ForEach::Roles", "name": "", "path": "",
+        "tags": {}, "unresolved": ["name", "path", "tags"]}
+    expanded = template.replace("{Type: CommaDelimitedList}", "{Type: CommaDelimitedList, Default: 'a,b'}")
+    sections = _resource_sections(load_yaml("t.yaml", expanded))
+    assert [(_one(sections, r)["name"], _one(sections, r)["address"]) for r in ("Rolea", "Roleb")] == [
+        ("a", "Rolea"), ("b", "Roleb")]

@@ -28,7 +28,7 @@ def _all(root: object, name: str = "dump.json") -> list[PolicySource]:
 
 def _sources(root: object, name: str = "dump.json") -> list[PolicySource]:
     """Where the documents are; the role facts, context and identity are checked by their own tests."""
-    return [replace(p, role=None, context=NormalizeContext(), identity=None) for p in _all(root, name)]
+    return [replace(p, role=None, context=NormalizeContext(), identity=None, resource_facts=None) for p in _all(root, name)]
 
 
 def _encoded(document: object) -> str:
@@ -276,3 +276,69 @@ def test_a_managed_policy_shared_by_several_roles_is_reported_at_each_role_attac
         ("IAMG-301", "vendor-b", attached.format(1), 43),
         ("IAMG-303", "worker", attached.format(2), 65),
     ]
+
+
+# --- the resource section (what custom rules read: kind, address, name, path, tags) -------------------------
+
+
+def _sections(root: object, name: str = "dump.json") -> list[tuple[str, dict]]:
+    from pyiamguard.normalize.policy import normalize_policy
+
+    return [(p.resource, normalize_policy(p.document, kind=p.kind, base=p.base, role=p.role,
+                                          resource=p.facts).engine_input["resource"]) for p in _all(root, name)]
+
+
+def test_a_dumped_role_has_its_name_path_and_tags() -> None:
+    role = {"RoleName": "deployer", "Path": "/ci/", "Arn": "arn:aws:iam::111122223333:role/ci/deployer",
+            "AssumeRolePolicyDocument": TRUST, "Tags": [{"Key": "Team", "Value": "platform"}, {"Key": "Empty", "Value": ""}],
+            "RolePolicyList": [{"PolicyName": "inline", "PolicyDocument": ADMIN}]}
+    expected = {"format": "aws_cli", "kind": "role", "address": "deployer", "name": "deployer", "path": "/ci/",
+                "tags": {"Team": "platform", "Empty": ""}, "unresolved": []}
+    # The role's trust policy and its inline policy: the role's facts.
+    assert _sections({"RoleDetailList": [role]}) == [("deployer", expected), ("deployer", expected)]
+    assert _sections({"Role": role}) == [("deployer", expected)]
+
+
+def test_dumped_users_groups_and_managed_policies_have_their_facts() -> None:
+    root = {
+        "UserDetailList": [{"UserName": "alice", "UserPolicyList": [{"PolicyName": "p", "PolicyDocument": ADMIN}]}],
+        "GroupDetailList": [{"GroupName": "ops", "Path": "/teams/", "GroupPolicyList": [{"PolicyName": "g", "PolicyDocument": ADMIN}]}],
+        "Policies": [{"PolicyName": "shared", "Path": "/", "Arn": "arn:aws:iam::111122223333:policy/shared",
+                      "PolicyVersionList": [{"Document": ADMIN, "IsDefaultVersion": True}]}],
+    }
+    assert [(r, s["kind"], s["name"], s["path"], s["tags"], s["unresolved"]) for r, s in _sections(root)] == [
+        # A user without tags lists none (IAM leaves the empty list out); a group has no tags.
+        ("alice/p", "user", "alice", "/", {}, []),
+        ("ops/g", "group", "ops", "/teams/", {}, []),
+        # The dump's managed policies do not list their tags.
+        ("shared", "policy", "shared", "/", {}, ["tags"]),
+    ]
+
+
+def test_single_outputs_say_what_they_do_not_hold() -> None:
+    assert [(r, s["kind"], s["name"], s["unresolved"]) for r, s in _sections(
+        {"RoleName": "deployer", "PolicyName": "admin", "PolicyDocument": ADMIN})] == [
+        ("deployer/admin", "role", "deployer", ["path", "tags"])]
+    assert [(r, s["kind"], s["name"], s["unresolved"]) for r, s in _sections(
+        {"PolicyVersion": {"Document": ADMIN, "VersionId": "v1", "IsDefaultVersion": True}}, "v.json")] == [
+        ("v.json", "policy", "", ["name", "path", "tags"])]
+
+
+def test_raw_policy_files_are_iam_documents_named_as_reported() -> None:
+    plain = {"format": "iam_document", "kind": "policy_document", "name": "", "path": "", "tags": {}, "unresolved": []}
+    assert _sections(TRUST, "trust.json") == [("trust.json", {**plain, "address": "trust.json"})]
+    assert _sections([TRUST, ADMIN], "many.json") == [("many.json[0]", {**plain, "address": "many.json[0]"}),
+                                                      ("many.json[1]", {**plain, "address": "many.json[1]"})]
+    assert _sections({"ci-role": TRUST}) == [("ci-role", {**plain, "address": "ci-role"})]
+
+
+def test_dumped_tags_that_are_not_engine_safe_are_hash_tokens() -> None:
+    from pyiamguard.normalize.values import engine_token
+
+    role = {"RoleName": "rôle", "AssumeRolePolicyDocument": TRUST,
+            "Tags": [{"Key": "Propriétaire", "Value": 'Zoë "Z"'}, {"Key": "Quote\"Key", "Value": "back\\slash"}]}
+    [(resource, section)] = _sections({"Role": role})
+    assert resource == "rôle" and section["address"] == section["name"] == engine_token("rôle")
+    assert section["tags"] == {engine_token("Propriétaire"): engine_token('Zoë "Z"'),
+                               engine_token('Quote"Key'): engine_token("back\\slash")}
+    assert all(v.startswith("~") for pair in section["tags"].items() for v in pair)

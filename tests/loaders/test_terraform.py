@@ -432,3 +432,144 @@ def test_a_shared_policy_not_known_statically_is_iamg_001_on_each_role_where_it_
         ("aws_iam_role.late", AFTER.format(8) + ".permissions_boundary"),
         ("aws_iam_role.escalating_too", AFTER.format(len(changes) - 1) + ".managed_policy_arns[0]"),
     ]
+
+
+# --- the resource section (what custom rules read: kind, address, name, path, tags) -------------------------
+
+
+def _change(address: str, after: dict[str, Any], unknown: dict[str, Any] | None = None,
+            sensitive: dict[str, Any] | None = None, mode: str = "managed") -> dict[str, Any]:
+    segments = address.split(".")
+    kind = segments[-2]
+    return {"address": address, "mode": mode, "type": kind, "name": segments[-1],
+            "change": {"actions": ["read" if mode == "data" else "create"], "before": None, "after": after,
+                       "after_unknown": unknown or {}, "after_sensitive": sensitive or {}}}
+
+
+_TRUST_TEXT = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+_POLICY_TEXT = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                                    "Resource": "*"}]})
+
+
+def _role(name: Any = "ci", **attributes: Any) -> dict[str, Any]:
+    return {"name": name, "path": "/", "assume_role_policy": _TRUST_TEXT, "max_session_duration": 3600,
+            "tags": None, "tags_all": {}, **attributes}
+
+
+def _resource_sections(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per address, the `resource` section of its documents (every document of a resource has
+    the same)."""
+    from pyiamguard.normalize.policy import normalize_policy
+
+    out: dict[str, dict[str, Any]] = {}
+    for policy in terraform_sources(load_json("plan.json", json.dumps(plan))):
+        section = normalize_policy(policy.document, kind=policy.kind, base=policy.base, role=policy.role,
+                                   resource=policy.facts).engine_input["resource"]
+        assert out.setdefault(policy.resource, section) == section
+    return out
+
+
+def _plan(*changes: dict[str, Any], providers: dict[str, Any] | None = None) -> dict[str, Any]:
+    plan: dict[str, Any] = {"format_version": "1.2", "resource_changes": list(changes)}
+    if providers is not None:
+        plan["configuration"] = {"provider_config": providers, "root_module": {"resources": [
+            {"address": c["address"], "mode": c["mode"], "type": c["type"], "name": c["name"],
+             "provider_config_key": "aws", "expressions": {}} for c in changes]}}
+    return plan
+
+
+def test_a_role_of_a_plan_has_its_type_address_name_path_and_tags_all() -> None:
+    # tags_all holds the provider's default_tags (Env) beside the role's own tags.
+    plan = _plan(_change("module.ci.aws_iam_role.deploy", _role("deployer", path="/ci/", tags={"Team": "platform"},
+                                                                tags_all={"Team": "platform", "Env": "prod"})))
+    assert _resource_sections(plan) == {"module.ci.aws_iam_role.deploy": {
+        "format": "terraform_plan", "kind": "aws_iam_role", "address": "module.ci.aws_iam_role.deploy",
+        "name": "deployer", "path": "/ci/", "tags": {"Team": "platform", "Env": "prod"}, "unresolved": []}}
+
+
+def test_a_name_from_name_prefix_and_a_tag_known_only_after_apply_are_unresolved() -> None:
+    plan = _plan(_change("aws_iam_role.prefixed", _role(None, name_prefix="ci-", tags={"Team": "platform"},
+                                                        tags_all={"Team": "platform"}),
+                         {"name": True, "tags": {"Owner": True}, "tags_all": {"Owner": True}}))
+    assert _resource_sections(plan)["aws_iam_role.prefixed"] == {
+        "format": "terraform_plan", "kind": "aws_iam_role", "address": "aws_iam_role.prefixed", "name": "",
+        "path": "/", "tags": {"Team": "platform", "Owner": ""}, "unresolved": ["name", "tags.Owner"]}
+
+
+def test_tags_known_only_after_apply_as_a_whole_are_an_unknown_tag_set() -> None:
+    # `tags = var.tags` with an unknown value: tags and tags_all wholly unknown.
+    role = _role("ci", tags=None, tags_all=None, path=None)
+    plan = _plan(_change("aws_iam_role.r", role, {"tags": True, "tags_all": True, "path": True}))
+    section = _resource_sections(plan)["aws_iam_role.r"]
+    assert (section["name"], section["path"], section["tags"], section["unresolved"]) == ("ci", "", {}, ["path", "tags"])
+
+
+def test_without_a_known_tags_all_the_tags_merge_over_the_providers_constant_default_tags() -> None:
+    providers = {"aws": {"name": "aws", "expressions": {"default_tags": [{"tags": {"constant_value": {
+        "Env": "prod", "Team": "default"}}}]}}}
+    plan = _plan(_change("aws_iam_role.r", _role("r", tags={"Team": "platform"}, tags_all=None), {"tags_all": True}),
+                 providers=providers)
+    assert _resource_sections(plan)["aws_iam_role.r"]["tags"] == {"Env": "prod", "Team": "platform"}
+    # No default_tags: the role's own tags (or none) are the whole set.
+    plan = _plan(_change("aws_iam_role.r", _role("r", tags=None, tags_all=None), {"tags_all": True}),
+                 providers={"aws": {"name": "aws", "expressions": {}}})
+    section = _resource_sections(plan)["aws_iam_role.r"]
+    assert (section["tags"], section["unresolved"]) == ({}, [])
+    # default_tags from a variable: which tags the role gets is not known.
+    providers = {"aws": {"name": "aws", "expressions": {"default_tags": [{"tags": {"references": ["var.tags"]}}]}}}
+    plan = _plan(_change("aws_iam_role.r", _role("r", tags={"Team": "platform"}, tags_all=None), {"tags_all": True}),
+                 providers=providers)
+    section = _resource_sections(plan)["aws_iam_role.r"]
+    assert (section["tags"], section["unresolved"]) == ({}, ["tags"])
+
+
+def test_policies_and_documents_of_a_plan_have_their_own_type_address_and_name() -> None:
+    plan = _plan(
+        _change("aws_iam_role_policy.inline", {"name": "s3-read", "role": "ci", "policy": _POLICY_TEXT}),
+        _change("aws_iam_role_policy.unnamed", {"role": "ci", "policy": _POLICY_TEXT}, {"name": True}),
+        _change("aws_iam_policy.shared", {"name": "shared", "path": "/team/", "policy": _POLICY_TEXT, "tags": None,
+                                          "tags_all": {"CostCenter": "42"}}),
+        _change("aws_iam_user_policy.alice", {"name": "alice-s3", "user": "alice", "policy": _POLICY_TEXT}),
+        _change("data.aws_iam_policy_document.doc", {"json": _POLICY_TEXT}, mode="data"),
+    )
+    sections = _resource_sections(plan)
+    assert {a: (s["kind"], s["name"], s["path"], s["tags"], s["unresolved"]) for a, s in sections.items()} == {
+        "aws_iam_role_policy.inline": ("aws_iam_role_policy", "s3-read", "", {}, []),
+        "aws_iam_role_policy.unnamed": ("aws_iam_role_policy", "", "", {}, ["name"]),
+        "aws_iam_policy.shared": ("aws_iam_policy", "shared", "/team/", {"CostCenter": "42"}, []),
+        "aws_iam_user_policy.alice": ("aws_iam_user_policy", "alice-s3", "", {}, []),
+        "data.aws_iam_policy_document.doc": ("aws_iam_policy_document", "", "", {}, []),
+    }
+    assert {s["format"] for s in sections.values()} == {"terraform_plan"}
+    assert all(s["address"] == a for a, s in sections.items())
+
+
+def test_tag_values_that_are_not_engine_safe_or_sensitive_never_reach_the_engine_as_written() -> None:
+    from pyiamguard.normalize.values import engine_token
+
+    tags = {"Owner": "José \"Pepe\" Núñez", "Secret": "hunter2", "Plain": "ok"}
+    plan = _plan(_change("aws_iam_role.r", _role("r", tags=tags, tags_all=tags), {},
+                         {"tags": {"Secret": True}, "tags_all": {"Secret": True}}))
+    section = _resource_sections(plan)["aws_iam_role.r"]
+    assert section["tags"] == {"Owner": engine_token(tags["Owner"]), "Secret": "", "Plain": "ok"}
+    assert section["tags"]["Owner"].startswith("~") and section["unresolved"] == ["tags.Secret"]
+
+
+def test_the_scanner_gives_the_engine_each_documents_resource_section(monkeypatch: pytest.MonkeyPatch,
+                                                                      tmp_path: Path) -> None:
+    import pyiamguard.scanner as scanner_module
+
+    seen: list[dict[str, Any]] = []
+    original = scanner_module.normalize_policy
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        normalized = original(*args, **kwargs)
+        seen.append(normalized.engine_input["resource"])
+        return normalized
+
+    monkeypatch.setattr(scanner_module, "normalize_policy", recording)
+    plan = _plan(_change("aws_iam_role.r", _role("r", tags={"Team": "a"}, tags_all={"Team": "a"})))
+    scan([_write(tmp_path / "plan.json", plan)])
+    assert seen == [{"format": "terraform_plan", "kind": "aws_iam_role", "address": "aws_iam_role.r", "name": "r",
+                     "path": "/", "tags": {"Team": "a"}, "unresolved": []}]

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from pyiamguard.loaders.source import Problem
-from pyiamguard.normalize.policy import Node, NormalizeContext, detect_kind, normalize_policy
-from pyiamguard.normalize.values import Unresolved
+from pyiamguard.normalize.policy import Node, NormalizeContext, ResourceFacts, RoleFacts, detect_kind, normalize_policy
+from pyiamguard.normalize.values import Unresolved, engine_token
 
 ROOT_111 = "arn:aws:iam::111122223333:root"
 
@@ -75,6 +75,8 @@ def test_object_statement_becomes_a_one_element_list_with_refs_located_under_bas
                 "state": "concrete",
             }],
         }],
+        "resource": {"format": "iam_document", "kind": "policy_document", "address": "", "name": "", "path": "",
+                     "tags": {}, "unresolved": []},
     }
     assert dict(doc.nodes) == {
         "s0": Node(base + ("Statement",), "CrossAccount", "CrossAccount"),
@@ -528,3 +530,70 @@ def test_an_unknown_action_of_a_service_no_rule_judges_is_some_action_of_that_se
     assert actions["unresolved"] is True and actions["assume_role"] is True
     assert [(u["what"], doc.nodes[u["ref"]].text) for u in doc.engine_input["unresolved"]] == [
         ("action", "iam:${IamAction}")]
+
+
+# --- the resource section ---------------------------------------------------------------------------------------------
+
+
+TRUST_111 = {"Version": "2012-10-17", "Statement": [_allow({"AWS": ROOT_111})]}
+
+
+def test_a_raw_document_is_an_iam_document_named_by_its_address() -> None:
+    doc = normalize_policy(TRUST_111, resource=ResourceFacts(address="trust.json"))
+    assert doc.engine_input["resource"] == {
+        "format": "iam_document", "kind": "policy_document", "address": "trust.json", "name": "", "path": "",
+        "tags": {}, "unresolved": []}
+
+
+def test_resource_facts_become_tokens_and_unknown_fields_are_named() -> None:
+    facts = ResourceFacts("terraform_plan", "aws_iam_role", "aws_iam_role.ci", name="ci", path="/deploy/",
+                          tags=(("Team", "platform"), ("Owner", Unresolved("var.owner")), ("Empty", "")))
+    assert normalize_policy(TRUST_111, resource=facts).engine_input["resource"] == {
+        "format": "terraform_plan", "kind": "aws_iam_role", "address": "aws_iam_role.ci", "name": "ci",
+        "path": "/deploy/", "tags": {"Team": "platform", "Owner": "", "Empty": ""}, "unresolved": ["tags.Owner"]}
+    unknown = ResourceFacts("cloudformation", "AWS::IAM::Role", "Role", name=Unresolved("RoleName"),
+                            path=Unresolved("${Path}"), tags=Unresolved("${Tags}"))
+    assert normalize_policy(TRUST_111, resource=unknown).engine_input["resource"] == {
+        "format": "cloudformation", "kind": "AWS::IAM::Role", "address": "Role", "name": "", "path": "",
+        "tags": {}, "unresolved": ["name", "path", "tags"]}
+
+
+def test_non_ascii_and_quote_bearing_resource_texts_reach_the_engine_as_hash_tokens_only() -> None:
+    texts = ["Équipe", 'say "hi"', "back\\slash", "tab\there", "日本"]
+    facts = ResourceFacts("aws_cli", "role", "rôle", name="名前", path='/"q"/',
+                          tags=tuple((text, text) for text in texts) + (("Owner", Unresolved("x")),))
+    resource = normalize_policy(TRUST_111, resource=facts).engine_input["resource"]
+    assert resource["address"] == engine_token("rôle") and resource["name"] == engine_token("名前")
+    assert resource["path"] == engine_token('/"q"/')
+    assert resource["tags"] == {**{engine_token(t): engine_token(t) for t in texts}, "Owner": ""}
+    serialized = json.dumps(resource, ensure_ascii=False)
+    assert all(text not in serialized for text in texts + ["rôle", "名前", '"q"'])
+    assert all(t.startswith("~") and len(t) == 17 for t in resource["tags"] if t != "Owner")
+
+
+def test_an_unknown_value_of_an_unsafe_tag_key_is_named_by_the_key_token() -> None:
+    facts = ResourceFacts("cloudformation", "AWS::IAM::Role", "R", tags=(("Coût", Unresolved("${Cost}")),))
+    resource = normalize_policy(TRUST_111, resource=facts).engine_input["resource"]
+    assert resource["tags"] == {engine_token("Coût"): ""}
+    assert resource["unresolved"] == [f"tags.{engine_token('Coût')}"]
+
+
+def test_a_tag_key_given_twice_keeps_the_last_value() -> None:
+    facts = ResourceFacts("aws_cli", "role", "r", tags=(("Env", Unresolved("x")), ("Env", "prod"), ("A", "1")))
+    resource = normalize_policy(TRUST_111, resource=facts).engine_input["resource"]
+    assert resource["tags"] == {"Env": "prod", "A": "1"} and resource["unresolved"] == []
+
+
+def test_the_resource_section_takes_no_ref_and_changes_nothing_else() -> None:
+    role = RoleFacts(base=("Role",), max_session=Unresolved("var.session"))
+    plain = normalize_policy(TRUST_111, kind="trust", base=("Role", "Doc"), role=role)
+    facts = ResourceFacts("aws_cli", "role", "r", name="r", path="/", tags=(("k", "v"),))
+    described = normalize_policy(TRUST_111, kind="trust", base=("Role", "Doc"), role=role, resource=facts)
+    assert dict(described.nodes) == dict(plain.nodes)
+    without = {k: v for k, v in described.engine_input.items() if k != "resource"}
+    assert without == {k: v for k, v in plain.engine_input.items() if k != "resource"}
+
+
+def test_resource_facts_name_a_known_format() -> None:
+    with pytest.raises(ValueError, match="format must be one of"):
+        ResourceFacts("pulumi")

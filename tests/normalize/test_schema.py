@@ -10,7 +10,7 @@ import pytest
 from pyiamguard.loaders.files import Candidate, read_source
 from pyiamguard.loaders.iam import policy_sources
 from pyiamguard.normalize.policy import normalize_policy
-from pyiamguard.normalize.values import Unresolved
+from pyiamguard.normalize.values import Unresolved, engine_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((ROOT / "pyiamguard" / "schemas" / "normalized-document.schema.json").read_text())
@@ -25,7 +25,56 @@ def _validate(document: object, **kwargs: object) -> None:
 def test_rule_examples_normalize_to_valid_documents(path: Path) -> None:
     source = read_source(Candidate(path, str(path), explicit=True))
     for policy in policy_sources(source, path.name):
-        _validate(policy.document, kind=policy.kind, base=policy.base)
+        _validate(policy.document, kind=policy.kind, base=policy.base, role=policy.role, resource=policy.facts)
+
+
+# Every input the loaders read in the tests: Terraform plans, templates, dumps, raw documents.
+LOADER_INPUTS = sorted(p for p in [*EXAMPLES, *(ROOT / "tests" / "fixtures").rglob("*")]
+                       if p.is_file() and p.suffix in (".json", ".yaml", ".yml", ".template"))
+
+
+def test_every_loader_output_of_a_scan_validates_with_its_resource_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the scanner hands the engine, for every fixture and example: each document valid,
+    with a `resource` section naming the resource its findings name."""
+    import pyiamguard.scanner as scanner_module
+    from pyiamguard.scanner import Scanner
+
+    scanner = Scanner()  # the rules compiled once
+    seen: list[tuple[dict[str, object], str]] = []
+    original = scanner_module.normalize_policy
+
+    def recording(*args: object, **kwargs: object) -> object:
+        normalized = original(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append((dict(normalized.engine_input), kwargs["resource"].address))  # type: ignore[union-attr]
+        return normalized
+
+    monkeypatch.setattr(scanner_module, "normalize_policy", recording)
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    formats: set[object] = set()
+    for path in LOADER_INPUTS:
+        seen.clear()
+        report = scanner.scan([path])
+        for document, address in seen:
+            errors = [f"{path.name}: {e.json_path}: {e.message}" for e in validator.iter_errors(document)]
+            assert not errors, errors
+            resource = document["resource"]
+            assert isinstance(resource, dict) and resource["address"] == engine_token(address)
+            formats.add(resource["format"])
+        reported = {v.resource for v in report.violations if v.rule_id != "IAMG-501"}
+        assert {engine_token(r) for r in reported} <= {d["resource"]["address"] for d, _ in seen}, path.name  # type: ignore[index]
+    assert formats == {"terraform_plan", "cloudformation", "aws_cli", "iam_document"}
+
+
+def test_the_resource_section_is_optional_and_exactly_described() -> None:
+    document = dict(normalize_policy({"Statement": []}).engine_input)
+    jsonschema.validate(document, SCHEMA)
+    del document["resource"]
+    jsonschema.validate(document, SCHEMA)  # hand-written Rego test documents leave it out
+    for bad in ({"format": "pulumi"}, {"tags": {"k": 'say "hi"'}}, {"name": "caf\u00e9"}, {"unresolved": ["owner"]},
+                {"extra": True}):
+        wrong = {**normalize_policy({"Statement": []}).engine_input["resource"], **bad}
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**document, "resource": wrong}, SCHEMA)
 
 
 @pytest.mark.parametrize(

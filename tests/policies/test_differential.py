@@ -338,7 +338,7 @@ def unsafe_values(value: Any, path: str = "$") -> list[str]:
 def engines(opa_oracle: Any) -> list[tuple[Engine, Any]]:
     """(regopy Engine, OPA engine) per configuration of CONFIGS."""
     policy = load_policy_set()
-    packages = [r.package for r in policy.rules]
+    packages = {r.package: r.entrypoint for r in policy.rules}
     out = []
     for raw in CONFIGS:
         data = json.loads(policy.data)

@@ -537,7 +537,7 @@ def evaluate(opa_oracle: Any) -> Callable[[Case], tuple[list[str], list[str]]]:
     """(regopy findings, OPA findings) of a case, as sorted canonical JSON; engines are built
     once per configuration and results memoized per case."""
     policy = load_policy_set()
-    packages = [r.package for r in policy.rules]
+    packages = {r.package: r.entrypoint for r in policy.rules}
     engines: dict[str, tuple[Engine, Any]] = {}
     results: dict[str, tuple[list[str], list[str]]] = {}
 

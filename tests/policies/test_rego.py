@@ -98,6 +98,8 @@ PRINCIPAL_KEYS = {"ref", "kind", "block", "value", "identity", "account", "parti
 CONDITION_KEYS = {"ref", "operator", "base", "set", "if_exists", "negated", "pattern", "key", "values", "state"}
 DOCUMENT_KEYS = {"kind", "context", "problems", "unresolved", "statements"}
 ROLE_DOCUMENT_KEYS = DOCUMENT_KEYS | {"role"}  # a trust policy with its role section
+# A test document may describe its resource (the optional `resource` section) or leave it out.
+DOCUMENT_SHAPES = (DOCUMENT_KEYS, ROLE_DOCUMENT_KEYS, DOCUMENT_KEYS | {"resource"}, ROLE_DOCUMENT_KEYS | {"resource"})
 
 
 def _test_packages(policies: Path) -> dict[str, list[str]]:
@@ -126,7 +128,7 @@ def _walk(value: Any, partition: str = "") -> Iterator[tuple[str, dict[str, Any]
     """(what, object, partition of the enclosing document) for every model object in value."""
     if isinstance(value, dict):
         keys = set(value)
-        if keys in (DOCUMENT_KEYS, ROLE_DOCUMENT_KEYS):
+        if keys in DOCUMENT_SHAPES:
             partition = value["context"]["partition"]
             yield "document", value, partition
         elif keys == PRINCIPAL_KEYS:
@@ -241,8 +243,9 @@ def _renormalized(where: str, doc: dict[str, Any]) -> list[str]:
     context = NormalizeContext(own_accounts=tuple(doc["context"]["own_accounts"]),
                                partition=doc["context"]["partition"], owner=doc["context"]["owner"])
     if doc["kind"] == "identity":
-        expected = normalize_policy(_raw_policy(doc["statements"]), kind="identity", context=context).engine_input
-        if _without_refs(doc) != _without_refs(expected):
+        expected = dict(normalize_policy(_raw_policy(doc["statements"]), kind="identity", context=context).engine_input)
+        expected.pop("resource")  # the test document's own, if it has one: no policy tells it
+        if _without_refs({k: v for k, v in doc.items() if k != "resource"}) != _without_refs(expected):
             problems.append(f"{where}: identity policy {doc} is normalized as {expected}")
     role = doc.get("role")
     if role is not None:

