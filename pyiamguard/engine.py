@@ -4,7 +4,9 @@ Policies are compiled once per engine (`build` with every entry point), then eac
 document is evaluated with `set_input` + `query_bundle_entrypoint`: re-planning a query per
 call is 8x slower. One Engine per thread or process: a shared regopy Interpreter gives wrong
 results under concurrency. Identical documents are evaluated once (memoized on their
-canonical JSON), since real estates repeat the same few trust policies.
+canonical JSON), since real estates repeat the same few trust policies: the built-in rules'
+findings on the document without its `resource` section (names, paths, tags, which they never
+read), custom rules' findings on the whole document.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from typing import Any, Mapping, Sequence
 from .errors import EngineError, EngineUnavailableError
 
 MAIN_ENTRYPOINT = "pyiamguard/main/findings"
+_BUILT_IN_RULES = "pyiamguard/rules/"
 _MEMO_SIZE = 4096
 
 
@@ -32,9 +35,12 @@ class Engine:
 
         self._entrypoints = dict(entrypoints)
         self._collectors = tuple(collectors)
-        # Built-in rules never read the `resource` section (names, paths, tags): without
-        # custom rules, documents that differ only there share one evaluation.
-        self._whole_document = any(c != MAIN_ENTRYPOINT for c in self._collectors)
+        # The custom rules' collector, when there are custom rules: its findings are memoized
+        # apart, on the whole document, since a custom rule may read the `resource` section
+        # (names, paths, tags). The built-in rules never read it, so their findings stay
+        # shared by documents that differ only there.
+        self._custom = next((c for c in self._collectors if c != MAIN_ENTRYPOINT), None)
+        self._custom_packages = frozenset(p for p, e in self._entrypoints.items() if not e.startswith(_BUILT_IN_RULES))
         interp = regopy.Interpreter()
         interp.log_level = regopy.LogLevel.NONE  # otherwise errors are printed on stdout
         interp.strict_built_in_errors = True  # a built-in error must not silently drop a finding
@@ -50,12 +56,14 @@ class Engine:
         except regopy.RegoError as exc:
             raise EngineError(_build_error(modules, str(exc))) from None
         self._memo: OrderedDict[str, tuple[dict[str, Any], ...]] = OrderedDict()
+        self._custom_memo: OrderedDict[str, tuple[dict[str, Any], ...]] = OrderedDict()
 
     def key(self, document: Mapping[str, Any]) -> str:
-        """The memo key of a document: its canonical JSON, without what no rule reads."""
-        if self._whole_document or "resource" not in document:
-            return memo_key(document)
-        return memo_key({k: v for k, v in document.items() if k != "resource"})
+        """The memo key of a document: the canonical JSON of what the built-in rules read (all
+        but `resource`), and with custom rules, after a newline, that of the whole document."""
+        shared = memo_key({k: v for k, v in document.items() if k != "resource"}) if "resource" in document \
+            else memo_key(document)
+        return shared if self._custom is None else f"{shared}\n{memo_key(document)}"
 
     def evaluate(self, document: Mapping[str, Any], key: str | None = None) -> tuple[dict[str, Any], ...]:
         """All findings for one normalized document, each tagged with its rule `package`.
@@ -68,26 +76,38 @@ class Engine:
         cached = self.cached(key)
         if cached is not None:
             return cached
-        _check_engine_safe(key, document)
-        if not self._whole_document and "resource" in document:
+        shared, _, whole = key.partition("\n")
+        _check_engine_safe(whole or shared, document)
+        if not whole and "resource" in document:
             _check_engine_safe(memo_key(document["resource"]), document["resource"])
+        built_in = self._memo.get(shared)
+        custom = self._custom_memo.get(whole) if whole else ()
         self._interp.set_input(dict(document))
-        found = [f for collector in self._collectors for f in self._query(collector)]
-        result = tuple(sorted(found, key=_order))
+        if built_in is None:
+            built_in = tuple(self._query(MAIN_ENTRYPOINT))
+        if custom is None and self._custom is not None:
+            custom = tuple(self._query(self._custom))
+        result = tuple(sorted((*built_in, *(custom or ())), key=_order))
         self.remember(key, result)
         return result
 
     def cached(self, key: str) -> tuple[dict[str, Any], ...] | None:
         """The findings of a document already evaluated (by this engine or a pool's worker)."""
-        cached = self._memo.get(key)
-        if cached is not None:
-            self._memo.move_to_end(key)
-        return cached
+        shared, _, whole = key.partition("\n")
+        built_in = _recall(self._memo, shared)
+        if built_in is None or not whole:
+            return built_in
+        custom = _recall(self._custom_memo, whole)
+        return None if custom is None else tuple(sorted((*built_in, *custom), key=_order))
 
     def remember(self, key: str, result: tuple[dict[str, Any], ...]) -> None:
-        self._memo[key] = result
-        if len(self._memo) > _MEMO_SIZE:
-            self._memo.popitem(last=False)
+        shared, _, whole = key.partition("\n")
+        if not whole:
+            _store(self._memo, shared, result)
+            return
+        _store(self._memo, shared, tuple(f for f in result if f.get("package") not in self._custom_packages))
+        if whole:
+            _store(self._custom_memo, whole, tuple(f for f in result if f.get("package") in self._custom_packages))
 
     def evaluate_rule(self, document: Mapping[str, Any], package: str) -> tuple[dict[str, Any], ...]:
         """The findings of one rule package: for inputs that only that rule reads (the
@@ -316,6 +336,19 @@ def compile_error(name: str, source: str, error: str) -> str:
     line = source.count("\n", 0, offset) + 1
     column = offset - (source.rfind("\n", 0, offset) + 1) + 1
     return f"{name}:{line}:{column}: does not compile: {found['message'].strip()}"
+
+
+def _recall(memo: OrderedDict[str, tuple[dict[str, Any], ...]], key: str) -> tuple[dict[str, Any], ...] | None:
+    found = memo.get(key)
+    if found is not None:
+        memo.move_to_end(key)
+    return found
+
+
+def _store(memo: OrderedDict[str, tuple[dict[str, Any], ...]], key: str, findings: tuple[dict[str, Any], ...]) -> None:
+    memo[key] = findings
+    if len(memo) > _MEMO_SIZE:
+        memo.popitem(last=False)
 
 
 def _order(finding: Mapping[str, Any]) -> str:

@@ -539,3 +539,27 @@ def test_a_rule_that_crashes_the_engine_is_an_error_of_test_not_a_crash(capsys: 
             "): a rule uses Rego that regopy cannot run; `pyiamguard test` of one rule folder at a time finds which"),
         lines[0]), lines[0]
     assert lines[1:] == ["0 passed, 0 failed, 1 errors (0 Rego tests, 1 examples)"]
+
+
+def test_the_memo_never_mixes_roles_that_differ_only_in_tags(tmp_path: Path) -> None:
+    """One template of roles that differ only in names and tags gives, per role, what a scan of
+    that role alone gives: built-in findings shared, custom ones judged per role."""
+    role = UNTAGGED.read_text().split("  MonitoringRole:\n", 1)[1].split("  BackupRole:\n", 1)[0]
+    tags = ["", "        - Key: Owner\n          Value: team-a\n", "        - Key: Owner\n          Value: ''\n",
+            "        - Key: Team\n          Value: b\n"]
+    def one(i: int, tag: str) -> str:
+        body = role.replace("monitoring-vendor", f"vendor-{i}")
+        body = body.replace("      Tags:\n        - Key: CostCenter\n          Value: \"4711\"\n",
+                            f"      Tags:\n{tag}" if tag else "")
+        return f"  Role{i}:\n{body}"
+    head = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n"
+    (tmp_path / "all.yaml").write_text(head + "".join(one(i, t) for i, t in enumerate(tags * 3)))
+    together = scan([tmp_path / "all.yaml"], _config())
+    assert together.errors == ()
+    alone = []
+    for i, tag in enumerate(tags * 3):
+        (tmp_path / f"role{i}.yaml").write_text(head + one(i, tag))
+        alone += [(v.rule_id, v.resource, v.message) for v in scan([tmp_path / f"role{i}.yaml"], _config()).violations]
+    assert sorted((v.rule_id, v.resource, v.message) for v in together.violations) == sorted(alone)
+    assert sorted(v.resource for v in together.violations if v.rule_id == "ACME-003") == [
+        "Role0", "Role10", "Role11", "Role2", "Role3", "Role4", "Role6", "Role7", "Role8"]

@@ -8,7 +8,8 @@ import pytest
 
 from pyiamguard.catalog import load_custom_rules, load_policy_set
 from pyiamguard.engine import Engine, EngineError
-from pyiamguard.scanner import collectors, entrypoints
+from pyiamguard.config import Config
+from pyiamguard.scanner import collectors, engine_data, entrypoints
 
 # A custom rule that divides by zero: with strict built-in errors it fails instead of going quiet.
 BROKEN = Path(__file__).parent / "fixtures" / "custom" / "broken_at_evaluation"
@@ -29,7 +30,7 @@ DOC = {
 def _engine(extra: list[tuple[str, str]] = (), policy_dirs: list[Path] = ()) -> Engine:  # type: ignore[assignment]
     built_in = load_policy_set()
     policies = built_in.with_custom(load_custom_rules(policy_dirs, built_in.rules))
-    return Engine(list(policies.modules) + list(extra), json.loads(policies.data), entrypoints(policies),
+    return Engine(list(policies.modules) + list(extra), engine_data(policies, Config()), entrypoints(policies),
                   collectors(policies))
 
 
@@ -87,3 +88,30 @@ def test_a_value_the_engines_may_read_differently_fails_closed(field: str, value
     assert findings == [] and len(errors) == 1
     with pytest.raises(EngineError):
         engine.evaluate_rule(doc, "iamg_101")
+
+
+def test_custom_rules_are_memoized_apart_on_the_whole_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two roles that differ only in their tags: the built-in rules run once (they never read
+    `resource`), the custom rules once per document (ACME-003 reads the tags)."""
+    from pyiamguard.catalog import CUSTOM_MAIN_ENTRYPOINT
+    from pyiamguard.engine import MAIN_ENTRYPOINT
+    from pyiamguard.scanner import Scanner
+
+    repo = Path(__file__).resolve().parents[1]
+    rules = repo / "examples" / "custom-policies" / "policies"
+    untagged = rules / "owner_tag" / "examples" / "violating_untagged_vendor_roles.yaml"
+    document = Scanner().inspect([untagged]).documents[0].input
+    tagged = {**document, "resource": {**document["resource"], "tags": {"Owner": "platform-team"}}}
+    engine = _engine(policy_dirs=[rules])
+    queried: list[str] = []
+    real = engine._query
+    monkeypatch.setattr(engine, "_query", lambda entrypoint: queried.append(entrypoint) or real(entrypoint))
+    first = engine.evaluate(document)
+    second = engine.evaluate(tagged)
+    assert queried == [MAIN_ENTRYPOINT, CUSTOM_MAIN_ENTRYPOINT, CUSTOM_MAIN_ENTRYPOINT]
+    # No policy_data here: the vendor is not approved (ACME-001) in both, the Owner tag lacks
+    # in the first only (ACME-003); the built-in findings are the same.
+    assert sorted(f["package"] for f in first if f["package"].startswith("acme.")) == ["acme.owner_tag",
+                                                                                        "acme.vendor_trust"]
+    assert [f for f in first if f["package"] != "acme.owner_tag"] == list(second)
+    assert engine.evaluate(json.loads(json.dumps(tagged))) == second and len(queried) == 3
