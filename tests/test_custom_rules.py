@@ -563,3 +563,24 @@ def test_the_memo_never_mixes_roles_that_differ_only_in_tags(tmp_path: Path) -> 
     assert sorted((v.rule_id, v.resource, v.message) for v in together.violations) == sorted(alone)
     assert sorted(v.resource for v in together.violations if v.rule_id == "ACME-003") == [
         "Role0", "Role10", "Role11", "Role2", "Role3", "Role4", "Role6", "Role7", "Role8"]
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/model.md"])
+def test_the_rules_shown_in_the_documentation_load_and_report(document: str, tmp_path: Path) -> None:
+    import re
+
+    blocks = re.findall(r"```rego\n(.*?)```", (REPO / document).read_text(), flags=re.S)
+    assert blocks, document
+    for i, block in enumerate(blocks):
+        (tmp_path / f"rule{i}").mkdir()
+        (tmp_path / f"rule{i}" / "policy.rego").write_text(block)
+    report = scan([VENDOR_ROLES, UNTAGGED], Config(policy_dirs=[tmp_path]))
+    assert report.errors == ()
+    shown = sorted((v.rule_id, v.resource, v.message) for v in report.violations if not v.rule_id.startswith("IAMG-"))
+    if document == "README.md":
+        assert shown == [("ACME-101", "UnknownVendorRole", "Statement 1 trusts the whole account 999900001111 "
+                                                             "(arn:aws:iam::999900001111:root)")]
+    else:
+        assert shown == [
+            ("ORG-001", "BackupRole", "BackupRole (AWS::IAM::Role) has tags that cannot be known before deployment"),
+            ("ORG-001", "MonitoringRole", "MonitoringRole (AWS::IAM::Role) has no Owner tag")]
