@@ -7,8 +7,13 @@ runs `pyiamguard scan --format json` in a fresh process, and prints wall time, r
 second, peak memory of that process, and the ratio to a floor measured in the same run: a
 process that only `json.load`s the same file. Also the CLI start-up with nothing to scan.
 
-Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform,cloudformation,dump] [--unique]
+Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform,cloudformation,dump,files] [--unique]
        [--jobs auto,1]   (each input with each --jobs value; auto is the CLI's default)
+       [--estate repeating|distinct|shapes]
+(--estate distinct: bench/gen_estate.py's estates, where every role has its own name, accounts and
+ExternalId; shapes: the same generator drawing from 36 variants, a few dozen shapes; repeating,
+the default: the generators below, a few documents repeated. files: a directory of one small
+trust policy per file, distinct or shaped only.)
 (dump: an account authorization dump whose roles assume each other, from bench/gen_dump.py:
 the cross-document assume graph of IAMG-501 at scale)
 (--unique makes every IAM document distinct, defeating the engine's memo of identical ones).
@@ -24,10 +29,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_cfn import template as cloudformation_template  # noqa: E402  (sibling scripts)
 from gen_dump import dump as account_dump  # noqa: E402
+import gen_estate  # noqa: E402
 from gen_tfplan import plan as terraform_plan  # noqa: E402
 
 TEMPLATES = [
@@ -54,6 +61,17 @@ def iam_documents(count: int, unique: bool, seed: int = 7) -> list[dict]:
     return docs
 
 
+def _generator(kind: str, args: argparse.Namespace) -> Any:
+    if args.estate != "repeating":
+        shapes = 36 if args.estate == "shapes" else None
+        estate = {"iam": gen_estate.iam_documents, "terraform": gen_estate.terraform_plan,
+                  "cloudformation": gen_estate.cloudformation_template}
+        if kind in estate:
+            return lambda n: estate[kind](n, shapes)
+    return {"iam": lambda n: iam_documents(n, args.unique), "terraform": terraform_plan,
+            "cloudformation": cloudformation_template, "dump": account_dump}[kind]
+
+
 def measure(command: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one child process."""
     started = time.perf_counter()
@@ -71,6 +89,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--kinds", default="iam,terraform,cloudformation,dump")
     ap.add_argument("--unique", action="store_true")
+    ap.add_argument("--estate", choices=("repeating", "distinct", "shapes"), default="repeating")
     ap.add_argument("--jobs", default="auto",
                     help="comma-separated --jobs values to run each input with (auto: the CLI's default)")
     args = ap.parse_args()
@@ -84,18 +103,25 @@ def main() -> int:
         for kind in args.kinds.split(","):
             for size in (int(s) for s in args.sizes.split(",")):
                 path = Path(tmp) / f"{kind}-{size}.json"
-                generate = {"iam": lambda n: iam_documents(n, args.unique), "terraform": terraform_plan,
-                            "cloudformation": cloudformation_template, "dump": account_dump}[kind]
-                data = generate(size)
-                path.write_text(json.dumps(data, indent=2))
-                floor, _ = measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
+                if kind == "files":
+                    path = Path(tmp) / f"files-{size}"
+                    gen_estate.policy_files(size, path, 36 if args.estate == "shapes" else None)
+                    floor, _ = measure([sys.executable, "-c", "import json, pathlib; [json.load(open(p)) for p in "
+                                        f"sorted(pathlib.Path({str(path)!r}).iterdir())]"])
+                else:
+                    data = _generator(kind, args)(size)
+                    path.write_text(json.dumps(data, indent=2))
+                    floor, _ = measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
                 for jobs in args.jobs.split(","):
                     flags = [] if jobs == "auto" else ["--jobs", jobs]
                     wall, peak = measure(cli + ["scan", "--format", "json", *flags, str(path)])
                     rows.append((kind if jobs == "auto" else f"{kind} -j{jobs}", size, wall, size / wall, peak,
                                  wall / floor))
+    estate = {"repeating": "unique" if args.unique else "repeating (a few documents verbatim)",
+              "distinct": "distinct estate (own names, accounts, ExternalIds)",
+              "shapes": "estate of 36 shapes"}[args.estate]
     print(f"CLI start-up: --version {startup * 1000:.0f} ms, scan of an empty folder {nothing * 1000:.0f} ms; "
-          f"IAM documents {'unique' if args.unique else 'repeating (realistic)'}")
+          f"inputs: {estate}")
     print(f"{'kind':>18} | {'roles':>6} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load':>11}")
     for kind, size, wall, rate, peak, ratio in rows:
         print(f"{kind:>18} | {size:>6} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>11.1f}")
