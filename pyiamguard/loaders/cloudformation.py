@@ -167,6 +167,10 @@ class _Loader:
         self.template, self.expansion = _expanded(source, self.account)
         self.origins = self.expansion.origins
         self.links, self.external = self._links()
+        # The template's managed policies, listed once: each resolver maps their ARNs (which
+        # may depend on its variant) without walking every resource again.
+        self.managed_policies = [logical_id for logical_id, resource in self.template.resources.items()
+                                 if resource.get("Type") == "AWS::IAM::ManagedPolicy"]
 
     def resolver(self, choices: dict[Choice, Any]) -> Resolver:
         return Resolver(self.template, choices, self.account)
@@ -457,8 +461,7 @@ class _Loader:
     def _by_arn(self, r: Resolver, arn: str, origin: str, base: TreePath) -> Permission:
         """A managed policy by ARN, with its document when the template defines it."""
         if "managed" not in r.cache:
-            r.cache["managed"] = {r.arn(logical_id): logical_id for logical_id, resource in self.template.resources.items()
-                                  if resource.get("Type") == "AWS::IAM::ManagedPolicy"}
+            r.cache["managed"] = {r.arn(logical_id): logical_id for logical_id in self.managed_policies}
         logical_id = r.cache["managed"].get(arn)
         if logical_id is not None:
             document, problems = self._policy_document(r, logical_id)
