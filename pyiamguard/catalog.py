@@ -75,11 +75,10 @@ def read_metadata(source: str) -> dict[str, object]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def _package(source: str) -> str:
-    for line in source.splitlines():
-        if line.startswith("package "):
-            return line.split()[1]
-    return ""
+def package_of(source: str) -> str:
+    """The package a Rego module declares ("" when it has no package line)."""
+    found = _PACKAGE_LINE.search(source)
+    return found.group(1) if found else ""
 
 
 def _built_in_rule(source: str, origin: str) -> RuleInfo:
@@ -98,7 +97,7 @@ def _built_in_rule(source: str, origin: str) -> RuleInfo:
         severity=Severity.parse(str(custom.get("severity", "MEDIUM"))),
         remediation=" ".join(str(custom.get("remediation", "")).split()),
         category=str(custom.get("category", "none")),
-        package=_package(source)[len(_PACKAGE_PREFIX):],
+        package=package_of(source)[len(_PACKAGE_PREFIX):],
         related=related,
     )
 
@@ -114,7 +113,7 @@ def load_policy_set(root: Path | None = None) -> PolicySet:
         source = path.read_text(encoding="utf-8")
         name = path.relative_to(root).as_posix()
         modules.append((name, source))
-        if _package(source).startswith(_PACKAGE_PREFIX):
+        if package_of(source).startswith(_PACKAGE_PREFIX):
             rules.append(_built_in_rule(source, name))
     data = (root / "data.json").read_text(encoding="utf-8")
     json.loads(data)  # fail early on a broken data file
@@ -221,10 +220,9 @@ def _read(path: Path) -> str:
 
 
 def _custom_package(source: str, name: str) -> str:
-    found = _PACKAGE_LINE.search(source)
-    if found is None:
+    package = package_of(source)
+    if not package:
         raise ConfigError(f"{name}: no package line (a Rego module starts with `package <name>`)")
-    package = found.group(1)
     if _RESERVED_PACKAGE.match(package):
         raise ConfigError(f"{name}: package {package} is reserved for pyiamguard's own rules; "
                           "put your rules under your own package (e.g. package acme.vendor_trust)")

@@ -732,7 +732,7 @@ def _bundle(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .bundle import build
-    from .catalog import CUSTOM_MAIN_MODULE, load_custom_rules, load_policy_set, policy_root
+    from .catalog import custom_main, load_custom_rules, load_policy_set, package_of, policy_root
     from .config import ConfigError
     from .errors import EngineError
     from .scanner import Scanner
@@ -744,11 +744,9 @@ def _bundle(args: argparse.Namespace) -> int:
         custom = load_custom_rules(config.policy_dirs, built_in.rules)
     except (ConfigError, EngineError) as exc:
         raise UsageError(str(exc)) from None
-    packages = {name: _module_package(source) for name, source in custom.modules}
-    modules = tuple((packages[name], source) for name, source in custom.modules)
+    modules = tuple((package_of(source), source) for _, source in custom.modules)
     if custom.rules:
-        collector = dict(built_in.with_custom(custom).modules)[CUSTOM_MAIN_MODULE]
-        modules += (("pyiamguard.custom_main", collector),)
+        modules += (("pyiamguard.custom_main", custom_main(custom.rules)),)
     # The configuration's rule parameters too: the bundle then judges as this scan does.
     content = build(policy_root(), modules, dict(config.policy_data), config.engine_data())
     _write_bytes(Path(args.output), content)
@@ -756,13 +754,6 @@ def _bundle(args: argparse.Namespace) -> int:
     _write(sys.stdout, f"wrote {args.output}: {len(built_in.rules)} built-in and {rules} custom rule"
                        f"{'s' if rules != 1 else ''}\n")
     return EXIT_OK
-
-
-def _module_package(source: str) -> str:
-    import re
-
-    found = re.search(r"^package[ \t]+([\w.]+)", source, re.M)
-    return found.group(1) if found else "custom"
 
 
 def _write_bytes(path: Any, content: bytes) -> None:

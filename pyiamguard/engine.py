@@ -41,15 +41,7 @@ class Engine:
         # shared by documents that differ only there.
         self._custom = next((c for c in self._collectors if c != MAIN_ENTRYPOINT), None)
         self._custom_packages = frozenset(p for p, e in self._entrypoints.items() if not e.startswith(_BUILT_IN_RULES))
-        interp = regopy.Interpreter()
-        interp.log_level = regopy.LogLevel.NONE  # otherwise errors are printed on stdout
-        interp.strict_built_in_errors = True  # a built-in error must not silently drop a finding
-        interp.add_data_json(json.dumps(data, ensure_ascii=True))
-        for name, source in modules:
-            try:
-                interp.add_module(name, source)
-            except regopy.RegoError as exc:
-                raise EngineError(compile_error(name, source, str(exc))) from None
+        interp = _interpreter(regopy, modules, data)
         self._interp = interp
         try:
             self._bundle = interp.build(None, [*self._collectors, *self._entrypoints.values()])
@@ -60,10 +52,12 @@ class Engine:
 
     def key(self, document: Mapping[str, Any]) -> str:
         """The memo key of a document: the canonical JSON of what the built-in rules read (all
-        but `resource`), and with custom rules, after a newline, that of the whole document."""
-        shared = memo_key({k: v for k, v in document.items() if k != "resource"}) if "resource" in document \
-            else memo_key(document)
-        return shared if self._custom is None else f"{shared}\n{memo_key(document)}"
+        but `resource`), and with custom rules, after a newline, that of its `resource`: the
+        two together are the whole document, the custom rules' memo key."""
+        if "resource" not in document:
+            return memo_key(document) if self._custom is None else memo_key(document) + "\n"
+        shared = memo_key({k: v for k, v in document.items() if k != "resource"})
+        return shared if self._custom is None else f"{shared}\n{memo_key(document['resource'])}"
 
     def evaluate(self, document: Mapping[str, Any], key: str | None = None) -> tuple[dict[str, Any], ...]:
         """All findings for one normalized document, each tagged with its rule `package`.
@@ -76,12 +70,12 @@ class Engine:
         cached = self.cached(key)
         if cached is not None:
             return cached
-        shared, _, whole = key.partition("\n")
-        _check_engine_safe(whole or shared, document)
-        if not whole and "resource" in document:
-            _check_engine_safe(memo_key(document["resource"]), document["resource"])
+        shared, _, resource = key.partition("\n")
+        _check_engine_safe(shared, document)
+        if "resource" in document:
+            _check_engine_safe(resource or memo_key(document["resource"]), document["resource"])
         built_in = self._memo.get(shared)
-        custom = self._custom_memo.get(whole) if whole else ()
+        custom = self._custom_memo.get(key) if self._custom is not None else ()
         self._interp.set_input(dict(document))
         if built_in is None:
             built_in = tuple(self._query(MAIN_ENTRYPOINT))
@@ -93,21 +87,19 @@ class Engine:
 
     def cached(self, key: str) -> tuple[dict[str, Any], ...] | None:
         """The findings of a document already evaluated (by this engine or a pool's worker)."""
-        shared, _, whole = key.partition("\n")
-        built_in = _recall(self._memo, shared)
-        if built_in is None or not whole:
+        built_in = _recall(self._memo, key.partition("\n")[0])
+        if built_in is None or self._custom is None:
             return built_in
-        custom = _recall(self._custom_memo, whole)
+        custom = _recall(self._custom_memo, key)
         return None if custom is None else tuple(sorted((*built_in, *custom), key=_order))
 
     def remember(self, key: str, result: tuple[dict[str, Any], ...]) -> None:
-        shared, _, whole = key.partition("\n")
-        if not whole:
-            _store(self._memo, shared, result)
+        if self._custom is None:
+            _store(self._memo, key, result)
             return
-        _store(self._memo, shared, tuple(f for f in result if f.get("package") not in self._custom_packages))
-        if whole:
-            _store(self._custom_memo, whole, tuple(f for f in result if f.get("package") in self._custom_packages))
+        _store(self._memo, key.partition("\n")[0],
+               tuple(f for f in result if f.get("package") not in self._custom_packages))
+        _store(self._custom_memo, key, tuple(f for f in result if f.get("package") in self._custom_packages))
 
     def evaluate_rule(self, document: Mapping[str, Any], package: str) -> tuple[dict[str, Any], ...]:
         """The findings of one rule package: for inputs that only that rule reads (the
@@ -316,6 +308,22 @@ def memo_key(document: Mapping[str, Any]) -> str:
 _COMPILE_ERROR = re.compile(r"\(error [0-9]+:(?P<module>[^|]*)\|(?P<offset>[0-9]+)\|[0-9]+\s*\(errormsg [0-9]+:(?P<message>[^\n]*)\)")
 
 
+def _interpreter(regopy: Any, modules: Sequence[tuple[str, str]], data: Mapping[str, Any]) -> Any:
+    """A regopy Interpreter with the data and modules loaded: no log on stdout (regopy prints
+    its errors there otherwise) and strict built-in errors (else a failing built-in silently
+    drops a finding). EngineError `file:line:col: ...` for a module that does not compile."""
+    interp = regopy.Interpreter()
+    interp.log_level = regopy.LogLevel.NONE
+    interp.strict_built_in_errors = True
+    interp.add_data_json(json.dumps(data, ensure_ascii=True))
+    for name, source in modules:
+        try:
+            interp.add_module(name, source)
+        except regopy.RegoError as exc:
+            raise EngineError(compile_error(name, source, str(exc))) from None
+    return interp
+
+
 def _build_error(modules: Sequence[tuple[str, str]], error: str) -> str:
     """A module that parsed but does not compile with the others (an unknown reference, a
     conflict): located in the module regopy names, when it names one."""
@@ -371,17 +379,9 @@ class RegoTestEngine:
     does not parse, EngineUnavailableError when regopy cannot be had."""
 
     def __init__(self, modules: Sequence[tuple[str, str]], data: Mapping[str, Any]) -> None:
-        regopy = import_regopy()
-        interp = regopy.Interpreter()
-        interp.log_level = regopy.LogLevel.NONE  # otherwise errors are printed on stdout: the result channel
-        interp.strict_built_in_errors = True  # a built-in error is a test error, as in `opa test`
-        interp.add_data_json(json.dumps(data, ensure_ascii=True))
-        for name, source in modules:
-            try:
-                interp.add_module(name, source)
-            except regopy.RegoError as exc:
-                raise EngineError(compile_error(name, source, str(exc))) from None
-        self._interp = interp
+        # No log on stdout (the worker's result channel); a built-in error is a test error, as
+        # in `opa test`.
+        self._interp = _interpreter(import_regopy(), modules, data)
 
     def run_test(self, package: str, name: str) -> tuple[str, str]:
         """("pass" | "fail" | "error", one-line reason) for the query `data.<package>.<name>`."""

@@ -220,27 +220,12 @@ class Scanner:
         A scan that recognized no file at all has an error saying so, unless the
         configuration sets `allow_empty`. Never prints, never exits: a problem with an input
         is a `ScanError` of that input, and the other inputs are still scanned."""
-        targets = _path_list(paths)
         state = self._state()
         try:
-            found = list(candidates(targets, named_as_found=self._skip_unrecognized,
-                                    skip_paths=self.config.skip_paths, stdin_name=stdin_name))
-            state.files_total = sum(1 for item in found if isinstance(item, Candidate))
-            for item in found:
-                if isinstance(item, InputErrorAt):
-                    state.errors.append(ScanError(item.display, item.message))
-                elif isinstance(item, Skipped):
-                    state.skipped.append((item.display, item.reason))
-                else:
-                    _scan_file(state, item)
-                    state.files_done += 1
-                    state.tick(item.display, force=True)
+            self._walk(state, _path_list(paths), stdin_name)
             _assume_pairs(state)
         finally:
             state.close()
-        if not state.scanned and not state.errors and not self.config.allow_empty:
-            # Said once, where no other error already explains why nothing was checked.
-            state.errors.append(_nothing_to_check(targets, state, stdin_name))
         return self._finish(state)
 
     def scan_document(self, document: Any, kind: str | None = None, name: str = "<document>") -> Report:
@@ -277,20 +262,29 @@ class Scanner:
         """The normalized documents of the files, exactly as the engine would get them, with
         each ref located: what a rule author matches on, and the input OPA and conftest take
         for the bundle. Nothing is evaluated; the pairs of IAMG-501 are not included."""
-        targets = _path_list(paths)
         state = self._state()
         state.inspected = []
-        for item in candidates(targets, named_as_found=self._skip_unrecognized, skip_paths=self.config.skip_paths,
-                               stdin_name=stdin_name):
+        self._walk(state, _path_list(paths), stdin_name)
+        return Inspection(tuple(state.inspected), tuple(state.errors), tuple(state.scanned), tuple(state.skipped))
+
+    def _walk(self, state: "_Scan", targets: list[PathArg], stdin_name: str) -> None:
+        """Every file of the targets through `_scan_file`; the walk's errors and skips noted,
+        and a scan that recognized no file at all an error (unless allow_empty)."""
+        found = list(candidates(targets, named_as_found=self._skip_unrecognized,
+                                skip_paths=self.config.skip_paths, stdin_name=stdin_name))
+        state.files_total = sum(1 for item in found if isinstance(item, Candidate))
+        for item in found:
             if isinstance(item, InputErrorAt):
                 state.errors.append(ScanError(item.display, item.message))
             elif isinstance(item, Skipped):
                 state.skipped.append((item.display, item.reason))
             else:
                 _scan_file(state, item)
+                state.files_done += 1
+                state.tick(item.display, force=True)
         if not state.scanned and not state.errors and not self.config.allow_empty:
+            # Said once, where no other error already explains why nothing was checked.
             state.errors.append(_nothing_to_check(targets, state, stdin_name))
-        return Inspection(tuple(state.inspected), tuple(state.errors), tuple(state.scanned), tuple(state.skipped))
 
     def _finish(self, state: "_Scan") -> Report:
         """The report of a scan: `.tf` blocks located (tf_source), then waivers applied."""

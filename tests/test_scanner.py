@@ -135,11 +135,10 @@ def _distinct_trusts(path: Path, count: int) -> Path:
 POOLED = scanner._NEW_FOR_BATCHES + 250
 
 
-def test_worker_processes_give_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _count_pool_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of each batch the worker pool is given, as the scan goes."""
     from pyiamguard import engine
 
-    path = _distinct_trusts(tmp_path / "trusts.json", POOLED)
-    alone = scan([path], jobs=1)
     sent: list[int] = []
     original = engine.EnginePool.evaluate_many
 
@@ -148,6 +147,13 @@ def test_worker_processes_give_the_same_report(tmp_path: Path, monkeypatch: pyte
         return original(self, documents, package)
 
     monkeypatch.setattr(engine.EnginePool, "evaluate_many", spy)
+    return sent
+
+
+def test_worker_processes_give_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _distinct_trusts(tmp_path / "trusts.json", POOLED)
+    alone = scan([path], jobs=1)
+    sent = _count_pool_batches(monkeypatch)
     pooled = scan([path], jobs=2)
     assert sent == [250]  # the documents after the window, in one batch
     assert pooled == alone
@@ -197,19 +203,10 @@ def test_a_failure_in_a_worker_is_judged_again_here(tmp_path: Path, monkeypatch:
 
 def test_worker_processes_run_custom_rules_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pool's workers compile the custom rules and their collector as this process does."""
-    from pyiamguard import engine
-
     rules = Path(__file__).parent.parent / "examples" / "custom-policies" / "policies"
     config = Config(policy_dirs=[rules], policy_data={"approved_vendor_accounts": ["100000000007"]})
     path = _distinct_trusts(tmp_path / "trusts.json", POOLED)
-    sent: list[int] = []
-    original = engine.EnginePool.evaluate_many
-
-    def spy(self: engine.EnginePool, documents: list[dict], package: str | None = None) -> list[object]:
-        sent.append(len(documents))
-        return original(self, documents, package)
-
-    monkeypatch.setattr(engine.EnginePool, "evaluate_many", spy)
+    sent = _count_pool_batches(monkeypatch)
     pooled = scan([path], config, jobs=2)
     assert sent == [250]
     alone = scan([path], config, jobs=1)
