@@ -3,10 +3,11 @@
 Policies are compiled once per engine (`build` with every entry point), then each normalized
 document is evaluated with `set_input` + `query_bundle_entrypoint`: re-planning a query per
 call is 8x slower. One Engine per thread or process: a shared regopy Interpreter gives wrong
-results under concurrency. Identical documents are evaluated once (memoized on their
-canonical JSON), since real estates repeat the same few trust policies: the built-in rules'
-findings on the document without its `resource` section (names, paths, tags, which they never
-read), custom rules' findings on the whole document.
+results under concurrency. Real estates repeat the same few trust shapes with their own
+accounts, names and ExternalIds: the built-in rules' findings are memoized on the document's
+shape (canonical.py: accounts and opaque values numbered, `resource` left out, since they never
+read it) and carried over to every document of that shape; custom rules' findings on the whole
+document.
 """
 from __future__ import annotations
 
@@ -14,13 +15,25 @@ import json
 import os
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
+from .canonical import Shape, Vocabulary, shape, translate
 from .errors import EngineError, EngineUnavailableError
 
 MAIN_ENTRYPOINT = "pyiamguard/main/findings"
 _BUILT_IN_RULES = "pyiamguard/rules/"
 _MEMO_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document ready for the memo: `key` groups the documents whose findings one
+    evaluation gives (same shape, and with custom rules the same whole document)."""
+
+    document: Mapping[str, Any]
+    key: str
+    shape: Shape
 
 
 class Engine:
@@ -47,59 +60,74 @@ class Engine:
             self._bundle = interp.build(None, [*self._collectors, *self._entrypoints.values()])
         except regopy.RegoError as exc:
             raise EngineError(_build_error(modules, str(exc))) from None
-        self._memo: OrderedDict[str, tuple[dict[str, Any], ...]] = OrderedDict()
+        # Shape key -> the first document of that shape and its built-in findings.
+        self._vocabulary = Vocabulary.of(data, [source for _, source in modules])
+        self._memo: OrderedDict[str, tuple[Shape, tuple[dict[str, Any], ...]]] = OrderedDict()
         self._custom_memo: OrderedDict[str, tuple[dict[str, Any], ...]] = OrderedDict()
 
-    def key(self, document: Mapping[str, Any]) -> str:
-        """The memo key of a document: the canonical JSON of what the built-in rules read (all
-        but `resource`), and with custom rules, after a newline, that of its `resource`: the
-        two together are the whole document, the custom rules' memo key."""
-        if "resource" not in document:
-            return memo_key(document) if self._custom is None else memo_key(document) + "\n"
-        shared = memo_key({k: v for k, v in document.items() if k != "resource"})
-        return shared if self._custom is None else f"{shared}\n{memo_key(document['resource'])}"
+    def prepare(self, document: Mapping[str, Any]) -> "Prepared":
+        """The document with its memo keys: its shape (canonical.py) for the built-in rules,
+        which never read `resource`, and with custom rules the whole document as well."""
+        shared = {k: v for k, v in document.items() if k != "resource"} if "resource" in document else document
+        the_shape = shape(shared, self._vocabulary)
+        key = the_shape.key if self._custom is None else f"{the_shape.key}\n{memo_key(document)}"
+        return Prepared(document, key, the_shape)
 
-    def evaluate(self, document: Mapping[str, Any], key: str | None = None) -> tuple[dict[str, Any], ...]:
+    def key(self, document: Mapping[str, Any]) -> str:
+        """Documents with the same key get the same findings, up to the renaming of their
+        accounts and opaque values (`prepare`)."""
+        return self.prepare(document).key
+
+    def evaluate(self, document: Mapping[str, Any], prepared: "Prepared | None" = None) -> tuple[dict[str, Any], ...]:
         """All findings for one normalized document, each tagged with its rule `package`.
 
         Raises EngineError naming the failing rule package when one rule fails; the other
-        rules' findings are then still returned by `evaluate_isolated`. `key`: the document's
-        `key()`, when the caller has it already.
+        rules' findings are then still returned by `evaluate_isolated`. `prepared`: the
+        document's `prepare()`, when the caller has it already.
         """
-        key = self.key(document) if key is None else key
-        cached = self.cached(key)
+        prepared = self.prepare(document) if prepared is None else prepared
+        cached = self.cached(prepared)
         if cached is not None:
             return cached
-        shared, _, resource = key.partition("\n")
-        _check_engine_safe(shared, document)
+        shared = {k: v for k, v in document.items() if k != "resource"}
+        _check_engine_safe(memo_key(shared), shared)
         if "resource" in document:
-            _check_engine_safe(resource or memo_key(document["resource"]), document["resource"])
-        built_in = self._memo.get(shared)
-        custom = self._custom_memo.get(key) if self._custom is not None else ()
+            _check_engine_safe(memo_key(document["resource"]), document["resource"])
+        built_in = self._built_in(prepared)
+        custom = _recall(self._custom_memo, prepared.key) if self._custom is not None else ()
         self._interp.set_input(dict(document))
         if built_in is None:
             built_in = tuple(self._query(MAIN_ENTRYPOINT))
         if custom is None and self._custom is not None:
             custom = tuple(self._query(self._custom))
         result = tuple(sorted((*built_in, *(custom or ())), key=_order))
-        self.remember(key, result)
+        self.remember(prepared, result)
         return result
 
-    def cached(self, key: str) -> tuple[dict[str, Any], ...] | None:
-        """The findings of a document already evaluated (by this engine or a pool's worker)."""
-        built_in = _recall(self._memo, key.partition("\n")[0])
-        if built_in is None or self._custom is None:
-            return built_in
-        custom = _recall(self._custom_memo, key)
+    def cached(self, prepared: "Prepared") -> tuple[dict[str, Any], ...] | None:
+        """The findings of a document already evaluated, or of one of the same shape (by this
+        engine or a pool's worker)."""
+        built_in = self._built_in(prepared)
+        if built_in is None:
+            return None
+        if self._custom is None:
+            return tuple(sorted(built_in, key=_order))
+        custom = _recall(self._custom_memo, prepared.key)
         return None if custom is None else tuple(sorted((*built_in, *custom), key=_order))
 
-    def remember(self, key: str, result: tuple[dict[str, Any], ...]) -> None:
-        if self._custom is None:
-            _store(self._memo, key, result)
-            return
-        _store(self._memo, key.partition("\n")[0],
-               tuple(f for f in result if f.get("package") not in self._custom_packages))
-        _store(self._custom_memo, key, tuple(f for f in result if f.get("package") in self._custom_packages))
+    def remember(self, prepared: "Prepared", result: tuple[dict[str, Any], ...]) -> None:
+        built_in = tuple(f for f in result if f.get("package") not in self._custom_packages)
+        if prepared.shape.key not in self._memo:  # the first document of a shape stands for it
+            _store(self._memo, prepared.shape.key, (prepared.shape, built_in))
+        if self._custom is not None:
+            _store(self._custom_memo, prepared.key,
+                   tuple(f for f in result if f.get("package") in self._custom_packages))
+
+    def _built_in(self, prepared: "Prepared") -> tuple[dict[str, Any], ...] | None:
+        """The built-in findings of the document's shape, renamed for it: None when its shape
+        was not evaluated yet, or its findings hold a text the renaming cannot carry over."""
+        entry = _recall(self._memo, prepared.shape.key)
+        return None if entry is None else translate(entry[1], entry[0], prepared.shape)
 
     def evaluate_rule(self, document: Mapping[str, Any], package: str) -> tuple[dict[str, Any], ...]:
         """The findings of one rule package: for inputs that only that rule reads (the
@@ -346,15 +374,15 @@ def compile_error(name: str, source: str, error: str) -> str:
     return f"{name}:{line}:{column}: does not compile: {found['message'].strip()}"
 
 
-def _recall(memo: OrderedDict[str, tuple[dict[str, Any], ...]], key: str) -> tuple[dict[str, Any], ...] | None:
+def _recall(memo: OrderedDict[str, Any], key: str) -> Any:
     found = memo.get(key)
     if found is not None:
         memo.move_to_end(key)
     return found
 
 
-def _store(memo: OrderedDict[str, tuple[dict[str, Any], ...]], key: str, findings: tuple[dict[str, Any], ...]) -> None:
-    memo[key] = findings
+def _store(memo: OrderedDict[str, Any], key: str, entry: Any) -> None:
+    memo[key] = entry
     if len(memo) > _MEMO_SIZE:
         memo.popitem(last=False)
 

@@ -69,37 +69,59 @@ class _Scan:
         """Per document its findings (of every rule, or of rule `package` alone), or the
         EngineError it raised. Documents seen before come from the engine's memo; the distinct
         new ones run on worker processes when there are enough of them and jobs > 1, else here."""
-        from .engine import MIN_POOL_DOCUMENTS, EngineError
+        from .engine import EngineError
 
         engine = self.get_engine()
-        # One rule's findings are not all findings: they bypass the memo (their inputs are
-        # pairs, each seen once).
-        keys = [engine.key(d) if package is None else str(i) for i, d in enumerate(documents)]
-        known = [engine.cached(k) if package is None else None for k in keys]
-        pending: dict[str, Mapping[str, Any]] = {}
-        for key, document, result in zip(keys, documents, known):
+        if package is not None:  # one rule's findings bypass the memo: its inputs are pairs, each seen once
+            self.new_documents += len(documents)
+            return self._evaluate_distinct(engine, list(documents), package)
+        prepared = [engine.prepare(d) for d in documents]
+        known = [engine.cached(p) for p in prepared]
+        pending: dict[str, Any] = {}
+        for entry, result in zip(prepared, known):
             if result is None:
-                pending.setdefault(key, document)
+                pending.setdefault(entry.key, entry)  # one document per shape
         self.new_documents += len(pending)
-        computed: dict[str, Any] = {}
-        if len(pending) >= MIN_POOL_DOCUMENTS and self._pool() is not None:
+        representatives = list(pending.values())
+        outcomes = self._evaluate_distinct(engine, [p.document for p in representatives], None, representatives)
+        failed = {}
+        for entry, outcome in zip(representatives, outcomes):
+            if isinstance(outcome, EngineError):
+                failed[entry.key] = outcome
+            else:
+                engine.remember(entry, outcome)
+        out: list[Any] = []
+        for entry, result in zip(prepared, known):
+            if result is None:
+                result = failed.get(entry.key) or engine.cached(entry)
+            if result is None:  # findings that do not carry over to this document: its own evaluation
+                try:
+                    result = engine.evaluate(entry.document, entry)
+                except EngineError as exc:
+                    result = exc
+            out.append(result)
+        return out
+
+    def _evaluate_distinct(self, engine: Any, documents: list[Mapping[str, Any]], package: str | None,
+                           prepared: list[Any] | None = None) -> list[Any]:
+        """Per document its findings or the EngineError it raised: on worker processes when
+        there are enough documents and jobs > 1, else here."""
+        from .engine import MIN_POOL_DOCUMENTS, EngineError
+
+        if len(documents) >= MIN_POOL_DOCUMENTS and self._pool() is not None:
             try:
-                computed = dict(zip(pending, self.pool.evaluate_many(list(pending.values()), package)))
+                return self.pool.evaluate_many(documents, package)
             except Exception:  # a worker died or could not start: evaluate here instead
                 self.close()
                 self.pool_failed = True
-                computed = {}
-            for key, outcome in computed.items():
-                if package is None and not isinstance(outcome, EngineError):
-                    engine.remember(key, outcome)
-        for key, document in pending.items():
-            if key not in computed:
-                try:
-                    computed[key] = (engine.evaluate(document, key) if package is None
-                                     else engine.evaluate_rule(document, package))
-                except EngineError as exc:
-                    computed[key] = exc
-        return [result if result is not None else computed[key] for key, result in zip(keys, known)]
+        out: list[Any] = []
+        for i, document in enumerate(documents):
+            try:
+                out.append(engine.evaluate(document, prepared[i]) if prepared is not None
+                           else engine.evaluate_rule(document, package))
+            except EngineError as exc:
+                out.append(exc)
+        return out
 
     def _pool(self) -> Any:
         if self.pool is None and self.jobs > 1 and not self.pool_failed:

@@ -39,10 +39,19 @@ def test_wildcard_document_gives_the_wildcard_finding() -> None:
     assert findings == ({"facts": {"statement": "s0"}, "package": "iamg_101", "ref": "p2"},)
 
 
-def test_identical_documents_are_evaluated_once() -> None:
+def _spy(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The entry points the engine queries from now on."""
+    queried: list[str] = []
+    real = engine._query
+    monkeypatch.setattr(engine, "_query", lambda entrypoint: queried.append(entrypoint) or real(entrypoint))
+    return queried
+
+
+def test_identical_documents_are_evaluated_once(monkeypatch: pytest.MonkeyPatch) -> None:
     engine = _engine()
+    queried = _spy(engine, monkeypatch)
     first = engine.evaluate(DOC)
-    assert engine.evaluate(json.loads(json.dumps(DOC))) is first
+    assert engine.evaluate(json.loads(json.dumps(DOC))) == first and len(queried) == 1
 
 
 def test_a_failing_rule_raises_and_is_isolated_from_the_others() -> None:
@@ -103,9 +112,7 @@ def test_custom_rules_are_memoized_apart_on_the_whole_document(monkeypatch: pyte
     document = Scanner().inspect([untagged]).documents[0].input
     tagged = {**document, "resource": {**document["resource"], "tags": {"Owner": "platform-team"}}}
     engine = _engine(policy_dirs=[rules])
-    queried: list[str] = []
-    real = engine._query
-    monkeypatch.setattr(engine, "_query", lambda entrypoint: queried.append(entrypoint) or real(entrypoint))
+    queried = _spy(engine, monkeypatch)
     first = engine.evaluate(document)
     second = engine.evaluate(tagged)
     assert queried == [MAIN_ENTRYPOINT, CUSTOM_MAIN_ENTRYPOINT, CUSTOM_MAIN_ENTRYPOINT]

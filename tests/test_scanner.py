@@ -123,10 +123,12 @@ def test_reports_are_deterministic(tmp_path: Path) -> None:
 # --- worker processes ------------------------------------------------------------------------
 
 def _distinct_trusts(path: Path, count: int) -> Path:
-    """`count` trust policies, each of its own foreign account: as many distinct documents."""
+    """`count` trust policies, each of its own foreign account and source network: as many
+    distinct shapes (the network is not a value the memo abstracts, the account is)."""
     documents = [{"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{100000000000 + i}:root"}, "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"sts:ExternalId": f"vendor-{i}"}}}]} for i in range(count)]
+        "Condition": {"StringEquals": {"sts:ExternalId": f"vendor-{i}"},
+                      "IpAddress": {"aws:SourceIp": f"10.{i // 256}.{i % 256}.0/24"}}}]} for i in range(count)]
     path.write_text(json.dumps(documents, indent=2), encoding="utf-8")
     return path
 

@@ -1,0 +1,310 @@
+"""Shapes, not names: the memo key under which documents that the built-in rules cannot tell
+apart are evaluated once.
+
+Real estates repeat trust *shapes* (a vendor account with an ExternalId, a CI role of a tooling
+account, a GitHub subject of the organization), never the same text: every role trusts its own
+accounts, names its own CI role and carries its own ExternalId. The built-in rules read those
+values in a few ways only, so a document's shape keeps exactly what they observe and abstracts
+the rest:
+
+- **Account ids** (a run of exactly 12 digits inside any string) are numbered by first
+  appearance, unless the policies' data or sources name them (configured accounts stay as
+  written). The rules compare accounts for equality, with the configuration, and inside IAM
+  globs; a glob whose wildcard touches a digit (`arn:aws:iam::1234*:root`) could tell two
+  accounts apart, so a document holding one keeps its accounts as written.
+- **Opaque values** (atoms) are numbered by first appearance, exact and lower-cased: the ARN of
+  a named AWS principal, the named ARN of an `aws:PrincipalArn` condition, an ExternalId, an
+  organization id or path, an OIDC claim. Beside the number, the shape keeps what a rule can
+  test of the value: for an organization, how it relates to `trusted_org_ids` and whether it
+  starts with `o-`; for an OIDC claim, the broad-subject patterns it matches and how it
+  relates to each of `approved_oidc_subjects`. A value equal to a string the policies name, or
+  to another string of the document that is not an atom, stays as written.
+
+Two documents with the same shape get the same findings up to the renaming: the first one is
+evaluated, and its findings are carried over to the next by mapping its atoms and accounts to
+the other's, position by position (`translate`). A finding holding text the mapping cannot
+account for is not carried over: the document is evaluated itself. The engine never sees a
+shape, only real documents.
+
+What makes this exact is the list of places the built-in rules read text, pinned by
+`tests/test_canonical.py` (a rule that starts reading a value in a new way fails it until this
+module is reviewed), and a differential test holds the shapes to the raw evaluation on the
+corpus, the examples and generated estates. Custom rules may read anything: their findings are
+memoized on the whole document, never on its shape.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+# A 12-digit account id inside a string: digits on neither side.
+ACCOUNT_RUN = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+# An IAM wildcard next to a digit: a glob that could match part of an account id.
+_WILDCARD_BY_DIGIT = re.compile(r"[0-9][*?]|[*?][0-9]")
+# In a document's compact JSON, a 12-digit run that could be a number rather than text.
+_NUMBER_LIKE = re.compile(r"[:,\[][0-9]{12}[,}\]]")
+_STRING_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+
+# Condition keys whose values are atoms, with the kind of what rules test beyond equality.
+_ARN_KEYS = frozenset({"aws:principalarn"})
+_OPAQUE_KEYS = frozenset({"sts:externalid"})
+_ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
+# OIDC claim keys: `<issuer>:<claim>` (lib/federation.rego claim_suffixes).
+_CLAIM_SUFFIXES = (":sub", ":aud", ":oaud", ":amr", ":app_id", ":user_id", ":id")
+_NOT_CLAIM_PREFIXES = ("aws:", "sts:", "saml:")
+_NAMED_SCOPES = frozenset({"role", "user", "assumed_role", "federated_user", "other"})
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the policies compare document values with: the accounts and texts they name (kept
+    as written), the organizations and OIDC subject patterns of the configuration."""
+
+    reserved_accounts: frozenset[str]
+    reserved_texts: frozenset[str]  # lower-cased
+    rename_accounts: bool  # false when the data holds a glob whose wildcard touches a digit
+    trusted_orgs: tuple[str, ...]
+    broad_subjects: tuple[re.Pattern[str], ...]
+    approved_subjects: tuple[str, ...]
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any], sources: Iterable[str]) -> "Vocabulary":
+        texts = [s for s in _strings(data)]
+        for source in sources:
+            texts.extend(m.group(1) for m in _STRING_LITERAL.finditer(source))
+            texts.extend(re.findall(r"`([^`]*)`", source))
+        root = data.get("pyiamguard", {}) if isinstance(data, Mapping) else {}
+        config = root.get("config", {}) if isinstance(root, Mapping) else {}
+        params = root.get("params", {}) if isinstance(root, Mapping) else {}
+        broad = params.get("oidc_broad_subjects", {}) if isinstance(params, Mapping) else {}
+        return cls(
+            reserved_accounts=frozenset(run for text in texts for run in ACCOUNT_RUN.findall(text)),
+            reserved_texts=frozenset(text.lower() for text in texts),
+            rename_accounts=not any(_WILDCARD_BY_DIGIT.search(text) for text in texts),
+            trusted_orgs=tuple(str(o) for o in config.get("trusted_org_ids", ()) or ()),
+            broad_subjects=tuple(re.compile(str(expression)) for expressions in broad.values()
+                                 for expression in expressions),
+            approved_subjects=tuple(str(p) for p in config.get("approved_oidc_subjects", ()) or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A document's memo key and, by number, the values its key abstracts."""
+
+    key: str
+    atoms: tuple[str, ...]
+    accounts: tuple[str, ...]
+
+
+def shape(document: Mapping[str, Any], vocabulary: Vocabulary) -> Shape:
+    """The document's shape (see the module's docstring)."""
+    positions = _atom_positions(document, vocabulary)
+    signatures: dict[str, str] = {}
+    for _, text, signature in positions:
+        if signatures.setdefault(text, signature) != signature:
+            signatures[text] = ""  # one text in two roles: kept as written
+    if signatures:
+        # An atom equal to a string of the document that is not an atom keeps that equality
+        # visible: it stays as written.
+        text = _dumps(_replace(document, [(p, "\t") for p, t, _ in positions if signatures[t]]))
+        lowered = text.lower()
+        for atom in list(signatures):
+            if json.dumps(atom) in text or json.dumps(atom.lower()) in lowered:
+                signatures[atom] = ""
+    numbers: dict[str, int] = {}
+    lower_numbers: dict[str, int] = {}
+    placeholders: dict[str, str] = {}
+    for atom, signature in signatures.items():
+        if signature:
+            number = numbers.setdefault(atom, len(numbers))
+            lower_number = lower_numbers.setdefault(atom.lower(), len(lower_numbers))
+            placeholders[atom] = f"\t{lower_number}.{number}{signature}"
+    replacements = [(p, placeholders[t]) for p, t, _ in positions if t in placeholders]
+    text = _dumps(_replace(document, replacements) if replacements else document)
+    accounts: tuple[str, ...] = ()
+    if vocabulary.rename_accounts and not _WILDCARD_BY_DIGIT.search(text) and not _NUMBER_LIKE.search(text):
+        found: dict[str, int] = {}
+
+        def number_account(match: re.Match[str]) -> str:
+            run = match.group()
+            if run in vocabulary.reserved_accounts:
+                return run
+            return f"\tA{found.setdefault(run, len(found))}"
+
+        text = ACCOUNT_RUN.sub(number_account, text)
+        accounts = tuple(found)
+    return Shape(text, tuple(numbers), accounts)
+
+
+def translate(findings: Sequence[Mapping[str, Any]], source: Shape, target: Shape) -> tuple[dict[str, Any], ...] | None:
+    """The findings of the document shaped `source`, carried over to the one shaped `target`
+    (same key); None when a finding holds text the renaming cannot account for."""
+    if source.atoms == target.atoms and source.accounts == target.accounts:
+        return tuple(dict(f) for f in findings)
+    atoms = dict(zip(source.atoms, target.atoms))
+    accounts = dict(zip(source.accounts, target.accounts))
+    stray = [a for a in source.atoms if atoms[a] != a]
+    out = []
+    for finding in findings:
+        mapped = _map_strings(finding, atoms, accounts, stray)
+        if mapped is None:
+            return None
+        out.append(mapped)
+    return tuple(out)
+
+
+def _map_strings(value: Any, atoms: Mapping[str, str], accounts: Mapping[str, str], stray: Sequence[str]) -> Any:
+    if isinstance(value, str):
+        if value in atoms:
+            return atoms[value]
+        if any(a in value for a in stray):
+            return None  # an atom inside a longer text: not a value the rules return as such
+        return ACCOUNT_RUN.sub(lambda m: accounts.get(m.group(), m.group()), value) if accounts else value
+    if isinstance(value, Mapping):
+        out = {}
+        for name, item in value.items():
+            mapped = _map_strings(item, atoms, accounts, stray)
+            if mapped is None and item is not None:
+                return None
+            out[name] = mapped
+        return out
+    if isinstance(value, list):
+        items = [_map_strings(item, atoms, accounts, stray) for item in value]
+        return None if any(m is None and i is not None for m, i in zip(items, value)) else items
+    return value
+
+
+Path = tuple[Any, ...]
+
+
+def _atom_positions(document: Mapping[str, Any], vocabulary: Vocabulary) -> list[tuple[Path, str, str]]:
+    """(where, text, what the rules may test of it) for every atom of the document's
+    top-level statements: the named AWS principals (value and identity) and the values of
+    the conditions on the keys above."""
+    found: list[tuple[Path, str, str]] = []
+    statements = document.get("statements")
+    if not isinstance(statements, list):
+        return found
+
+    def eligible(text: Any) -> bool:
+        # Engine tokens only (printable ASCII without quotes or backslashes): a value the engine
+        # would refuse stays as written, so documents of one shape are all refused or none.
+        return (isinstance(text, str) and bool(text) and text.isascii() and text.isprintable()
+                and '"' not in text and "\\" not in text and text.lower() not in vocabulary.reserved_texts)
+
+    for s, statement in enumerate(statements):
+        if not isinstance(statement, Mapping):
+            continue
+        for p, principal in enumerate(statement.get("principals") or ()):
+            if not (isinstance(principal, Mapping) and principal.get("kind") == "aws"
+                    and principal.get("scope") in _NAMED_SCOPES and not principal.get("whole_account")):
+                continue
+            value = principal.get("value")
+            if _plain(value) and eligible(value):
+                found.append((("statements", s, "principals", p, "value"), value, "|p"))
+                if principal.get("identity") == value:
+                    found.append((("statements", s, "principals", p, "identity"), value, "|p"))
+        for c, condition in enumerate(statement.get("conditions") or ()):
+            if not isinstance(condition, Mapping):
+                continue
+            kind = _signature(str(condition.get("key", "")))
+            if kind is None:
+                continue
+            for v, value in enumerate(condition.get("values") or ()):
+                text = value.get("text") if isinstance(value, Mapping) else None
+                if not eligible(text):
+                    continue
+                if kind == "|p" and not (value.get("named") and _plain(text)):
+                    continue  # an aws:PrincipalArn value: one named ARN only
+                if kind in ("|e", "|o") and not _plain(text):
+                    continue
+                signature = (kind + _org_tests(text, vocabulary) if kind == "|o"
+                             else kind + _claim_tests(text, vocabulary) if kind == "|s" else kind)
+                found.append((("statements", s, "conditions", c, "values", v, "text"), text, signature))
+    return found
+
+
+def _signature(key: str) -> str | None:
+    if key in _ARN_KEYS:
+        return "|p"  # the same kind as a principal's ARN: a derived principal's identity is the text
+    if key in _OPAQUE_KEYS:
+        return "|e"
+    if key in _ORG_KEYS:
+        return "|o"
+    if key.endswith(_CLAIM_SUFFIXES) and not key.startswith(_NOT_CLAIM_PREFIXES):
+        return "|s"
+    return None
+
+
+def _org_tests(text: str, vocabulary: Vocabulary) -> str:
+    tests = [text.startswith("o-")]
+    for trusted in vocabulary.trusted_orgs:
+        tests += [text == trusted, text.startswith(trusted + "/")]
+    return _flags(tests)
+
+
+def _claim_tests(text: str, vocabulary: Vocabulary) -> str:
+    tests = [pattern.search(text) is not None for pattern in vocabulary.broad_subjects]
+    for approved in vocabulary.approved_subjects:
+        tests += [text == approved, iam_glob_matches(approved, text),
+                  _prefix_only(approved) and text.startswith(approved[:-1])]
+    return _flags(tests)
+
+
+def iam_glob_matches(pattern: str, value: str) -> bool:
+    """lib/iam_glob.rego `matches`: `*` any run of characters, `?` any one, the rest literal."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == value
+    expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(expression, value, re.DOTALL) is not None
+
+
+def _prefix_only(pattern: str) -> bool:
+    return pattern.endswith("*") and "*" not in pattern[:-1] and "?" not in pattern
+
+
+def _flags(tests: list[bool]) -> str:
+    return "".join("y" if t else "n" for t in tests)
+
+
+def _plain(text: Any) -> bool:
+    """A value without wildcards or policy variables: one name, tested for equality only."""
+    return isinstance(text, str) and not any(c in text for c in "*?$")
+
+
+def _replace(document: Mapping[str, Any], replacements: Sequence[tuple[Path, str]]) -> dict[str, Any]:
+    """A copy of the document with the strings at the given places replaced (the containers
+    along the way copied, the rest shared)."""
+    out = dict(document)
+    copied: set[Path] = set()
+    for path, text in replacements:
+        node: Any = out
+        for depth in range(len(path) - 1):
+            step = path[depth]
+            child = node[step]
+            if path[:depth + 1] not in copied:
+                child = dict(child) if isinstance(child, Mapping) else list(child)
+                node[step] = child
+                copied.add(path[:depth + 1])
+            node = child
+        node[path[-1]] = text
+    return out
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield str(k)
+            yield from _strings(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _strings(v)
