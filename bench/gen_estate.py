@@ -84,8 +84,14 @@ def terraform_plan(count: int, shapes: int | None = None) -> dict[str, Any]:
                 "type": "aws_iam_role_policy_attachment", "name": "admin", "index": name,
                 "change": {"actions": ["create"], "before": None, "after": {"role": name, "policy_arn": ADMIN},
                            "after_unknown": {"id": True}}})
+    # As `terraform show -json` writes it: the planned state beside the changes (checkov reads
+    # only the planned values; pyiamguard reads both).
+    planned = [{"address": c["address"], "mode": "managed", "type": c["type"], "name": c["name"], "index": c["index"],
+                "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+                "values": c["change"]["after"], "sensitive_values": {}} for c in changes]
     return {"format_version": "1.2", "terraform_version": "1.9.5", "resource_changes": changes,
-            "planned_values": {"root_module": {}}, "applyable": True, "complete": True, "errored": False}
+            "planned_values": {"root_module": {"resources": planned}}, "applyable": True, "complete": True,
+            "errored": False}
 
 
 def cloudformation_template(count: int, shapes: int | None = None) -> dict[str, Any]:

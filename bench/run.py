@@ -17,6 +17,9 @@ trust policy per file, distinct or shaped only.)
 (dump: an account authorization dump whose roles assume each other, from bench/gen_dump.py:
 the cross-document assume graph of IAMG-501 at scale)
 (--unique makes every IAM document distinct, defeating the engine's memo of identical ones).
+       [--baseline DIR]  (also runs the pyiamguard of another checkout, e.g. a `git worktree` of an
+                          older commit, on the same inputs in the same run: a column of ratios)
+       [--checkov auto|PATH]  (also runs checkov on the same Terraform plans, where it is installed)
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,10 +76,10 @@ def _generator(kind: str, args: argparse.Namespace) -> Any:
             "cloudformation": cloudformation_template, "dump": account_dump}[kind]
 
 
-def measure(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one child process (its children not included)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -92,9 +96,14 @@ def main() -> int:
     ap.add_argument("--estate", choices=("repeating", "distinct", "shapes"), default="repeating")
     ap.add_argument("--jobs", default="auto",
                     help="comma-separated --jobs values to run each input with (auto: the CLI's default)")
+    ap.add_argument("--baseline", type=Path, help="a checkout of another pyiamguard commit to run beside this one")
+    ap.add_argument("--checkov", help="auto (checkov on PATH) or the checkov executable: run on the Terraform plans")
     args = ap.parse_args()
     cli = [sys.executable, "-m", "pyiamguard"]
+    base_env = None if args.baseline is None else {**os.environ, "PYTHONPATH": str(args.baseline.resolve())}
+    checkov = shutil.which("checkov") if args.checkov == "auto" else args.checkov
     rows = []
+    extra: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         startup, _ = measure(cli + ["--version"])
         empty = Path(tmp) / "empty"
@@ -117,6 +126,16 @@ def main() -> int:
                     wall, peak = measure(cli + ["scan", "--format", "json", *flags, str(path)])
                     rows.append((kind if jobs == "auto" else f"{kind} -j{jobs}", size, wall, size / wall, peak,
                                  wall / floor))
+                    if base_env is not None:
+                        base, base_peak = measure(cli + ["scan", "--format", "json", *flags, str(path)], base_env)
+                        extra.append(f"{rows[-1][0]} {size}: this {wall:.2f} s, baseline {base:.2f} s "
+                                     f"({base_peak} MiB), ratio this/baseline {wall / base:.3f}")
+                if checkov and kind == "terraform":
+                    wall, peak = measure([checkov, "-f", str(path), "--framework", "terraform_plan", "-o", "json",
+                                          "--quiet", "--compact", "--skip-download"])
+                    ours = next(r[2] for r in rows if r[1] == size and r[0].startswith("terraform"))
+                    extra.append(f"checkov terraform {size}: {wall:.2f} s, {peak} MiB; "
+                                 f"checkov/pyiamguard {wall / ours:.1f}")
     estate = {"repeating": "unique" if args.unique else "repeating (a few documents verbatim)",
               "distinct": "distinct estate (own names, accounts, ExternalIds)",
               "shapes": "estate of 36 shapes"}[args.estate]
@@ -125,6 +144,8 @@ def main() -> int:
     print(f"{'kind':>18} | {'roles':>6} | {'wall s':>7} | {'roles/s':>8} | {'peak MiB':>8} | {'x json.load':>11}")
     for kind, size, wall, rate, peak, ratio in rows:
         print(f"{kind:>18} | {size:>6} | {wall:>7.2f} | {rate:>8.0f} | {peak:>8} | {ratio:>11.1f}")
+    for line in extra:
+        print(line)
     by = {(k, s): w for k, s, w, *_ in rows}
     for kind in args.kinds.split(","):
         if (kind, 1000) in by and (kind, 10000) in by:

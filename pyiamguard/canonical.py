@@ -37,14 +37,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence, TypeGuard
 
 # A 12-digit account id inside a string: digits on neither side.
 ACCOUNT_RUN = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 # An IAM wildcard next to a digit: a glob that could match part of an account id.
 _WILDCARD_BY_DIGIT = re.compile(r"[0-9][*?]|[*?][0-9]")
-# In a document's compact JSON, a 12-digit run that could be a number rather than text.
-_NUMBER_LIKE = re.compile(r"[:,\[][0-9]{12}[,}\]]")
+# Digit runs of a document's JSON text, to find the 12-digit ones (faster than look-arounds).
+_DIGITS = re.compile(r"[0-9]{12,}")
+_WILDCARD = re.compile(r"[*?]")
 _STRING_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 
 # Condition keys whose values are atoms, with the kind of what rules test beyond equality.
@@ -106,37 +107,52 @@ def shape(document: Mapping[str, Any], vocabulary: Vocabulary) -> Shape:
     for _, text, signature in positions:
         if signatures.setdefault(text, signature) != signature:
             signatures[text] = ""  # one text in two roles: kept as written
-    if signatures:
-        # An atom equal to a string of the document that is not an atom keeps that equality
-        # visible: it stays as written.
-        text = _dumps(_replace(document, [(p, "\t") for p, t, _ in positions if signatures[t]]))
+    while True:
+        numbers: dict[str, int] = {}
+        lower_numbers: dict[str, int] = {}
+        placeholders: dict[str, str] = {}
+        for atom, signature in signatures.items():
+            if signature:
+                number = numbers.setdefault(atom, len(numbers))
+                lower_number = lower_numbers.setdefault(atom.lower(), len(lower_numbers))
+                placeholders[atom] = f"\t{lower_number}.{number}{signature}"
+        replacements = [(p, placeholders[t]) for p, t, _ in positions if t in placeholders]
+        text = _dumps(_replace(document, replacements) if replacements else document)
+        if not placeholders:
+            break
+        # An atom equal (or equal but for case) to a string of the document that is not an
+        # atom keeps that equality visible: it stays as written.
         lowered = text.lower()
-        for atom in list(signatures):
-            if json.dumps(atom) in text or json.dumps(atom.lower()) in lowered:
-                signatures[atom] = ""
-    numbers: dict[str, int] = {}
-    lower_numbers: dict[str, int] = {}
-    placeholders: dict[str, str] = {}
-    for atom, signature in signatures.items():
-        if signature:
-            number = numbers.setdefault(atom, len(numbers))
-            lower_number = lower_numbers.setdefault(atom.lower(), len(lower_numbers))
-            placeholders[atom] = f"\t{lower_number}.{number}{signature}"
-    replacements = [(p, placeholders[t]) for p, t, _ in positions if t in placeholders]
-    text = _dumps(_replace(document, replacements) if replacements else document)
-    accounts: tuple[str, ...] = ()
-    if vocabulary.rename_accounts and not _WILDCARD_BY_DIGIT.search(text) and not _NUMBER_LIKE.search(text):
-        found: dict[str, int] = {}
+        kept = [a for a in placeholders if json.dumps(a) in text or json.dumps(a.lower()) in lowered]
+        if not kept:
+            break
+        for atom in kept:
+            signatures[atom] = ""
+    if not vocabulary.rename_accounts or _wildcard_by_digit(text):
+        return Shape(text, tuple(numbers), ())
+    found: dict[str, int] = {}
+    pieces: list[str] = []
+    end = 0
+    for match in _DIGITS.finditer(text):
+        run = match.group()
+        if len(run) != 12 or run in vocabulary.reserved_accounts:
+            continue
+        before, after = text[match.start() - 1:match.start()], text[match.end():match.end() + 1]
+        if before and after and before in ":,[" and after in ",}]":
+            return Shape(text, tuple(numbers), ())  # maybe a number, not text: accounts as written
+        pieces += (text[end:match.start()], f"\tA{found.setdefault(run, len(found))}")
+        end = match.end()
+    pieces.append(text[end:])
+    return Shape("".join(pieces), tuple(numbers), tuple(found))
 
-        def number_account(match: re.Match[str]) -> str:
-            run = match.group()
-            if run in vocabulary.reserved_accounts:
-                return run
-            return f"\tA{found.setdefault(run, len(found))}"
 
-        text = ACCOUNT_RUN.sub(number_account, text)
-        accounts = tuple(found)
-    return Shape(text, tuple(numbers), accounts)
+def _wildcard_by_digit(text: str) -> bool:
+    """An IAM wildcard next to a digit somewhere in the text (wildcards are few: look at each)."""
+    for match in _WILDCARD.finditer(text):
+        at = match.start()
+        if text[at - 1:at].isdigit() or text[at + 1:at + 2].isdigit():
+            return True
+    return False
 
 
 def translate(findings: Sequence[Mapping[str, Any]], source: Shape, target: Shape) -> tuple[dict[str, Any], ...] | None:
@@ -189,17 +205,17 @@ def _atom_positions(document: Mapping[str, Any], vocabulary: Vocabulary) -> list
     if not isinstance(statements, list):
         return found
 
-    def eligible(text: Any) -> bool:
+    def eligible(text: Any) -> TypeGuard[str]:
         # Engine tokens only (printable ASCII without quotes or backslashes): a value the engine
         # would refuse stays as written, so documents of one shape are all refused or none.
         return (isinstance(text, str) and bool(text) and text.isascii() and text.isprintable()
                 and '"' not in text and "\\" not in text and text.lower() not in vocabulary.reserved_texts)
 
     for s, statement in enumerate(statements):
-        if not isinstance(statement, Mapping):
+        if not isinstance(statement, dict):
             continue
         for p, principal in enumerate(statement.get("principals") or ()):
-            if not (isinstance(principal, Mapping) and principal.get("kind") == "aws"
+            if not (isinstance(principal, dict) and principal.get("kind") == "aws"
                     and principal.get("scope") in _NAMED_SCOPES and not principal.get("whole_account")):
                 continue
             value = principal.get("value")
@@ -208,13 +224,13 @@ def _atom_positions(document: Mapping[str, Any], vocabulary: Vocabulary) -> list
                 if principal.get("identity") == value:
                     found.append((("statements", s, "principals", p, "identity"), value, "|p"))
         for c, condition in enumerate(statement.get("conditions") or ()):
-            if not isinstance(condition, Mapping):
+            if not isinstance(condition, dict):
                 continue
             kind = _signature(str(condition.get("key", "")))
             if kind is None:
                 continue
             for v, value in enumerate(condition.get("values") or ()):
-                text = value.get("text") if isinstance(value, Mapping) else None
+                text = value.get("text") if isinstance(value, dict) else None
                 if not eligible(text):
                     continue
                 if kind == "|p" and not (value.get("named") and _plain(text)):
@@ -286,7 +302,7 @@ def _replace(document: Mapping[str, Any], replacements: Sequence[tuple[Path, str
             step = path[depth]
             child = node[step]
             if path[:depth + 1] not in copied:
-                child = dict(child) if isinstance(child, Mapping) else list(child)
+                child = dict(child) if isinstance(child, dict) else list(child)
                 node[step] = child
                 copied.add(path[:depth + 1])
             node = child
