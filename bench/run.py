@@ -79,7 +79,10 @@ def _generator(kind: str, args: argparse.Namespace) -> Any:
 def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one child process (its children not included)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    # From a neutral folder: `python -m` puts the working folder first on sys.path, which would
+    # shadow the baseline's PYTHONPATH with this checkout.
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                            cwd=tempfile.gettempdir())
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)

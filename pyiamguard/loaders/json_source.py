@@ -75,6 +75,8 @@ def parse_json_text(text: str) -> Any:
 
 def duplicate_problems(root: Any) -> list[Problem]:
     """Every duplicate key in the tree, as a problem at the duplicated key's path."""
+    if not _has_duplicates(root):  # the usual case: no paths to build
+        return []
     out: list[Problem] = []
     stack: list[tuple[Any, TreePath]] = [(root, ())]
     while stack:
@@ -87,6 +89,21 @@ def duplicate_problems(root: Any) -> list[Problem]:
             stack.extend((v, path + (i,)) for i, v in enumerate(node))
     out.sort(key=lambda p: [str(s) for s in p.path])
     return out
+
+
+def _has_duplicates(root: Any) -> bool:
+    level = [root]
+    while level:
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                if getattr(node, "duplicate_keys", ()):
+                    return True
+                below.extend(node.values())
+            elif isinstance(node, list):
+                below.extend(node)
+        level = below
+    return False
 
 
 def load_json(name: str, text: str) -> SourceFile:

@@ -122,15 +122,17 @@ def decode_bytes(data: bytes) -> str:
 
 def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
     """Reject trees nested deeper than `limit`: the engine crashes on deep input."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        node, depth = stack.pop()
+    level, depth = [value], 0  # level by level: no per-node bookkeeping
+    while level:
         if depth > limit:
             raise InputError(f"nested more than {limit} levels deep")
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                below.extend(node.values())
+            elif isinstance(node, list):
+                below.extend(node)
+        level, depth = below, depth + 1
 
 
 def key_of(step: Hashable) -> PathStep:

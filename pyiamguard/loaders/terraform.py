@@ -8,6 +8,8 @@ statically becomes an `Unresolved` value, which the rules report as IAMG-001: ne
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
@@ -76,8 +78,19 @@ def strip_instance_keys(address: str) -> str:
     return ".".join(segment.split("[", 1)[0] for segment in address_segments(address))
 
 
+# A well-formed address segment: a name with instance keys, each a number or a quoted string.
+_SEGMENT = re.compile(r'(?:[^.\["\]]+|\["(?:[^"\\]|\\.)*"\]|\[[0-9]*\])+')
+
+
 def address_segments(address: str) -> list[str]:
     """Split an address on the dots outside instance keys: `a["x.y"].b` -> [`a["x.y"]`, `b`]."""
+    segments = _SEGMENT.findall(address)  # one pass in C for the usual address
+    if segments and ".".join(segments) == address:
+        return segments
+    return _address_segments_by_char(address)
+
+
+def _address_segments_by_char(address: str) -> list[str]:
     segments, current = [], []
     depth, quoted, escaped = 0, False, False
     for char in address:
