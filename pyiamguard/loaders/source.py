@@ -15,7 +15,9 @@ from ..errors import InputError
 PathStep = str | int
 TreePath = tuple[PathStep, ...]
 
-MAX_FILE_BYTES = 128 * 1024 * 1024
+# A 100,000-role Terraform plan (`terraform show -json`, compact) is about 140 MiB and scans
+# in 1.5 GB; the limit keeps a stray multi-gigabyte file from exhausting a CI runner.
+MAX_FILE_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 200
 
 

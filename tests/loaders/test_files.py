@@ -236,10 +236,10 @@ def test_binary_file_is_an_input_error(tmp_path: Path) -> None:
 def test_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     with path.open("wb") as handle:  # sparse: no disk space used
-        handle.truncate(200 * 2**20)
+        handle.truncate(300 * 2**20)
     with pytest.raises(InputError) as err:
         _read(path)
-    assert str(err.value) == "file is 200 MiB, over the 128 MiB limit"
+    assert str(err.value) == "file is 300 MiB, over the 256 MiB limit"
 
 
 def test_yaml_over_the_yaml_limit_is_refused(tmp_path: Path) -> None:
