@@ -41,8 +41,6 @@ from typing import Any, Iterable, Mapping, Sequence, TypeGuard
 
 # A 12-digit account id inside a string: digits on neither side.
 ACCOUNT_RUN = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
-# An IAM wildcard next to a digit: a glob that could match part of an account id.
-_WILDCARD_BY_DIGIT = re.compile(r"[0-9][*?]|[*?][0-9]")
 # Digit runs of a document's JSON text, to find the 12-digit ones (faster than look-arounds).
 _DIGITS = re.compile(r"[0-9]{12,}")
 _WILDCARD = re.compile(r"[*?]")
@@ -72,7 +70,7 @@ class Vocabulary:
 
     @classmethod
     def of(cls, data: Mapping[str, Any], sources: Iterable[str]) -> "Vocabulary":
-        texts = [s for s in _strings(data)]
+        texts = list(_strings(data))
         for source in sources:
             texts.extend(m.group(1) for m in _STRING_LITERAL.finditer(source))
             texts.extend(re.findall(r"`([^`]*)`", source))
@@ -83,7 +81,7 @@ class Vocabulary:
         return cls(
             reserved_accounts=frozenset(run for text in texts for run in ACCOUNT_RUN.findall(text)),
             reserved_texts=frozenset(text.lower() for text in texts),
-            rename_accounts=not any(_WILDCARD_BY_DIGIT.search(text) for text in texts),
+            rename_accounts=not any(_wildcard_by_digit(text) for text in texts),
             trusted_orgs=tuple(str(o) for o in config.get("trusted_org_ids", ()) or ()),
             broad_subjects=tuple(re.compile(str(expression)) for expressions in broad.values()
                                  for expression in expressions),
@@ -147,7 +145,8 @@ def shape(document: Mapping[str, Any], vocabulary: Vocabulary) -> Shape:
 
 
 def _wildcard_by_digit(text: str) -> bool:
-    """An IAM wildcard next to a digit somewhere in the text (wildcards are few: look at each)."""
+    """An IAM wildcard next to a digit somewhere in the text: a glob that could match part of
+    an account id (wildcards are few: look at each)."""
     for match in _WILDCARD.finditer(text):
         at = match.start()
         if text[at - 1:at].isdigit() or text[at + 1:at + 2].isdigit():
