@@ -131,10 +131,16 @@ class Engine:
 
     def evaluate_rule(self, document: Mapping[str, Any], package: str) -> tuple[dict[str, Any], ...]:
         """The findings of one rule package: for inputs that only that rule reads (the
-        IAMG-501 pairs), the other rules need not run. Raises EngineError when it fails."""
-        _check_engine_safe(json.dumps(document), document)  # no memo here: no canonical key needed
+        IAMG-501 pairs), the other rules need not run. Raises EngineError when it fails.
+        The scanner memoizes pairs on their shape (canonical_pairs.py); this evaluates."""
+        self.check_rule_input(document)
         self._interp.set_input(dict(document))
         return tuple(sorted(({**f, "package": package} for f in self._query(self._entrypoints[package])), key=_order))
+
+    def check_rule_input(self, document: Mapping[str, Any]) -> None:
+        """Raises the EngineError `evaluate_rule` raises for a document holding a value the
+        engine may misread: a pair served by the memo must fail as its own evaluation would."""
+        _check_engine_safe(json.dumps(document), document)
 
     def evaluate_isolated(self, document: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[EngineError]]:
         """Rule by rule, so one failing rule cannot hide the findings of the others."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Union
 
 from .assume_graph import AssumeGraph
+from .canonical_pairs import PairMemo, PairShape, pair_shape
 from .catalog import CUSTOM_MAIN_ENTRYPOINT, PolicySet, format_message
 from .config import Config, rule_set
 from .loaders.cloudformation import (cloudformation_sources, defaults_note, parameters_at, template_suppressions,
@@ -65,14 +66,18 @@ class _Scan:
         if self.progress is not None and (force or self.documents % 64 == 0):
             self.progress(ScanProgress(self.files_done, self.files_total, self.documents, file))
 
-    def evaluate_all(self, documents: list[Mapping[str, Any]], package: str | None = None) -> list[Any]:
+    def evaluate_all(self, documents: list[Mapping[str, Any]], package: str | None = None,
+                     pair_memo: PairMemo | None = None) -> list[Any]:
         """Per document its findings (of every rule, or of rule `package` alone), or the
-        EngineError it raised. Documents seen before come from the engine's memo; the distinct
-        new ones run on worker processes when there are enough of them and jobs > 1, else here."""
+        EngineError it raised. Documents seen before come from the engine's memo (for rule
+        `package`, the pairs of a shape seen before from `pair_memo`); the distinct new ones run on
+        worker processes when there are enough of them and jobs > 1, else here."""
         from .engine import EngineError
 
         engine = self.get_engine()
-        if package is not None:  # one rule's findings bypass the memo: its inputs are pairs, each seen once
+        if package is not None:
+            if pair_memo is not None:
+                return self._evaluate_pairs(engine, documents, package, pair_memo)
             self.new_documents += len(documents)
             return self._evaluate_distinct(engine, list(documents), package)
         prepared = [engine.prepare(d) for d in documents]
@@ -100,6 +105,47 @@ class _Scan:
                 except EngineError as exc:
                     result = exc
             out.append(result)
+        return out
+
+    def _evaluate_pairs(self, engine: Any, documents: list[Mapping[str, Any]], package: str,
+                        memo: PairMemo) -> list[Any]:
+        """Rule `package` on IAMG-501 pairs: one pair per shape not seen before is evaluated
+        (canonical_pairs.py), the others get its findings renamed for them. A pair without a
+        shape, or whose findings do not carry over, or whose shape's pair failed, is evaluated
+        itself, so every pair gets what its own evaluation gives."""
+        from .engine import EngineError
+
+        out: list[Any] = [None] * len(documents)
+        shapes: list[PairShape | None] = [None] * len(documents)
+        first: dict[str, int] = {}  # shape key (or a pair without one) -> the pair evaluated for it
+        for i, document in enumerate(documents):
+            try:
+                engine.check_rule_input(document)  # fails as the pair's own evaluation would
+            except EngineError as exc:
+                out[i] = exc
+                continue
+            shapes[i] = shape = pair_shape(document)
+            found = memo.recall(package, shape) if shape is not None else None
+            if found is not None:
+                out[i] = found
+            else:
+                first.setdefault(shape.key if shape is not None else f"\n{i}", i)
+        evaluated = sorted(first.values())
+        self.new_documents += len(evaluated)
+        for i, outcome in zip(evaluated, self._evaluate_distinct(engine, [documents[i] for i in evaluated], package)):
+            out[i] = outcome
+            shape = shapes[i]
+            if shape is not None and not isinstance(outcome, EngineError):
+                memo.remember(package, shape, outcome)
+        for i, shape in enumerate(shapes):
+            if out[i] is None and shape is not None:
+                out[i] = memo.recall(package, shape)
+            if out[i] is None:  # its shape's pair failed, or the findings do not carry over
+                self.new_documents += 1
+                try:
+                    out[i] = engine.evaluate_rule(documents[i], package)
+                except EngineError as exc:
+                    out[i] = exc
         return out
 
     def _evaluate_distinct(self, engine: Any, documents: list[Mapping[str, Any]], package: str | None,
@@ -653,9 +699,10 @@ def _assume_pairs(state: _Scan) -> None:
         return
     severity = state.config.severity_overrides.get(rule.rule_id, rule.severity)
     found: dict[Violation, None] = {}
+    memo = PairMemo()  # pairs of one shape, under other names, are evaluated once per scan
     pairs = iter(state.graph.pairs())
     while batch := list(itertools.islice(pairs, _BATCH)):
-        outcomes = state.evaluate_all([document for _, _, document in batch], rule.package)
+        outcomes = state.evaluate_all([document for _, _, document in batch], rule.package, memo)
         for (caller, target, _), outcome in zip(batch, outcomes):
             if isinstance(outcome, EngineError):
                 state.errors.append(ScanError(target.file, f"{target.resource}: rule could not be evaluated: {outcome}",
