@@ -69,6 +69,12 @@ _UNRESOLVED = {
 
 
 STACK_ACCOUNT = "${AWS::AccountId}"
+# How a stand-in for the own account is written and said: a CloudFormation stack's
+# AWS::AccountId, or a Terraform module's data.aws_caller_identity read from its sources.
+STAND_IN_WORDS = {
+    "stack": (STACK_ACCOUNT, "this stack's own account (AWS::AccountId)"),
+    "module": ("${data.aws_caller_identity.account_id}", "this module's own account (data.aws_caller_identity)"),
+}
 _PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -80,6 +86,7 @@ class MessageContext:
     secrets: frozenset[str] = frozenset()  # values never to quote, wherever they appear
     # The token that stands for a template's own account (AWS::AccountId) when it is unknown.
     stand_in: str = ""
+    stand_in_kind: str = "stack"  # a key of STAND_IN_WORDS
     # Where a ref's value came from, when the source computed it: a template's intrinsic as
     # written (`written !Sub 'arn:aws:iam::${Partner}:root'`), a plan's input variable
     # (`from var.partner_account`); else "".
@@ -93,7 +100,7 @@ class MessageContext:
             return "(sensitive value)"
         if any(secret in node.text for secret in self.secrets):
             return "(sensitive value)"
-        return node.text.replace(self.stand_in, STACK_ACCOUNT) if self.stand_in else node.text
+        return node.text.replace(self.stand_in, STAND_IN_WORDS[self.stand_in_kind][0]) if self.stand_in else node.text
 
     def quote(self, ref: str) -> str:
         """The node's value, quoted, with the source text beside it when an intrinsic or an
@@ -117,7 +124,7 @@ class MessageContext:
     def account(self, account: str) -> str:
         """An account for a sentence: the stack's own account said as such."""
         if self.stand_in and account == self.stand_in:
-            return "this stack's own account (AWS::AccountId)"
+            return STAND_IN_WORDS[self.stand_in_kind][1]
         return f"account {account}" if account else ""
 
     def unknown_account(self, ref: str) -> str:
@@ -267,7 +274,7 @@ def _iamg_104(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
 def _iamg_105(ctx: MessageContext, ref: str, f: Mapping[str, Any]) -> str:
     account = str(f.get("account") or "")
     if ctx.stand_in and account == ctx.stand_in:
-        whole = f"this stack's own account (AWS::AccountId) as a whole, {ctx.quote(ref)},"
+        whole = f"{STAND_IN_WORDS[ctx.stand_in_kind][1]} as a whole, {ctx.quote(ref)},"
     elif account:
         whole = f"the whole account {account}, {ctx.quote(ref)},"
     else:

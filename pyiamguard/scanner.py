@@ -25,11 +25,11 @@ from .loaders.hcl_index import TfSourceIndex
 from .loaders.iam import PolicySource, is_policy, policy_sources
 from .loaders.json_source import load_json
 from .loaders.terraform import is_terraform, terraform_sources, variables_in
+from .loaders.terraform_hcl import hcl_sources, module_source
 from .loaders.source import InputError, SourceFile, check_depth
 from .messages import MessageContext, compose
 from .model import Location, Report, RuleInfo, ScanError, ScanProgress, Severity, Violation
 from .normalize.policy import KINDS, NormalizedDocument, normalize_policy
-from .normalize.values import json_path
 from .waivers import apply_config as _apply_waivers
 
 
@@ -468,6 +468,9 @@ def _nothing_to_check(targets: list[PathArg], state: "_Scan", stdin_name: str) -
 
 
 def _scan_file(state: _Scan, candidate: Candidate) -> None:
+    if candidate.kind == "terraform-module":
+        _guarded(state, candidate.display, lambda: _scan_module(state, candidate))
+        return
     try:
         source = read_source(candidate)
     except InputError as exc:
@@ -476,15 +479,40 @@ def _scan_file(state: _Scan, candidate: Candidate) -> None:
         else:
             state.skipped.append((candidate.display, f"not parseable and not IaC ({exc})"))
         return
+    _guarded(state, candidate.display, lambda: _scan_source(state, candidate.display, source, candidate.explicit))
+
+
+def _guarded(state: _Scan, display: str, work: Callable[[], None]) -> None:
     try:
-        _scan_source(state, candidate.display, source, candidate.explicit)
+        work()
     except (RecursionError, MemoryError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
         if os.environ.get("PYIAMGUARD_DEBUG") == "1":
             raise  # the traceback, for a bug report
         # A bug of ours, never an input's fault: this file is an error (the scan fails), and
         # the other files are still scanned. tests/test_hostile_files.py keeps it unreachable.
-        state.errors.append(ScanError(candidate.display, f"internal error while scanning this file "
-                                                         f"({type(exc).__name__}: {str(exc)[:200]}); please report it"))
+        state.errors.append(ScanError(display, f"internal error while scanning this file "
+                                               f"({type(exc).__name__}: {str(exc)[:200]}); please report it"))
+
+
+def _scan_module(state: _Scan, candidate: Candidate) -> None:
+    """A directory of .tf files: the module evaluated into the plan Terraform would show, whose
+    documents are then evaluated as a plan's are (loaders/terraform_hcl.py)."""
+    assert candidate.path is not None
+    source, module = module_source(candidate.path, candidate.display, state.config.own_accounts)
+    state.errors.extend(ScanError(file, message) for file, message in module.errors)
+    state.skipped.extend(module.notes)
+    files = sorted({tf.display for tf in module.parsed.values() if tf is not None})
+    if not files:
+        return
+    state.scanned.extend(files)
+    for file in files:
+        state.suppressions[file] = module.suppressions
+    try:
+        policies = list(hcl_sources(source, module))
+    except InputError as exc:
+        state.errors.append(ScanError(candidate.display, str(exc)))
+        return
+    _record(state, _evaluate_batches(state, source, policies), module.suppressions)
 
 
 def _scan_source(state: _Scan, display: str, source: SourceFile, explicit: bool) -> None:
@@ -511,7 +539,11 @@ def _scan_source(state: _Scan, display: str, source: SourceFile, explicit: bool)
     except InputError as exc:
         state.errors.append(ScanError(display, str(exc)))
         return
-    found = _evaluate_batches(state, source, policies)
+    _record(state, _evaluate_batches(state, source, policies), suppressions)
+
+
+def _record(state: _Scan, found: list[tuple[PolicySource, list[tuple[Violation, str]]]],
+            suppressions: Mapping[str, Mapping[str, str]]) -> None:
     for violation in _merge_variants(found):
         reason = suppressions.get(violation.resource, {}).get(violation.rule_id)
         if reason is None:
@@ -620,7 +652,8 @@ def _evaluate_batches(state: _Scan, source: SourceFile,
 
 
 def _inspected(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument) -> InspectedDocument:
-    ctx = MessageContext(normalized, False, redact=policy.sensitive, secrets=policy.secrets, stand_in=policy.stand_in)
+    ctx = MessageContext(normalized, False, redact=policy.sensitive, secrets=policy.secrets, stand_in=policy.stand_in,
+                         stand_in_kind=policy.stand_in_kind)
     refs = {}
     for ref in normalized.nodes:
         at = _locate(source, policy, normalized, ref)
@@ -673,7 +706,7 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
     elif is_terraform(source.root):
         written = lambda ref: variables_in(source.root, normalized.nodes[ref].text if ref in normalized.nodes else "")
     ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets,
-                         stand_in=policy.stand_in, written=written)
+                         stand_in=policy.stand_in, stand_in_kind=policy.stand_in_kind, written=written)
     rules = state.policies.by_package()
     for finding in findings:
         rule = rules.get(str(finding.get("package")))
@@ -731,8 +764,8 @@ def _locate(source: SourceFile, policy: PolicySource, normalized: NormalizedDocu
 
 
 def _location_at(source: SourceFile, path: tuple[Any, ...]) -> Location:
-    line, column = source.locate(path)
-    return Location(file=source.name, line=line, column=column, path=json_path(path))
+    file, line, column = source.where(path)
+    return Location(file=file, line=line, column=column, path=source.path_text(path))
 
 
 def _deferred_location(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,

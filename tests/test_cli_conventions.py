@@ -68,19 +68,14 @@ class _Terminal(io.StringIO):
 # --- a scan that checked nothing is not a pass ----------------------------------------------------
 
 
-def test_a_terraform_source_directory_is_not_a_pass(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_terraform_source_directory_is_scanned_and_a_missing_trust_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     _write("infra/main.tf", 'resource "aws_iam_role" "r" {\n  name = "r"\n}\n')
     _write("infra/variables.tf", 'variable "x" {}\n')
     assert main(["scan", "infra"]) == 2
     out, err = capsys.readouterr()
-    assert err == (f"error: infra: nothing to check: no IAM policy, Terraform plan or CloudFormation template was "
-                   f"found (2 files skipped); the .tf files are {TERRAFORM_SOURCE}; --allow-empty "
-                   "(allow_empty: true) accepts an empty scan\n")
-    assert out == "no violations in 0 files scanned, 2 skipped, 1 error\n"
-    assert main(["scan", "infra", "--allow-empty"]) == 0
-    assert capsys.readouterr().out == "no violations in 0 files scanned, 2 skipped, 0 errors\n"
-    Path(".pyiamguard.yaml").write_text("allow_empty: true\n", encoding="utf-8")
-    assert main(["scan", "infra"]) == 0
+    assert err == (f"error: {os.path.join('infra', 'main.tf')}: aws_iam_role.r: the required argument assume_role_policy "
+                   "is missing (line 1); Terraform rejects this configuration\n")
+    assert out == "no violations in 2 files scanned, 1 error\n"
 
 
 def test_an_empty_directory_and_a_walk_of_other_files_are_not_a_pass(capsys: pytest.CaptureFixture[str]) -> None:
@@ -96,10 +91,10 @@ def test_an_empty_directory_and_a_walk_of_other_files_are_not_a_pass(capsys: pyt
                                         "reason": "not an IAM policy, Terraform plan or CloudFormation template"}]
 
 
-def test_a_named_tf_file_says_what_to_run(capsys: pytest.CaptureFixture[str]) -> None:
-    _write("main.tf", 'resource "aws_iam_role" "r" {}\n')
-    assert main(["scan", "main.tf"]) == 2
-    assert capsys.readouterr().err == f"error: main.tf: {TERRAFORM_SOURCE}\n"
+def test_a_named_tf_json_file_says_what_to_run(capsys: pytest.CaptureFixture[str]) -> None:
+    _write("main.tf.json", {"resource": {}})
+    assert main(["scan", "main.tf.json"]) == 2
+    assert capsys.readouterr().err == f"error: main.tf.json: {TERRAFORM_SOURCE}\n"
 
 
 def test_a_binary_plan_says_what_to_run(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,9 +14,12 @@ from .source import MAX_FILE_BYTES, InputError, SourceFile, decode_bytes
 from .yaml_source import load_yaml
 
 SCANNED_SUFFIXES = (".json", ".yaml", ".yml", ".template")
-# Terraform and OpenTofu sources: read by `terraform plan`, not by pyiamguard (yet). A walk lists
-# them as skipped, with what to run instead; naming one is an error saying the same.
-TERRAFORM_SOURCE_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
+# Terraform and OpenTofu sources in native syntax: a directory holding them is one module,
+# scanned as a whole (loaders/terraform_hcl.py).
+TERRAFORM_MODULE_SUFFIXES = (".tf", ".tofu")
+# The JSON syntax of Terraform sources is not read (yet): a walk lists such files as skipped,
+# with what to run instead; naming one is an error saying the same.
+TERRAFORM_SOURCE_SUFFIXES = (".tf.json", ".tofu.json")
 STDIN = "-"
 MAX_YAML_BYTES = 16 * 1024 * 1024
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".terraform", ".tox"})
@@ -24,7 +27,7 @@ _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv
 # one of ours, so a directory walk skips it instead of failing the scan.
 _IAC_MARKERS = ("Statement", "AWSTemplateFormatVersion", "Resources", "resource_changes", "format_version",
                 "AssumeRolePolicyDocument", "RoleDetailList", "Principal", "terraform_version")
-TERRAFORM_SOURCE = ("a Terraform source file: pyiamguard checks Terraform plans, so run "
+TERRAFORM_SOURCE = ("a Terraform source file in JSON syntax, which pyiamguard does not read: run "
                     "`terraform plan -out=tfplan && terraform show -json tfplan > tfplan.json` and scan tfplan.json")
 _CONFIG_FILE = "the pyiamguard configuration file (read from the working directory or with --config), not a policy"
 
@@ -37,6 +40,8 @@ class Candidate:
     path: Path | None
     display: str
     explicit: bool
+    # "file", or "terraform-module": `path` is a directory of .tf files, scanned as one module.
+    kind: str = "file"
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,18 @@ def candidates(paths: list[str | os.PathLike[str]], *, named_as_found: bool = Fa
     one a walk found (skipped when it is not IaC), for callers such as pre-commit that name
     every file. `skip_paths`: globs of files and directories to leave out (see `skip_match`).
     A path `-` is standard input, reported as `stdin_name`."""
+    modules: set[Path] = set()
+    for item in _candidates(paths, named_as_found, skip_paths, stdin_name):
+        if isinstance(item, Candidate) and item.kind == "terraform-module" and item.path is not None:
+            key = item.path.resolve()
+            if key in modules:
+                continue  # several files of one module named: it is scanned once
+            modules.add(key)
+        yield item
+
+
+def _candidates(paths: list[str | os.PathLike[str]], named_as_found: bool, skip_paths: tuple[str, ...],
+                stdin_name: str) -> Iterator[Candidate | InputErrorAt | Skipped]:
     for raw in paths:
         display = os.fspath(raw)
         if display == STDIN:
@@ -71,7 +88,13 @@ def candidates(paths: list[str | os.PathLike[str]], *, named_as_found: bool = Fa
         elif path.is_dir():
             yield from _walk(path, skip_paths)
         elif path.is_file():
-            if is_terraform_source(path.name):
+            if is_terraform_module_file(path.name):
+                # A .tf file means little alone (its variables and locals may sit beside it):
+                # its directory is the module scanned.
+                directory = path.parent
+                yield Candidate(directory, os.path.dirname(display) or ".", explicit=not named_as_found,
+                                kind="terraform-module")
+            elif is_terraform_source(path.name):
                 yield Skipped(display, TERRAFORM_SOURCE) if named_as_found else InputErrorAt(display, TERRAFORM_SOURCE)
             else:
                 yield Candidate(path, display, explicit=not named_as_found)
@@ -83,6 +106,10 @@ def candidates(paths: list[str | os.PathLike[str]], *, named_as_found: bool = Fa
 
 def is_terraform_source(name: str) -> bool:
     return name.lower().endswith(TERRAFORM_SOURCE_SUFFIXES)
+
+
+def is_terraform_module_file(name: str) -> bool:
+    return name.lower().endswith(TERRAFORM_MODULE_SUFFIXES) and not is_terraform_source(name)
 
 
 def skip_match(path: str, globs: tuple[str, ...], root: str | None = None) -> str | None:
@@ -121,10 +148,18 @@ def _walk(root: Path, skip_paths: tuple[str, ...]) -> Iterator[Candidate | Input
             else:
                 yield Skipped(full, f"matches skip path {glob!r}")
         dirnames[:] = kept
+        module_files = [n for n in filenames if is_terraform_module_file(n)
+                        and skip_match(str(Path(directory) / n), skip_paths, os.fspath(root)) is None]
+        if module_files:
+            yield Candidate(Path(directory), directory, explicit=False, kind="terraform-module")
         for name in sorted(filenames):
             lower = name.lower()
             terraform_source = is_terraform_source(lower)
             if not (lower.endswith(SCANNED_SUFFIXES) or terraform_source):
+                if is_terraform_module_file(lower):
+                    glob = skip_match(str(Path(directory) / name), skip_paths, os.fspath(root))
+                    if glob is not None:
+                        yield Skipped(str(Path(directory) / name), f"matches skip path {glob!r}")
                 continue
             path = Path(directory) / name
             glob = skip_match(str(path), skip_paths, os.fspath(root))

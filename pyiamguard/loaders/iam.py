@@ -74,6 +74,7 @@ class PolicySource:
     # The 12-digit token that stands for a template's own account (AWS::AccountId) when it is
     # not known: messages say "this stack's own account" instead of quoting it.
     stand_in: str = ""
+    stand_in_kind: str = "stack"  # "module": the stand-in is a Terraform module's caller identity
     # The variant's choices as (subject, value) pairs, for saying in which variants a finding
     # holds in the fewest words.
     choices: tuple[tuple[str, str], ...] = ()

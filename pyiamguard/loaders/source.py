@@ -60,9 +60,34 @@ class SourceFile:
     _mark_builder: Callable[[], dict[TreePath, tuple[int, int]]] | None = None
     # Alternative to marks: finds one path on demand (large JSON files).
     _locator: Callable[[TreePath], tuple[int, int] | None] | None = None
+    # A tree built from several files (a Terraform module read from its .tf files): the file,
+    # line and column where the node at a path, or its nearest located ancestor, was written.
+    _where: Callable[[TreePath], tuple[str, int, int] | None] | None = None
+
+    # How a path is shown in reports (default: its JSONPath in this file).
+    _path_text: Callable[[TreePath], str] | None = None
+
+    def path_text(self, path: TreePath) -> str:
+        if self._path_text is not None:
+            return self._path_text(tuple(path))
+        from ..normalize.values import json_path
+
+        return json_path(path)
+
+    def where(self, path: TreePath) -> tuple[str, int | None, int | None]:
+        """File, line and column of the node at `path` (the file is `name` but for a tree
+        built from several files)."""
+        if self._where is not None:
+            hit = self._where(tuple(path))
+            return hit if hit is not None else (self.name, None, None)
+        line, column = self.locate(path)
+        return self.name, line, column
 
     def locate(self, path: TreePath) -> tuple[int | None, int | None]:
         """Line and column of the node at `path`, or of its nearest located ancestor."""
+        if self._where is not None:
+            _, line, column = self.where(path)
+            return line, column
         if self._locator is not None:
             probe = tuple(path)
             while True:

@@ -28,7 +28,7 @@ def _walked(root: Path) -> list[tuple[str, str]]:
         if isinstance(item, Candidate):
             assert item.explicit is False
             assert item.display == str(item.path)
-            out.append(("file", os.path.relpath(item.path, root)))
+            out.append(("file" if item.kind == "file" else item.kind, os.path.relpath(item.path, root)))
         elif isinstance(item, Skipped):
             out.append((f"skipped: {item.reason}", os.path.relpath(item.display, root)))
         else:
@@ -347,22 +347,32 @@ def test_utf16_policy_text_looks_like_iac(tmp_path: Path) -> None:
 # --- Terraform sources, binary plans, configuration files, skip paths, stdin --------------------
 
 
-def test_terraform_sources_in_a_walk_are_skipped_with_what_to_run_instead(tmp_path: Path) -> None:
+def test_a_directory_of_tf_files_is_one_terraform_module(tmp_path: Path) -> None:
     _touch(tmp_path / "main.tf", 'resource "aws_iam_role" "r" {}\n')
+    _touch(tmp_path / "variables.tf", 'variable "x" {}\n')
     _touch(tmp_path / "override.tf.json", '{"resource": {}}')
     _touch(tmp_path / "mod" / "x.TF", "")
     _touch(tmp_path / "policy.json", TRUST)
     assert _walked(tmp_path) == [
-        (f"skipped: {TERRAFORM_SOURCE}", "main.tf"),
+        ("terraform-module", "."),
         (f"skipped: {TERRAFORM_SOURCE}", "override.tf.json"),
         ("file", "policy.json"),
-        (f"skipped: {TERRAFORM_SOURCE}", os.path.join("mod", "x.TF")),
+        ("terraform-module", "mod"),
     ]
     assert "terraform show -json tfplan > tfplan.json" in TERRAFORM_SOURCE
 
 
-def test_a_named_terraform_source_is_an_error_unless_named_as_found(tmp_path: Path) -> None:
+def test_a_named_tf_file_is_its_directory_module_once(tmp_path: Path) -> None:
     tf = _touch(tmp_path / "main.tf", 'resource "aws_iam_role" "r" {}\n')
+    other = _touch(tmp_path / "iam.tf", 'variable "x" {}\n')
+    module = Candidate(tmp_path, str(tmp_path), explicit=True, kind="terraform-module")
+    assert list(candidates([tf, other])) == [module]
+    assert list(candidates([tf], named_as_found=True)) == [Candidate(tmp_path, str(tmp_path), explicit=False,
+                                                                     kind="terraform-module")]
+
+
+def test_a_named_tf_json_file_is_an_error_unless_named_as_found(tmp_path: Path) -> None:
+    tf = _touch(tmp_path / "main.tf.json", '{"resource": {}}')
     assert list(candidates([tf])) == [InputErrorAt(str(tf), TERRAFORM_SOURCE)]
     assert list(candidates([tf], named_as_found=True)) == [Skipped(str(tf), TERRAFORM_SOURCE)]
 
