@@ -11,6 +11,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Union
 
 from .assume_graph import AssumeGraph
@@ -25,7 +26,7 @@ from .loaders.hcl_index import TfSourceIndex
 from .loaders.iam import PolicySource, is_policy, policy_sources
 from .loaders.json_source import load_json
 from .loaders.terraform import is_terraform, terraform_sources, variables_in
-from .loaders.terraform_hcl import hcl_sources, module_source
+from .loaders.terraform_hcl import called_directories, hcl_sources, module_source
 from .loaders.source import InputError, SourceFile, check_depth
 from .messages import MessageContext, compose
 from .model import Location, Report, RuleInfo, ScanError, ScanProgress, Severity, Violation
@@ -338,8 +339,8 @@ class Scanner:
     def _walk(self, state: "_Scan", targets: list[PathArg], stdin_name: str) -> None:
         """Every file of the targets through `_scan_file`; the walk's errors and skips noted,
         and a scan that recognized no file at all an error (unless allow_empty)."""
-        found = list(candidates(targets, named_as_found=self._skip_unrecognized,
-                                skip_paths=self.config.skip_paths, stdin_name=stdin_name))
+        found = _callers_only(list(candidates(targets, named_as_found=self._skip_unrecognized,
+                                              skip_paths=self.config.skip_paths, stdin_name=stdin_name)))
         state.files_total = sum(1 for item in found if isinstance(item, Candidate))
         for item in found:
             if isinstance(item, InputErrorAt):
@@ -465,6 +466,34 @@ def _nothing_to_check(targets: list[PathArg], state: "_Scan", stdin_name: str) -
     if TERRAFORM_SOURCE in reasons:
         message += f"; the .tf files are {TERRAFORM_SOURCE}"
     return ScanError(where, message + "; --allow-empty (allow_empty: true) accepts an empty scan")
+
+
+def _callers_only(found: list[Candidate | InputErrorAt | Skipped]) -> list[Candidate | InputErrorAt | Skipped]:
+    """A Terraform module that another module of the scan calls (`source = "./modules/x"`) is
+    scanned through its callers, with the values they pass: alone, its variables would have
+    no values and every finding would be IAMG-001."""
+    modules = {item.path.resolve(): item for item in found
+               if isinstance(item, Candidate) and item.kind == "terraform-module" and item.path is not None}
+    called: dict[Path, str] = {}
+    for directory, item in modules.items():
+        pending, seen = [directory], {directory}
+        while pending:
+            for target in called_directories(pending.pop()):
+                if target not in seen:
+                    seen.add(target)
+                    pending.append(target)
+                    if target != directory:
+                        called.setdefault(target, item.display)
+    out: list[Candidate | InputErrorAt | Skipped] = []
+    for item in found:
+        if isinstance(item, Candidate) and item.kind == "terraform-module" and item.path is not None:
+            caller = called.get(item.path.resolve())
+            if caller is not None and modules.get(item.path.resolve()) is item:
+                out.append(Skipped(item.display, f"a Terraform module that {caller} calls: scanned through it, "
+                                                 "with the values it passes"))
+                continue
+        out.append(item)
+    return out
 
 
 def _scan_file(state: _Scan, candidate: Candidate) -> None:
@@ -703,6 +732,8 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
         json_form = _JSON_TEXT.match(source.text) is not None  # not lstrip(): a copy of the file per role
         written = lambda ref: _prefixed("written ", written_at(source.root, _source_path(policy, normalized, ref),
                                                                json_form))
+    elif source.format == "terraform-hcl":
+        written = lambda ref: source.said(_source_path(policy, normalized, ref))
     elif is_terraform(source.root):
         written = lambda ref: variables_in(source.root, normalized.nodes[ref].text if ref in normalized.nodes else "")
     ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets,

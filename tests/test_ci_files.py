@@ -69,9 +69,10 @@ def test_pre_commit_hook_definition() -> None:
     assert hook["require_serial"] is True  # one process for all files: one report, IAMG-501 across them
     assert "pass_filenames" not in hook  # pre-commit names the changed files
     files = re.compile(hook["files"])  # pre-commit matches `files` with re.search
-    for name in ("iam/trust.json", "stack.yaml", "stack.yml", "cfn/stack.template", "A/B.JSON", "x.Template"):
+    for name in ("iam/trust.json", "stack.yaml", "stack.yml", "cfn/stack.template", "A/B.JSON", "x.Template",
+                 "infra/main.tf", "mod/x.TF", "main.tofu"):
         assert files.search(name), name
-    for name in ("main.tf", "README.md", "stack.template.bak", "json", "notes.txt"):
+    for name in ("README.md", "stack.template.bak", "json", "notes.txt", "main.tfvars", "x.tfstate"):
         assert not files.search(name), name
 
 

@@ -467,6 +467,19 @@ def test_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
     found: dict[str, set[str]] = {}
     for v in report["violations"]:
         found.setdefault(Path(v["file"]).name, set()).add(v["rule_id"])
+    found_tf: dict[str, set[tuple[str, str]]] = {}
+    for v in report["violations"]:
+        if v["file"].endswith(".tf"):
+            found_tf.setdefault(str(Path(v["file"]).relative_to(EXAMPLES)), set()).add((v["rule_id"], v["resource"]))
+    found = {name: rules for name, rules in found.items() if not name.endswith(".tf")}
+    # terraform-module/: sources without a plan; the called module is scanned through its caller.
+    backup, monitoring = 'module.vendor["backup"].aws_iam_role.this', 'module.vendor["monitoring"].aws_iam_role.this'
+    assert found_tf == {
+        "terraform-module/main.tf": {("IAMG-201", "aws_iam_role.github_deploy")},
+        "terraform-module/modules/cross-account-role/main.tf": {
+            ("IAMG-102", backup), ("IAMG-105", backup),
+            ("IAMG-102", monitoring), ("IAMG-103", monitoring), ("IAMG-104", monitoring), ("IAMG-105", monitoring)},
+    }
     assert found == {
         "trust-wildcard.json": {"IAMG-101"},
         "trust-third-party-no-externalid.json": {"IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105"},
@@ -483,7 +496,7 @@ def test_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
     }
     assert {(v["resource"], v["line"]) for v in report["violations"] if v["rule_id"] == "IAMG-501"} == {
         ("pipeline", 23), ("deployer", 13)}
-    assert report["summary"]["files_scanned"] == 13
+    assert report["summary"]["files_scanned"] == 16
     # With the example configuration, the YAML cross-account trust is clean.
     config = EXAMPLES / ".pyiamguard.yaml"
     assert main(["scan", "--config", str(config), str(EXAMPLES / "trust-cross-account-yaml.yaml")]) == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -170,10 +171,20 @@ def to_string(value: Any) -> str | Unknown:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+        return _number_text(value)
     if isinstance(value, str):
         return value
     raise EvalError(f"cannot use {_kind(value)} as a string")
+
+
+def _number_text(value: float) -> str:
+    """A number as Terraform writes it: never in exponent notation (`1e21` is
+    `1000000000000000000000`, `2e-7` is `0.0000002`)."""
+    if not math.isfinite(value):
+        raise EvalError("a number is infinite")
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
 
 
 def _kind(value: Any) -> str:
@@ -188,10 +199,40 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
+_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _json_string(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch in _JSON_ESCAPES:
+            out.append(_JSON_ESCAPES[ch])
+        elif ord(ch) < 0x20 or ch in "<>&\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
 def json_encode(value: Any) -> str:
-    """`jsonencode`: minified, object keys in sorted order, `<`, `>`, `&` escaped."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """`jsonencode` as Terraform's (Go's encoding/json): minified, object keys in sorted order,
+    `<`, `>`, `&`, U+2028 and U+2029 escaped, numbers never in exponent notation."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number_text(value)
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_json_string(str(k))}:{json_encode(value[k])}" for k in sorted(value)) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(json_encode(v) for v in value) + "]"
+    raise EvalError(f"cannot encode {_kind(value)} as JSON")
 
 
 Scope = Callable[[str], "Val | Lazy | None"]
@@ -339,6 +380,8 @@ class Evaluator:
 
     def _heredoc(self, tree: Tree, trim: bool) -> Val:
         token = tree.children[0]
+        if not isinstance(token, Token):
+            raise EvalError("malformed heredoc")
         raw = str(token)
         first_newline = raw.index("\n")
         body = raw[first_newline + 1:]
@@ -507,7 +550,7 @@ class Evaluator:
             a, b = self.eval(yes), self.eval(no)
             if a.value == b.value and not has_unknown(a.value):
                 return a
-            return Val(Unknown(self.source_text(tree), test.why), {(): self.at(tree)})
+            return Val(test, {(): self.at(tree)})
         if not isinstance(test, bool):
             raise EvalError("a condition must be true or false")
         return self.eval(yes if test else no)
@@ -534,7 +577,7 @@ class Evaluator:
         right = self.eval(right_tree).value
         if has_unknown(left) or has_unknown(right):
             return Val(first_unknown(left) or first_unknown(right), {(): self.at(tree)})
-        at = {(): self.at(tree)}
+        at: Marks = {(): self.at(tree)}
         if operator == "==":
             return Val(_equal(left, right), at)
         if operator == "!=":
@@ -580,7 +623,7 @@ class Evaluator:
         collection = self.eval(collection_tree)
         value = collection.value
         if has_unknown(value) if not isinstance(value, (list, dict)) else isinstance(value, Unknown):
-            return Val(Unknown(self.source_text(tree), first_unknown(value).why if first_unknown(value) else "unknown"),
+            return Val(first_unknown(value) or Unknown(self.source_text(tree), "unknown"),
                        {(): self.at(tree)})
         if isinstance(value, dict):
             pairs = [(k, v, sub_marks(collection.marks, k)) for k, v in sorted(value.items())]
@@ -602,14 +645,14 @@ class Evaluator:
             if condition is not None:
                 keep = inner.eval(_children(condition)[0]).value
                 if isinstance(keep, Unknown):
-                    return Val(Unknown(self.source_text(tree), keep.why), {(): self.at(tree)})
+                    return Val(keep, {(): self.at(tree)})
                 if keep is not True:
                     continue
             if as_object:
                 k = inner.eval(bodies[0]).value
                 v = inner.eval(bodies[1])
                 if isinstance(k, Unknown):
-                    return Val(Unknown(self.source_text(tree), k.why), {(): self.at(tree)})
+                    return Val(k, {(): self.at(tree)})
                 text = to_string(k)
                 assert isinstance(text, str)
                 if grouped:
@@ -665,7 +708,7 @@ class Evaluator:
         if name not in _STRUCTURAL and any(has_unknown(a.value) for a in args):
             unknown = next(first_unknown(a.value) for a in args if has_unknown(a.value))
             assert unknown is not None
-            return Val(Unknown(self.source_text(tree), unknown.why), {(): self.at(tree)})
+            return Val(unknown, {(): self.at(tree)})
         try:
             result = function([a.value for a in args])
         except (TypeError, ValueError, KeyError, IndexError, OverflowError, RecursionError) as exc:
@@ -701,7 +744,7 @@ class Evaluator:
             if result is None:
                 continue
             if has_unknown(result.value):
-                return Val(Unknown(self.source_text(tree), first_unknown(result.value).why), {(): self.at(tree)})  # type: ignore[union-attr]
+                return Val(first_unknown(result.value), {(): self.at(tree)})  # type: ignore[union-attr]
             return Val(True, {(): self.at(tree)}) if name == "can" else result
         if name == "can":
             return Val(False, {(): self.at(tree)})
@@ -720,13 +763,15 @@ class Evaluator:
             raise EvalError(f"{name}() needs a path")
         path_value = args[0].value
         if has_unknown(path_value):
-            return Val(Unknown(self.source_text(tree), first_unknown(path_value).why), {(): self.at(tree)})  # type: ignore[union-attr]
+            return Val(first_unknown(path_value), {(): self.at(tree)})  # type: ignore[union-attr]
         if not isinstance(path_value, str) or self.module_dir is None:
             raise EvalError(f"{name}() needs a path")
+        # `path.module` is the module's directory as displayed: a path under it is the module's.
+        prefix = self.display_dir.rstrip("/") + "/" if self.display_dir else ""
+        inside = path_value[len(prefix):] if prefix and path_value.startswith(prefix) else None
         path = Path(path_value)
-        if not path.is_absolute():
-            path = (Path.cwd() / path) if path_value.startswith(("/",)) else path
-        candidates = [path] if path.is_absolute() else [self.module_dir / path, Path(path_value)]
+        candidates = ([self.module_dir / inside] if inside is not None else []) + \
+            ([path] if path.is_absolute() else [self.module_dir / path, path])
         found = next((c for c in candidates if c.is_file()), None)
         if name == "fileexists":
             return Val(found is not None, {(): self.at(tree)})
@@ -767,7 +812,7 @@ class Evaluator:
                 parts.append(inner._template_expression(tree, expression))
         if any(isinstance(p, Unknown) or has_unknown(p) for p in parts):
             unknown = next(first_unknown(p) for p in parts if has_unknown(p))
-            return Val(Unknown(self.source_text(tree), unknown.why if unknown else "unknown"), {(): self.at(tree)})
+            return Val(unknown or Unknown(self.source_text(tree), "unknown"), {(): self.at(tree)})
         rendered = "".join(p if isinstance(p, str) else str(to_string(p)) for p in parts)
         marks: Marks = {(): self.at(tree)}
         if not any(e is not None for _, e in _split_template(text)):
@@ -1049,13 +1094,24 @@ _STRUCTURAL = frozenset({"concat", "merge", "tolist", "toset", "tomap", "flatten
 
 
 def parse_error(file: str, exc: Exception) -> InputError:
-    """A clear one-line error for an HCL syntax error: file, line and what was found."""
+    """A clear one-line error for an HCL syntax error: line, column and what was found."""
     line = getattr(exc, "line", None)
     column = getattr(exc, "column", None)
-    token = getattr(exc, "token", None)
-    where = f"line {line}" + (f", column {column}" if column and column > 0 else "") if line and line > 0 else "somewhere"
-    what = f"unexpected {str(token)!r}" if token is not None and str(token).strip() else "invalid HCL syntax"
-    if not line or line < 0:
+    if not isinstance(line, int) or line < 1:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid HCL syntax"
         return InputError(f"invalid HCL ({message[:160]})")
-    return InputError(f"invalid HCL at {where}: {what}")
+    where = f"line {line}" + (f", column {column}" if isinstance(column, int) and column > 0 else "")
+    return InputError(f"invalid HCL at {where}: {_unexpected_text(getattr(exc, 'token', None))}")
+
+
+def _unexpected_text(token: Any) -> str:
+    """What the parser found, on one line."""
+    if token is None:
+        return "invalid HCL syntax"
+    if getattr(token, "type", "") == "$END":
+        return "unexpected end of file (an unclosed block, bracket or string?)"
+    text = str(token)
+    first = text.split("\n", 1)[0].strip()
+    if not first:
+        return "unexpected end of line" if "\n" in text else "invalid HCL syntax"
+    return f"unexpected {first[:40]!r}" + ("..." if len(first) > 40 else "")

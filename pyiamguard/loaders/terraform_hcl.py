@@ -27,8 +27,8 @@ from typing import Any, Callable, Iterator
 from lark import Token, Tree
 
 from ..normalize.values import Unresolved
-from .hcl_eval import (At, EmbeddedJson, EvalError, Evaluator, Lazy, Marks, OpenObject, Unknown, Val, _children, _tokens,
-                       first_unknown, has_unknown, json_encode, parse_error, shifted, sub_marks, unescape)
+from .hcl_eval import (At, EmbeddedJson, Evaluator, Lazy, Mark, Marks, OpenObject, Unknown, Val, _children, _tokens,
+                       first_unknown, has_unknown, parse_error, shifted, sub_marks, unescape)
 from .iam import PolicySource
 from .source import InputError, SourceFile, TreePath
 from .terraform import terraform_sources
@@ -153,6 +153,11 @@ class Scan:
     instances: list[Instance] = field(default_factory=list)
     suppressions: dict[str, dict[str, str]] = field(default_factory=dict)
     stand_in_used: bool = False
+    # The root module's variable values from terraform.tfvars and *.auto.tfvars, which
+    # Terraform reads by itself (later files win).
+    tfvars: dict[str, Val] = field(default_factory=dict)
+    # Path in the synthetic plan -> why the value there is unknown (for IAMG-001 messages).
+    unknowns: dict[TreePath, Unknown] = field(default_factory=dict)
 
     def files_of(self, directory: Path, display: str) -> list[TfFile]:
         out = []
@@ -164,6 +169,15 @@ class Scan:
         for name in names:
             path = directory / name
             if not name.lower().endswith(HCL_SUFFIXES) or not path.is_file():
+                continue
+            if name.rsplit(".", 1)[0] == "override" or name.rsplit(".", 1)[0].endswith("_override"):
+                # Override files merge into other blocks; not merged here, so what they change
+                # is not checked: an error, never a clean result.
+                if path not in self.parsed:
+                    self.parsed[path] = None
+                    self.errors.append((os.path.join(display, name) if display else name,
+                                        "a Terraform override file, which pyiamguard does not merge: the blocks it "
+                                        "overrides were scanned without it; scan the plan instead"))
                 continue
             if path not in self.parsed:
                 shown = os.path.join(display, name) if display else name
@@ -208,20 +222,34 @@ class Module:
 
     def _declare(self, block: Block) -> None:
         if block.type == "variable" and block.labels:
-            self.variables[block.labels[0]] = block
+            if self._unique(block, "variable", block.labels[0], block.labels[0] in self.variables):
+                self.variables[block.labels[0]] = block
         elif block.type == "locals":
             attributes, _ = _blocks(block.body, block.file)
             for name, attribute in attributes.items():
-                self.locals[name] = (_expression(attribute), block.file)
+                if self._unique(block, "local value", name, name in self.locals):
+                    self.locals[name] = (_expression(attribute), block.file)
         elif block.type in ("resource", "data") and len(block.labels) == 2:
             mode = "managed" if block.type == "resource" else "data"
-            self.resources[(mode, block.labels[0], block.labels[1])] = block
+            key = (mode, block.labels[0], block.labels[1])
+            shown = f"{'data.' if mode == 'data' else ''}{block.labels[0]}.{block.labels[1]}"
+            if self._unique(block, "resource", shown, key in self.resources):
+                self.resources[key] = block
         elif block.type == "module" and block.labels:
-            self.calls[block.labels[0]] = block
+            if self._unique(block, "module call", block.labels[0], block.labels[0] in self.calls):
+                self.calls[block.labels[0]] = block
         elif block.type == "output" and block.labels:
             attributes, _ = _blocks(block.body, block.file)
             if "value" in attributes:
                 self.outputs[block.labels[0]] = (_expression(attributes["value"]), block.file)
+
+    def _unique(self, block: Block, what: str, name: str, taken: bool) -> bool:
+        """A second declaration of one name: Terraform rejects the module (the first is kept,
+        so the scan still reports what it can)."""
+        if taken:
+            _error_once(self.scan, block.file.display, f"{what} {name} is declared twice in this module (line "
+                        f"{block.at.line}); Terraform rejects this configuration")
+        return not taken
 
     # --- scope -------------------------------------------------------------------------------
     def evaluator(self, file: TfFile, bound: dict[str, Val] | None = None) -> Evaluator:
@@ -248,8 +276,7 @@ class Module:
             return Val({"module": self.display or ".", "root": ".", "cwd": "."}, {})
         if name == "terraform":
             return Val({"workspace": "default"}, {})
-        types = {t for (m, t, _) in self.resources if m == "managed"}
-        if name in types:
+        if any(m == "managed" and t == name for (m, t, _) in self.resources):
             return _TypeLazy(self, "managed", name)
         return None
 
@@ -257,6 +284,8 @@ class Module:
         block = self.variables[name]
         if self.inputs is not None and name in self.inputs:
             return self.inputs[name]
+        if self.inputs is None and name in self.scan.tfvars:
+            return self.scan.tfvars[name]
         attributes, _ = _blocks(block.body, block.file)
         if "default" in attributes:
             # A default is a constant: evaluated without the module's scope.
@@ -654,8 +683,7 @@ def render_policy_document(config: dict[str, Any], marks: Marks) -> Val:
     if isinstance(blocks, Unknown):
         return Val(Unknown(blocks.what, blocks.why), {})
     for i, block in enumerate(blocks if isinstance(blocks, list) else []):
-        rendered, rendered_marks = _render_statement(block, sub_marks(marks, "statement") and
-                                                     {p: m for p, m in sub_marks(sub_marks(marks, "statement"), i).items()})
+        rendered, rendered_marks = _render_statement(block, sub_marks(sub_marks(marks, "statement"), i))
         statements.append(rendered)
         statement_marks.append(rendered_marks)
     merged: list[tuple[dict[str, Any], Marks]] = []
@@ -670,8 +698,8 @@ def render_policy_document(config: dict[str, Any], marks: Marks) -> Val:
                 parsed = _parse_document(text)
                 if parsed is None:
                     return Val(Unknown(f"{key}[{j}]", "not a policy document"), {})
-                for statement in parsed:
-                    merged.append((statement, {(): marks.get((key, j), marks.get((key,), At("", 1, 1)))}))
+                for n, statement in enumerate(parsed):
+                    merged.append((statement, _merged_marks(marks, key, j, text, n)))
     for statement, smarks in zip(statements, statement_marks):
         _merge_by_sid(merged, statement, smarks)
     overrides = config.get("override_policy_documents")
@@ -685,9 +713,8 @@ def render_policy_document(config: dict[str, Any], marks: Marks) -> Val:
             parsed = _parse_document(text)
             if parsed is None:
                 return Val(Unknown(f"override_policy_documents[{j}]", "not a policy document"), {})
-            for statement in parsed:
-                _merge_by_sid(merged, statement, {(): marks.get(("override_policy_documents", j),
-                                                                marks.get(("override_policy_documents",), At("", 1, 1)))})
+            for n, statement in enumerate(parsed):
+                _merge_by_sid(merged, statement, _merged_marks(marks, "override_policy_documents", j, text, n))
     document["Statement"] = [s for s, _ in merged]
     for i, (_, smarks) in enumerate(merged):
         out_marks.update(shifted(smarks, ("Statement", i)))
@@ -697,6 +724,37 @@ def render_policy_document(config: dict[str, Any], marks: Marks) -> Val:
     text = _render_json(document)
     out_marks[()] = marks.get((), At("", 1, 1))
     return Val(text, out_marks)
+
+
+def _merged_marks(marks: Marks, key: str, j: int, text: str, n: int) -> Marks:
+    """Where statement `n` of the `j`th document of `key` (a source or override document) was
+    written: inside the jsonencode, heredoc, file or data source that gave the text, else at
+    the argument."""
+    spot = marks.get((key, j), marks.get((key,), marks.get((), At("", 1, 1))))
+    text_marks = sub_marks(sub_marks(marks, key), j)
+    listed = isinstance(_statements_of(text), list)
+    if isinstance(text_marks.get(()), EmbeddedJson):
+        embedded = text_marks[()]
+        assert isinstance(embedded, EmbeddedJson)
+        prefix: TreePath = ("Statement", n) if listed else ("Statement",)
+        inner = {p[len(prefix):]: lc for p, lc in embedded.marks.items() if p[:len(prefix)] == prefix}
+        return {(): EmbeddedJson(embedded.file, inner)} if inner else {(): spot}
+    statement_marks = sub_marks(text_marks, "Statement")
+    if listed:
+        statement_marks = sub_marks(statement_marks, n)
+    out = {p: m for p, m in statement_marks.items() if p}
+    out[()] = statement_marks.get((), spot) if isinstance(statement_marks.get(()), At) else spot
+    return out
+
+
+def _statements_of(text: Any) -> Any:
+    import json
+
+    try:
+        parsed = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return parsed.get("Statement") if isinstance(parsed, dict) else None
 
 
 def _render_json(document: dict[str, Any]) -> str:
@@ -815,7 +873,7 @@ def _render_statement(block: Any, marks: Marks) -> tuple[dict[str, Any], Marks]:
             previous = existing.get(str(variable))
             merged_values = (previous if isinstance(previous, list) else [previous] if previous is not None else []) + items
             existing[str(variable)] = merged_values
-            at = marks.get((j,)) if False else marks.get(("condition", j), out_marks[()])
+            at = marks.get(("condition", j), out_marks[()])
             out_marks.setdefault(("Condition",), at)
             out_marks[("Condition", str(test))] = at
             out_marks[("Condition", str(test), str(variable))] = at
@@ -827,10 +885,18 @@ def _render_statement(block: Any, marks: Marks) -> tuple[dict[str, Any], Marks]:
     return out, out_marks
 
 
-Mark = At | EmbeddedJson
-
-
 # --- the synthetic plan ---------------------------------------------------------------------------
+
+def _unknown_paths(value: Any, path: TreePath) -> Iterator[tuple[TreePath, Unknown]]:
+    if isinstance(value, Unknown):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unknown_paths(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unknown_paths(item, path + (index,))
+
 
 def _strip_unknown(value: Any) -> tuple[Any, Any]:
     """(after, after_unknown) of a value with Unknowns in it."""
@@ -876,6 +942,10 @@ def _body_references(body: Tree, file: TfFile) -> dict[str, Any]:
     return out
 
 
+_TRAVERSALS = frozenset({"get_attr_expr_term", "index_expr_term", "identifier", "attr_splat_expr_term",
+                         "full_splat_expr_term"})
+
+
 def _traversals(tree: Tree, file: TfFile) -> list[str]:
     """Reference strings of an expression, as Terraform lists them: `aws_iam_role.r.name`,
     `aws_iam_role.r`, `data.x.y`, `var.v`, `module.m.out`, `module.m`."""
@@ -884,30 +954,19 @@ def _traversals(tree: Tree, file: TfFile) -> list[str]:
     def walk(node: Any) -> None:
         if not isinstance(node, Tree):
             return
-        if node.data in ("get_attr_expr_term", "index_expr_term", "identifier", "attr_splat_expr_term",
-                         "full_splat_expr_term"):
+        if node.data in _TRAVERSALS:
             steps = _steps(node, file)
             if steps:
-                root = steps[0]
-                if root in ("var", "local", "each", "count", "path", "terraform", "self"):
-                    width = 2
-                elif root in ("data",):
-                    width = 3
-                elif root == "module":
-                    width = 3
-                else:
-                    width = 2
-                if len(steps) >= width - (1 if root == "module" else 0):
-                    text = _join_steps(steps)
-                    if text not in found:
-                        found.append(text)
-                    base = _join_steps([s for s in steps[:width]] if not steps[1:2] or True else steps)
-                    base_plain = _join_steps([s for s in steps if not s.startswith("[")][:width])
-                    for candidate in (base, base_plain):
-                        if candidate not in found:
-                            found.append(candidate)
-                for child in node.children:
-                    if isinstance(child, Tree) and child.data in ("braces_index",):
+                # `data.TYPE.NAME` and `module.NAME.OUTPUT` are three steps, the rest two.
+                width = 3 if steps[0] in ("data", "module") else 2
+                if len(steps) >= (2 if steps[0] == "module" else width):
+                    plain = [s for s in steps if not s.startswith("[")]
+                    for text in (_join_steps(steps), _join_steps(steps[:width]), _join_steps(plain[:width])):
+                        if text not in found:
+                            found.append(text)
+                # Index expressions inside the traversal refer to things too.
+                for index in node.find_data("braces_index"):
+                    for child in index.children:
                         walk(child)
                 return
         for child in node.children:
@@ -1010,6 +1069,8 @@ def build_plan(root: Module) -> tuple[dict[str, Any], dict[TreePath, Mark]]:
         positions[holder] = block.at
         for relative, mark in instance.marks.items():
             positions[base + relative] = mark
+        for relative, unknown_value in _unknown_paths(value, ()):
+            root.scan.unknowns[base + relative] = unknown_value
         config = config_modules.setdefault(instance.module.config_prefix, {"resources": [], "addresses": set()})
         config_address = f"{'data.' if mode == 'data' else ''}{type_}.{name}"
         if config_address not in config["addresses"]:
@@ -1071,12 +1132,14 @@ def module_source(directory: Path, display: str, own_accounts: tuple[str, ...]) 
     notes and suppressions. None when the directory holds no IAM resource at all."""
     account_known = len(own_accounts) == 1
     scan = Scan(own_account=own_accounts[0] if account_known else _stand_in(directory), account_known=account_known)
+    scan.tfvars = _tfvars(scan, directory, display)
     root = Module(scan, directory, display, "", "", None)
     plan, positions = build_plan(root)
     source = SourceFile(name=display, text="", root=plan, format="terraform-hcl")
     where = _locator(positions, display)
     source._where = where
     source._path_text = _path_text(plan)
+    source._written = _written(scan.unknowns)
     scan.suppressions = _suppressions(scan)
     return source, scan
 
@@ -1096,6 +1159,66 @@ def _path_text(plan: dict[str, Any]) -> Callable[[TreePath], str]:
         return address + json_path(rest)[1:]
 
     return text
+
+
+def _tfvars(scan: Scan, directory: Path, display: str) -> dict[str, Val]:
+    """Variable values Terraform loads by itself for a root module: terraform.tfvars(.json),
+    then *.auto.tfvars(.json) in lexical order, each later file overriding."""
+    import json
+
+    from hcl2.api import parses_to_tree
+
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return {}
+    ordered = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in names]
+    ordered += [n for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json"))]
+    values: dict[str, Val] = {}
+    for name in ordered:
+        path = directory / name
+        shown = os.path.join(display, name) if display else name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            scan.errors.append((shown, f"cannot read variable values: {exc}"))
+            continue
+        if name.endswith(".json"):
+            try:
+                loaded = json.loads(text)
+            except ValueError as exc:
+                scan.errors.append((shown, f"invalid JSON: {exc}"))
+                continue
+            if isinstance(loaded, dict):
+                values.update({k: Val(v, {(): At(shown, 1, 1)}) for k, v in loaded.items()})
+            continue
+        try:
+            tree = parses_to_tree(text if text.endswith("\n") else text + "\n")
+        except Exception as exc:  # noqa: BLE001 - lark raises several error types
+            scan.errors.append((shown, str(parse_error(shown, exc))))
+            continue
+        file = TfFile(path, shown, text, tree)
+        attributes, _ = _blocks(_children(tree)[0], file)
+        evaluator = Evaluator(shown, text, lambda _name: None, directory, display)
+        for key, attribute in attributes.items():
+            values[key] = evaluator.eval(_expression(attribute))
+    return values
+
+
+def _written(unknowns: dict[TreePath, Unknown]) -> Callable[[TreePath], str]:
+    """Why a value the plan would leave unknown is unknown, for the messages: the value it
+    depends on (`var.account_id`) and the reason (no default, known only after apply)."""
+
+    def written(path: TreePath) -> str:
+        probe = tuple(path)
+        while probe:
+            unknown = unknowns.get(probe)
+            if unknown is not None:
+                return f"{unknown.what}: {unknown.why}"
+            probe = probe[:-1]
+        return ""
+
+    return written
 
 
 def _stand_in(directory: Path) -> str:
@@ -1151,14 +1274,12 @@ def _suppressions(scan: Scan) -> dict[str, dict[str, str]]:
             if match is None:
                 continue
             rule, reason = match.group(1), " ".join(match.group(2).split())
-            where = f"{block.file.display}:{number + 1}"
             if not _RULE_ID.fullmatch(rule):
                 _error_once(scan, block.file.display, f"the suppression at line {number + 1} needs a rule id like IAMG-103; it suppresses nothing")
             elif not reason:
                 _error_once(scan, block.file.display, f"the suppression of {rule} at line {number + 1} needs a reason; it suppresses nothing")
             else:
                 out.setdefault(instance.address, {})[rule] = reason
-            del where
     return out
 
 
