@@ -26,7 +26,6 @@ from .loaders.hcl_index import TfSourceIndex
 from .loaders.iam import PolicySource, is_policy, policy_sources
 from .loaders.json_source import load_json
 from .loaders.terraform import is_terraform, terraform_sources, variables_in
-from .loaders.terraform_hcl import called_directories, hcl_sources, module_source
 from .loaders.source import InputError, SourceFile, check_depth
 from .messages import MessageContext, compose
 from .model import Location, Report, RuleInfo, ScanError, ScanProgress, Severity, Violation
@@ -474,6 +473,9 @@ def _callers_only(found: list[Candidate | InputErrorAt | Skipped]) -> list[Candi
     no values and every finding would be IAMG-001."""
     modules = {item.path.resolve(): item for item in found
                if isinstance(item, Candidate) and item.kind == "terraform-module" and item.path is not None}
+    if not modules:
+        return found
+    from .loaders.terraform_hcl import called_directories  # the HCL parser loads only when needed
     called: dict[Path, str] = {}
     for directory, item in modules.items():
         pending, seen = [directory], {directory}
@@ -526,6 +528,8 @@ def _guarded(state: _Scan, display: str, work: Callable[[], None]) -> None:
 def _scan_module(state: _Scan, candidate: Candidate) -> None:
     """A directory of .tf files: the module evaluated into the plan Terraform would show, whose
     documents are then evaluated as a plan's are (loaders/terraform_hcl.py)."""
+    from .loaders.terraform_hcl import hcl_sources, module_source  # the HCL parser loads only when needed
+
     assert candidate.path is not None
     source, module = module_source(candidate.path, candidate.display, state.config.own_accounts)
     state.errors.extend(ScanError(file, message) for file, message in module.errors)
@@ -733,7 +737,8 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
         written = lambda ref: _prefixed("written ", written_at(source.root, _source_path(policy, normalized, ref),
                                                                json_form))
     elif source.format == "terraform-hcl":
-        written = lambda ref: source.said(_source_path(policy, normalized, ref))
+        written = lambda ref: source.said(_source_path(policy, normalized, ref),
+                                          normalized.nodes[ref].text if ref in normalized.nodes else "")
     elif is_terraform(source.root):
         written = lambda ref: variables_in(source.root, normalized.nodes[ref].text if ref in normalized.nodes else "")
     ctx = MessageContext(normalized, own_known, redact=policy.sensitive, secrets=policy.secrets,

@@ -66,13 +66,14 @@ class SourceFile:
 
     # What the source says about the value at a path beyond the value itself (why a Terraform
     # source value is unknown), for messages; None: nothing.
-    _written: Callable[[TreePath], str] | None = None
+    _written: Callable[[TreePath, str], str] | None = None
     # How a path is shown in reports (default: its JSONPath in this file).
     _path_text: Callable[[TreePath], str] | None = None
 
-    def said(self, path: TreePath) -> str:
-        """What the source says about the value at `path` beyond the value itself, or ""."""
-        return self._written(tuple(path)) if self._written is not None else ""
+    def said(self, path: TreePath, text: str = "") -> str:
+        """What the source says about the value at `path` (whose text is `text`) beyond the
+        value itself, or ""."""
+        return self._written(tuple(path), text) if self._written is not None else ""
 
     def path_text(self, path: TreePath) -> str:
         if self._path_text is not None:

@@ -258,7 +258,7 @@ def terraform_sources(source: SourceFile) -> Iterator[PolicySource]:
             yield replace(policy, resource_facts=resource_facts(plan, resource))
     for resource in _policy_documents(plan):
         if resource.address not in consumed:
-            yield replace(_data_document(resource), resource_facts=resource_facts(plan, resource))
+            yield replace(_data_document(plan, resource), resource_facts=resource_facts(plan, resource))
 
 
 # --- what custom rules read about the resource (the `resource` section of docs/model.md) -----------
@@ -504,13 +504,17 @@ def _policy_documents(plan: _Plan) -> list[_Resource]:
     return list(deferred.values()) + list(read.values())
 
 
-def _data_document(resource: _Resource) -> PolicySource:
+def _data_document(plan: _Plan, resource: _Resource) -> PolicySource:
+    """A policy document no role of the plan uses: judged alone, in the account of its
+    provider (a trust naming the caller identity's own account is not cross-account)."""
+    context = _context(plan, resource)
     if "json" in resource.after and isinstance(resource.after.get("json"), str) and not _unknown_at(resource.unknown, "json"):
         base = resource.path + ("json",)
         document, problems = _parse_policy(resource.after["json"], base)
-        return PolicySource(resource.address, base, document, None, problems=problems)
+        return PolicySource(resource.address, base, document, None, context=context, problems=problems)
     document = policy_from_statement_blocks(resource.after, resource.unknown, resource.address)
-    return PolicySource(resource.address, resource.path, document, None, note="policy document read only at apply")
+    return PolicySource(resource.address, resource.path, document, None, context=context,
+                        note="policy document read only at apply")
 
 
 def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: str,
@@ -521,7 +525,9 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
     unknown (an OIDC provider created by the same plan, known by its url)."""
     statements = []
     blocks = after.get("statement") if isinstance(after.get("statement"), list) else []
-    if _unknown_at(unknown, "statement") or after.get("source_policy_documents") or after.get("override_policy_documents"):
+    merged = ("source_policy_documents", "override_policy_documents", "source_json", "override_json")
+    if _unknown_at(unknown, "statement") or any(after.get(key) or _unknown_at(unknown, key) for key in merged):
+        # Documents merged in by Sid (known or not) may replace any statement.
         return {"Version": "2012-10-17", "Statement": Unresolved(f"{address}.json", "known only after apply")}
     for i, block in enumerate(blocks):
         if not isinstance(block, dict):
@@ -529,6 +535,9 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
         statement: dict[str, Any] = {"Effect": block.get("effect") or "Allow"}
 
         def values(key: str, *steps: Any) -> list[Any]:
+            if _unknown_at(unknown, "statement", i, key, *steps):
+                # The whole list is unknown (`identifiers = var.x`): not an empty list.
+                return [Unresolved(f"{address}.statement[{i}].{key}", "known only after apply")]
             raw = block
             for step in (key,) + steps:
                 raw = raw.get(step) if isinstance(raw, dict) else raw[step] if isinstance(raw, list) else None
@@ -542,6 +551,9 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
             if block.get(key):
                 statement[element] = values(key)
         for key, element in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+            if _unknown_at(unknown, "statement", i, key):
+                statement[element] = Unresolved(f"{address}.statement[{i}].{key}", "known only after apply")
+                continue
             entries = list_at(block, key, "policy document statement: ")
             if entries:
                 mapping: dict[str, list[Any]] = {}
@@ -554,6 +566,9 @@ def policy_from_statement_blocks(after: dict[str, Any], unknown: Any, address: s
                         mapping.setdefault("AWS" if kind == "*" else str(kind), []).extend(found)
                 statement[element] = mapping
         conditions: dict[str, Any] = {}
+        if _unknown_at(unknown, "statement", i, "condition"):
+            # Unknown condition blocks (a dynamic block over an unknown list) may restrict anything.
+            conditions["Unknown"] = Unresolved(f"{address}.statement[{i}].condition", "known only after apply")
         for j, entry in enumerate(list_at(block, "condition", "policy document statement: ")):
             if not isinstance(entry, dict):
                 continue

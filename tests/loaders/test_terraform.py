@@ -573,3 +573,86 @@ def test_the_scanner_gives_the_engine_each_documents_resource_section(monkeypatc
     scan([_write(tmp_path / "plan.json", plan)])
     assert seen == [{"format": "terraform_plan", "kind": "aws_iam_role", "address": "aws_iam_role.r", "name": "r",
                      "path": "/", "tags": {"Team": "a"}, "unresolved": []}]
+
+
+# --- deferred documents whose lists are unknown as a whole -------------------------------------
+
+
+def _deferred_plan(statement: dict[str, Any], statement_unknown: dict[str, Any],
+                   extra_after: dict[str, Any] | None = None, extra_unknown: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A role whose trust is a policy document read only at apply (its `json` unknown)."""
+    after = {"statement": [statement], "override_policy_documents": None, "source_policy_documents": None}
+    after.update(extra_after or {})
+    unknown = {"json": True, "statement": [statement_unknown]}
+    unknown.update(extra_unknown or {})
+    return {
+        "format_version": "1.2",
+        "resource_changes": [
+            {"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "name": "d",
+             "change": {"actions": ["read"], "before": None, "after": after, "after_unknown": unknown}},
+            {"address": "aws_iam_role.r", "mode": "managed", "type": "aws_iam_role", "name": "r",
+             "change": {"actions": ["create"], "before": None, "after": {"name": "r", "path": "/"},
+                        "after_unknown": {"arn": True, "assume_role_policy": True}}},
+        ],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_iam_role.r", "mode": "managed", "type": "aws_iam_role", "name": "r",
+             "expressions": {"assume_role_policy": {"references": ["data.aws_iam_policy_document.d.json",
+                                                                   "data.aws_iam_policy_document.d"]}}},
+            {"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document",
+             "name": "d", "expressions": {}}]}},
+    }
+
+
+FOREIGN_ROLE = "arn:aws:iam::111122223333:role/x"
+
+
+def test_unknown_identifiers_of_a_deferred_document_are_iamg_001_not_an_empty_list(tmp_path: Path) -> None:
+    plan = _deferred_plan({"actions": ["sts:AssumeRole"], "principals": [{"type": "AWS", "identifiers": None}]},
+                          {"principals": [{"identifiers": True}]})
+    report = _scan(_write(tmp_path / "plan.json", plan))
+    assert [(v.rule_id, v.resource) for v in report.violations] == [("IAMG-001", "aws_iam_role.r")]
+    assert "'data.aws_iam_policy_document.d.statement[0].principals'" in report.violations[0].message
+
+
+def test_unknown_principals_blocks_of_a_deferred_document_are_iamg_001(tmp_path: Path) -> None:
+    plan = _deferred_plan({"actions": ["sts:AssumeRole"], "principals": None}, {"principals": True})
+    report = _scan(_write(tmp_path / "plan.json", plan))
+    assert [(v.rule_id, v.resource) for v in report.violations] == [("IAMG-001", "aws_iam_role.r")]
+
+
+def test_unknown_condition_blocks_leave_the_external_id_undecided(tmp_path: Path) -> None:
+    # `dynamic "condition"` over an unknown list: the ExternalId condition may be there.
+    plan = _deferred_plan({"actions": ["sts:AssumeRole"], "condition": None,
+                           "principals": [{"type": "AWS", "identifiers": [FOREIGN_ROLE]}]},
+                          {"condition": True})
+    report = _scan(_write(tmp_path / "plan.json", plan))
+    assert sorted((v.rule_id, v.resource) for v in report.violations) == [
+        ("IAMG-001", "aws_iam_role.r"), ("IAMG-102", "aws_iam_role.r")]
+
+
+def test_unknown_override_documents_make_the_whole_deferred_document_unknown(tmp_path: Path) -> None:
+    # An override may replace any statement by Sid: the blocks alone say nothing certain.
+    plan = _deferred_plan({"actions": ["sts:AssumeRole"], "principals": [{"type": "AWS", "identifiers": ["*"]}]},
+                          {}, extra_unknown={"override_policy_documents": True})
+    report = _scan(_write(tmp_path / "plan.json", plan))
+    assert [(v.rule_id, v.resource) for v in report.violations] == [("IAMG-001", "aws_iam_role.r")]
+    assert "'data.aws_iam_policy_document.d.json'" in report.violations[0].message
+
+
+def test_a_policy_document_alone_is_judged_in_the_account_of_its_provider(tmp_path: Path) -> None:
+    own = "123456789012"
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": f"arn:aws:iam::{own}:root"}}]}
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [],
+        "prior_state": {"format_version": "1.0", "values": {"root_module": {"resources": [
+            {"address": "data.aws_caller_identity.current", "mode": "data", "type": "aws_caller_identity",
+             "name": "current", "values": {"account_id": own}},
+            {"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document",
+             "name": "d", "values": {"json": json.dumps(document)}}]}}},
+    }
+    report = _scan(_write(tmp_path / "plan.json", plan))
+    # The own account as a whole (IAMG-105, LOW for one's own account), never cross-account.
+    assert [(v.rule_id, v.resource, v.severity.name) for v in report.violations] == [
+        ("IAMG-105", "data.aws_iam_policy_document.d", "LOW")]
