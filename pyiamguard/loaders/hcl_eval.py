@@ -10,6 +10,7 @@ column by relative path, and for a JSON text written in a heredoc or a file, whe
 """
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -571,17 +572,21 @@ class Evaluator:
         operator_tree, right_tree = _children(term)
         operator = str(operator_tree.children[0])
         left = self.eval(left_tree).value
+        at: Marks = {(): self.at(tree)}
         if operator in ("&&", "||") and isinstance(left, bool):
             if (operator == "&&" and not left) or (operator == "||" and left):
-                return Val(left, {(): self.at(tree)})
+                return Val(left, at)
         right = self.eval(right_tree).value
+        if operator in ("&&", "||") and isinstance(right, bool) and (right is (operator == "||")):
+            # `unknown && false` is false and `unknown || true` true whatever the unknown is
+            # (Terraform's console says unknown; a count built so is still certainly 0).
+            return Val(right, at)
+        if operator in ("==", "!="):
+            equal = _known_equality(left, right)
+            if equal is not None:
+                return Val(equal if operator == "==" else not equal, at)
         if has_unknown(left) or has_unknown(right):
-            return Val(first_unknown(left) or first_unknown(right), {(): self.at(tree)})
-        at: Marks = {(): self.at(tree)}
-        if operator == "==":
-            return Val(_equal(left, right), at)
-        if operator == "!=":
-            return Val(not _equal(left, right), at)
+            return Val(first_unknown(left) or first_unknown(right), at)
         if operator in ("&&", "||"):
             if not isinstance(left, bool) or not isinstance(right, bool):
                 raise EvalError(f"{operator} needs bools")
@@ -595,20 +600,10 @@ class Evaluator:
             return Val(a <= b, at)
         if operator == ">=":
             return Val(a >= b, at)
-        if operator == "+":
-            return Val(_tidy(a + b), at)
-        if operator == "-":
-            return Val(_tidy(a - b), at)
-        if operator == "*":
-            return Val(_tidy(a * b), at)
-        if operator == "/":
-            if b == 0:
-                raise EvalError("division by zero")
-            return Val(_tidy(a / b), at)
-        if operator == "%":
-            if b == 0:
-                raise EvalError("division by zero")
-            return Val(_tidy(math.fmod(a, b)), at)
+        if operator in ("/", "%") and b == 0:
+            raise EvalError("division by zero")
+        if operator in ("+", "-", "*", "/", "%"):
+            return Val(_arithmetic(operator, a, b), at)
         raise EvalError(f"operator {operator} is not evaluated statically")
 
     # for expressions
@@ -718,6 +713,20 @@ class Evaluator:
             marks = dict(args[0].marks) if name != "one" else sub_marks(args[0].marks, 0)
             if () not in marks or name == "jsonencode":
                 marks[()] = marks.get((), self.at(tree)) if name != "jsonencode" else self.at(tree)
+        elif name in ("coalesce", "coalescelist"):
+            empty: tuple[Any, ...] = (None, "") if name == "coalesce" else (None, [])
+            chosen = next((a for a in args if a.value not in empty), None)
+            marks = dict(chosen.marks) if chosen is not None else marks
+            marks.setdefault((), self.at(tree))
+        elif name == "lookup" and len(args) >= 2 and isinstance(args[0].value, dict):
+            key = args[1].value
+            if isinstance(key, str) and key in args[0].value:
+                marks = sub_marks(args[0].marks, key) or marks
+            elif len(args) > 2:
+                marks = dict(args[2].marks) or marks
+        elif name == "element" and len(args) == 2 and isinstance(args[0].value, list) and args[0].value \
+                and isinstance(args[1].value, int) and not isinstance(args[1].value, bool):
+            marks = sub_marks(args[0].marks, args[1].value % len(args[0].value)) or marks
         elif name == "merge":
             for a in args:
                 if isinstance(a.value, dict):
@@ -914,6 +923,55 @@ def _number(value: Any) -> float | int:
 
 def _tidy(value: float | int) -> float | int:
     return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**53 else value
+
+
+def _arithmetic(operator: str, a: float | int, b: float | int) -> float | int:
+    """Terraform computes with arbitrary-precision decimals (0.1 + 0.2 is 0.3), not floats."""
+    if isinstance(a, int) and isinstance(b, int) and operator in ("+", "-", "*"):
+        return a + b if operator == "+" else a - b if operator == "-" else a * b
+    with decimal.localcontext() as context:
+        context.prec = 60
+        x, y = decimal.Decimal(repr(a)), decimal.Decimal(repr(b))
+        if operator == "+":
+            result = x + y
+        elif operator == "-":
+            result = x - y
+        elif operator == "*":
+            result = x * y
+        elif operator == "/":
+            result = x / y
+        else:
+            result = x % y  # the sign of the dividend, as Go's big.Float and fmod
+    if result == result.to_integral_value() and abs(result) < 2**53:
+        return int(result)
+    return float(result)
+
+
+def _known_equality(a: Any, b: Any) -> bool | None:
+    """Whether two values are equal when that is certain although they hold unknowns (a known
+    map is never null, lists of different lengths differ); None when it depends on them."""
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return None
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return False
+        answers = [_known_equality(a[k], b[k]) for k in a]
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return False
+        answers = [_known_equality(x, y) for x, y in zip(a, b)]
+    elif _category(a) != _category(b):
+        return False  # null, object, list and primitive never equal one another
+    else:
+        return _equal(a, b)
+    if any(answer is False for answer in answers):
+        return False
+    return None if any(answer is None for answer in answers) else True
+
+
+def _category(value: Any) -> str:
+    return "null" if value is None else "object" if isinstance(value, dict) else "list" if isinstance(value, list) \
+        else "primitive"
 
 
 def _equal(a: Any, b: Any) -> bool:

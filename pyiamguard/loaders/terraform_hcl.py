@@ -29,6 +29,7 @@ from lark import Token, Tree
 from ..normalize.values import Unresolved
 from .hcl_eval import (At, EmbeddedJson, Evaluator, Lazy, Mark, Marks, OpenObject, Unknown, Val, _children, _tokens,
                        first_unknown, has_unknown, parse_error, shifted, sub_marks, unescape)
+from .hcl_types import convert, type_spec
 from .iam import PolicySource
 from .source import InputError, SourceFile, TreePath
 from .terraform import terraform_sources
@@ -281,19 +282,26 @@ class Module:
         return None
 
     def variable(self, name: str) -> Val:
+        """The variable's value (the caller's, the tfvars', else the default), converted to its
+        declared type as Terraform converts it: `optional()` defaults, numbers as strings..."""
         block = self.variables[name]
-        if self.inputs is not None and name in self.inputs:
-            return self.inputs[name]
-        if self.inputs is None and name in self.scan.tfvars:
-            return self.scan.tfvars[name]
         attributes, _ = _blocks(block.body, block.file)
-        if "default" in attributes:
-            # A default is a constant: evaluated without the module's scope.
-            evaluator = Evaluator(block.file.display, block.file.text, lambda n: None, self.directory, self.display)
-            return evaluator.eval(_expression(attributes["default"]))
-        why = "the variable has no default and no value is given" if self.inputs is None else \
-            "the module call gives no value and the variable has no default"
-        return Val(Unknown(f"var.{name}", why), {(): block.at})
+        # Defaults (of the variable and of optional() attributes) are constants: evaluated
+        # without the module's scope.
+        constants = Evaluator(block.file.display, block.file.text, lambda n: None, self.directory, self.display)
+        if self.inputs is not None and name in self.inputs:
+            value = self.inputs[name]
+        elif self.inputs is None and name in self.scan.tfvars:
+            value = self.scan.tfvars[name]
+        elif "default" in attributes:
+            value = constants.eval(_expression(attributes["default"]))
+        else:
+            why = "the variable has no default and no value is given" if self.inputs is None else \
+                "the module call gives no value and the variable has no default"
+            return Val(Unknown(f"var.{name}", why), {(): block.at})
+        spec = type_spec(_expression(attributes["type"]) if "type" in attributes else None)
+        converted = convert(spec, value.value, lambda tree: constants.eval(tree).value)
+        return value if converted is value.value else Val(converted, value.marks)
 
     def local(self, name: str) -> Val:
         if name in self._local_cache:
@@ -410,7 +418,7 @@ class Module:
             body = _body_value(evaluator, block.body, block.file, self, bound)
             obj = ResourceObject(body.value)
             obj.address = f"{self.prefix}{base}{_key_suffix(instance_key)}"
-            marks = dict(body.marks)
+            marks = _anchored(dict(body.marks), block) if mode == "managed" else dict(body.marks)
             marks[()] = block.at
             if mode == "data":
                 _data_attributes(self, type_, obj, marks, block)
@@ -530,6 +538,34 @@ class _OutputObject(ResourceObject):
             self[name] = module.evaluator(file).eval(tree).value
 
 
+# Attributes through which a policy reaches a role: a finding on the role's permissions points
+# there (the rule catalogue's Amendments, "Locations"), not at a variable default or local that
+# many roles may share.
+_REACHING = ("policy_arn", "policy_arns", "managed_policy_arns", "permissions_boundary")
+
+
+def _anchored(marks: Marks, block: Block) -> Marks:
+    attributes, _ = _blocks(block.body, block.file)
+    for name in _REACHING:
+        if name not in attributes:
+            continue
+        own = At(block.file.display, attributes[name].meta.line, attributes[name].meta.column)
+        for path, mark in list(marks.items()):
+            if path[:1] == (name,) and not (isinstance(mark, At) and mark.file == block.file.display
+                                            and block.at.line <= mark.line <= block.end_line):
+                marks[path] = own
+        marks[(name,)] = own if not isinstance(marks.get((name,)), At) else marks[(name,)]
+    return marks
+
+
+class _ForEach(dict):  # type: ignore[type-arg]
+    """A for_each collection by key, with where each value was written (`each.value` keeps it)."""
+
+    def __init__(self, items: Any, marks: dict[Any, Marks]) -> None:
+        super().__init__(items)
+        self.marks = marks
+
+
 def _keyed(module: Module, block: Block) -> list[Any] | dict[str, Any] | Unknown | None:
     """count (a list of indexes), for_each (a map of key -> value), or None."""
     attributes, _ = _blocks(block.body, block.file)
@@ -542,18 +578,20 @@ def _keyed(module: Module, block: Block) -> list[Any] | dict[str, Any] | Unknown
             return Unknown("count", "count is not a whole number")
         return list(range(min(int(value), MAX_INSTANCES)))
     if "for_each" in attributes:
-        value = evaluator.eval(_expression(attributes["for_each"])).value
+        collection = evaluator.eval(_expression(attributes["for_each"]))
+        value = collection.value
         if isinstance(value, Unknown) or (isinstance(value, list) and has_unknown(value)):
             unknown = first_unknown(value)
             return Unknown(unknown.what if unknown else "for_each", f"for_each is unknown ({unknown.why if unknown else ''})")
         if isinstance(value, dict):
             if any(isinstance(k, Unknown) for k in value):
                 return Unknown("for_each", "for_each keys are unknown")
-            return dict(sorted(value.items()))
+            return _ForEach(sorted(value.items()), marks={k: sub_marks(collection.marks, k) for k in value})
         if isinstance(value, list):
             if not all(isinstance(v, str) for v in value):
                 return Unknown("for_each", "for_each needs a map or a set of strings")
-            return {v: v for v in sorted(set(value))}
+            return _ForEach({v: v for v in sorted(set(value))},
+                            marks={v: sub_marks(collection.marks, i) for i, v in reversed(list(enumerate(value)))})
         return Unknown("for_each", "for_each needs a map or a set of strings")
     return None
 
@@ -569,7 +607,8 @@ def _each_binding(block: Block, keyed: Any, key: Any) -> dict[str, Val]:
                 "_unknown": unknown}
     if isinstance(keyed, list):
         return {"count": Val({"index": key}, {})}
-    return {"each": Val({"key": key, "value": keyed[key]}, {})}
+    marks = shifted(keyed.marks.get(key, {}), ("value",)) if isinstance(keyed, _ForEach) else {}
+    return {"each": Val({"key": key, "value": keyed[key]}, marks)}
 
 
 def _key_suffix(key: Any) -> str:
@@ -1139,7 +1178,7 @@ def module_source(directory: Path, display: str, own_accounts: tuple[str, ...]) 
     where = _locator(positions, display)
     source._where = where
     source._path_text = _path_text(plan)
-    source._written = _written(scan.unknowns)
+    source._written = _written(scan.unknowns, plan)
     scan.suppressions = _suppressions(scan)
     return source, scan
 
@@ -1172,7 +1211,7 @@ def _tfvars(scan: Scan, directory: Path, display: str) -> dict[str, Val]:
         names = sorted(os.listdir(directory))
     except OSError:
         return {}
-    ordered = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in names]
+    ordered: list[str] = [n for n in ("terraform.tfvars", "terraform.tfvars.json") if n in names]
     ordered += [n for n in names if n.endswith((".auto.tfvars", ".auto.tfvars.json"))]
     values: dict[str, Val] = {}
     for name in ordered:
@@ -1205,18 +1244,19 @@ def _tfvars(scan: Scan, directory: Path, display: str) -> dict[str, Val]:
     return values
 
 
-def _written(unknowns: dict[TreePath, Unknown]) -> Callable[[TreePath], str]:
-    """Why a value the plan would leave unknown is unknown, for the messages: the value it
-    depends on (`var.account_id`) and the reason (no default, known only after apply)."""
+def _written(unknowns: dict[TreePath, Unknown], plan: dict[str, Any]) -> Callable[[TreePath, str], str]:
+    """Why a value the plan leaves unknown is unknown, for the messages: the value it depends
+    on (`var.account_id`) and the reason (no default, known only after apply). Found by the
+    node's path, or by the plan loader's name of an unresolved node (`x.statement[0].condition`)."""
+    shown = _path_text(plan)
+    by_text = {shown(path): unknown for path, unknown in unknowns.items()}
 
-    def written(path: TreePath) -> str:
-        probe = tuple(path)
-        while probe:
-            unknown = unknowns.get(probe)
-            if unknown is not None:
-                return f"{unknown.what}: {unknown.why}"
-            probe = probe[:-1]
-        return ""
+    def written(path: TreePath, text: str) -> str:
+        unknown = unknowns.get(tuple(path))
+        if unknown is None and text:
+            unknown = by_text.get(text) or next(
+                (u for name, u in by_text.items() if name.startswith((text + ".", text + "["))), None)
+        return f"{unknown.what}: {unknown.why}" if unknown is not None else ""
 
     return written
 
@@ -1242,7 +1282,7 @@ def hcl_sources(source: SourceFile, scan: Scan) -> Iterator[PolicySource]:
     for policy in terraform_sources(source):
         if scan.stand_in_used and not scan.account_known:
             context = policy.context
-            own = (scan.own_account,) if policy.kind == "trust" and _mentions(policy.document, scan.own_account) else ()
+            own = (scan.own_account,) if policy.kind != "identity" and _mentions(policy.document, scan.own_account) else ()
             context = replace(context, own_accounts=own)
             policy = replace(policy, context=context, stand_in=scan.own_account, stand_in_kind="module")
         yield policy
