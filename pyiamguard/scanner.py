@@ -477,7 +477,7 @@ def _callers_only(found: list[Candidate | InputErrorAt | Skipped]) -> list[Candi
         return found
     from .loaders.terraform_hcl import called_directories  # the HCL parser loads only when needed
     called: dict[Path, str] = {}
-    for directory, item in modules.items():
+    for directory, module in modules.items():
         pending, seen = [directory], {directory}
         while pending:
             for target in called_directories(pending.pop()):
@@ -485,7 +485,7 @@ def _callers_only(found: list[Candidate | InputErrorAt | Skipped]) -> list[Candi
                     seen.add(target)
                     pending.append(target)
                     if target != directory:
-                        called.setdefault(target, item.display)
+                        called.setdefault(target, module.display)
     out: list[Candidate | InputErrorAt | Skipped] = []
     for item in found:
         if isinstance(item, Candidate) and item.kind == "terraform-module" and item.path is not None:

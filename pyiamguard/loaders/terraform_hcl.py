@@ -1166,9 +1166,9 @@ def _locator(positions: dict[TreePath, Mark], default_file: str) -> Callable[[Tr
     return where
 
 
-def module_source(directory: Path, display: str, own_accounts: tuple[str, ...]) -> tuple[SourceFile | None, Scan]:
+def module_source(directory: Path, display: str, own_accounts: tuple[str, ...]) -> tuple[SourceFile, Scan]:
     """The synthetic plan of the module in `directory` as a SourceFile, and the scan's errors,
-    notes and suppressions. None when the directory holds no IAM resource at all."""
+    notes and suppressions."""
     account_known = len(own_accounts) == 1
     scan = Scan(own_account=own_accounts[0] if account_known else _stand_in(directory), account_known=account_known)
     scan.tfvars = _tfvars(scan, directory, display)
