@@ -157,6 +157,8 @@ class Scan:
     # The root module's variable values from terraform.tfvars and *.auto.tfvars, which
     # Terraform reads by itself (later files win).
     tfvars: dict[str, Val] = field(default_factory=dict)
+    # Modules `terraform init` installed: module key ("a.b") -> (directory, display).
+    installed: dict[str, tuple[Path, str]] = field(default_factory=dict)
     # Path in the synthetic plan -> why the value there is unknown (for IAMG-001 messages).
     unknowns: dict[TreePath, Unknown] = field(default_factory=dict)
 
@@ -197,8 +199,9 @@ class Module:
     """One module instance: its blocks, inputs and what its expressions can read."""
 
     def __init__(self, scan: Scan, directory: Path, display: str, prefix: str, config_prefix: str,
-                 inputs: dict[str, Val] | None, depth: int = 0) -> None:
+                 inputs: dict[str, Val] | None, depth: int = 0, key_path: str = "") -> None:
         self.scan = scan
+        self.key_path = key_path  # "a.b": the module's key in .terraform/modules/modules.json
         self.directory = directory
         self.display = display
         self.prefix = prefix  # "module.a["x"]." for instances, "" at the root
@@ -350,18 +353,25 @@ class Module:
         attributes, _ = _blocks(block.body, block.file)
         source = attributes.get("source")
         source_value = self.evaluator(block.file).eval(_expression(source)).value if source is not None else None
-        if not isinstance(source_value, str) or not source_value.startswith(("./", "../")):
+        key_path = f"{self.key_path}.{name}" if self.key_path else name
+        installed = self.scan.installed.get(key_path)
+        if isinstance(source_value, str) and source_value.startswith(("./", "../")):
+            directory = (self.directory / source_value).resolve()
+            display = os.path.normpath(os.path.join(self.display, source_value)) if self.display else os.path.normpath(source_value)
+        elif installed is not None:
+            # A registry or git module that `terraform init` installed under .terraform/modules.
+            directory, display = installed
+        else:
             self.scan.notes.append((block.file.display, f"module.{name} (line {block.at.line}): source "
-                                    f"{source_value!r} is not a local directory, so it is not fetched and its resources are not scanned"))
+                                    f"{source_value!r} is not a local directory and `terraform init` has not installed it "
+                                    "(.terraform/modules), so its resources are not scanned and its outputs are unknown"))
             self.children[name] = []
             return None
-        directory = (self.directory / source_value).resolve()
         if not directory.is_dir() or self.depth >= MAX_MODULE_DEPTH:
             self.scan.errors.append((block.file.display, f"module.{name} (line {block.at.line}): source {source_value} "
                                      + ("is not a directory" if not directory.is_dir() else "nests modules too deeply")))
             self.children[name] = []
             return None
-        display = os.path.normpath(os.path.join(self.display, source_value)) if self.display else os.path.normpath(source_value)
         keyed = _keyed(self, block)
         self.children[name] = []
         if isinstance(keyed, Unknown):
@@ -377,7 +387,7 @@ class Module:
                       if n not in ("source", "version", "count", "for_each", "providers", "depends_on")}
             suffix = _key_suffix(key)
             child = Module(self.scan, directory, display, f"{self.prefix}module.{name}{suffix}.",
-                           f"{self.config_prefix}module.{name}.", inputs, self.depth + 1)
+                           f"{self.config_prefix}module.{name}.", inputs, self.depth + 1, key_path)
             self.children[name].append((key, child))
         return self.children[name]
 
@@ -1172,6 +1182,7 @@ def module_source(directory: Path, display: str, own_accounts: tuple[str, ...]) 
     account_known = len(own_accounts) == 1
     scan = Scan(own_account=own_accounts[0] if account_known else _stand_in(directory), account_known=account_known)
     scan.tfvars = _tfvars(scan, directory, display)
+    scan.installed = _installed_modules(directory, display)
     root = Module(scan, directory, display, "", "", None)
     plan, positions = build_plan(root)
     source = SourceFile(name=display, text="", root=plan, format="terraform-hcl")
@@ -1198,6 +1209,24 @@ def _path_text(plan: dict[str, Any]) -> Callable[[TreePath], str]:
         return address + json_path(rest)[1:]
 
     return text
+
+
+def _installed_modules(directory: Path, display: str) -> dict[str, tuple[Path, str]]:
+    """The modules `terraform init` downloaded for the root module in `directory`, from
+    .terraform/modules/modules.json (Key: call names joined by dots; Dir: relative to the root)."""
+    import json
+
+    manifest = directory / ".terraform" / "modules" / "modules.json"
+    try:
+        entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
+    except (OSError, ValueError, AttributeError):
+        return {}
+    out: dict[str, tuple[Path, str]] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        key, where = (entry.get("Key"), entry.get("Dir")) if isinstance(entry, dict) else (None, None)
+        if isinstance(key, str) and key and isinstance(where, str):
+            out[key] = ((directory / where).resolve(), os.path.normpath(os.path.join(display, where)))
+    return out
 
 
 def _tfvars(scan: Scan, directory: Path, display: str) -> dict[str, Val]:

@@ -568,8 +568,36 @@ resource "aws_iam_role" "r" {
     assert report.errors == ()
     assert report.violations == ()
     assert [(Path(f).name, why) for f, why in report.skipped_files] == [
-        ("main.tf", "module.iam (line 1): source 'terraform-aws-modules/iam/aws' is not a local directory, "
-                    "so it is not fetched and its resources are not scanned")]
+        ("main.tf", "module.iam (line 1): source 'terraform-aws-modules/iam/aws' is not a local directory and "
+                    "`terraform init` has not installed it (.terraform/modules), so its resources are not scanned "
+                    "and its outputs are unknown")]
+
+
+def test_a_remote_module_that_terraform_init_installed_is_followed(tmp_path: Path) -> None:
+    installed = """variable "partner" {}
+
+resource "aws_iam_role" "this" {
+  name = "vendor"
+  assume_role_policy = jsonencode({
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::${var.partner}:root" } }]
+  })
+}
+"""
+    report = _scan(tmp_path, {
+        "main.tf": 'module "vendor" {\n  source  = "acme/vendor-role/aws"\n  version = "1.2.0"\n  partner = "999988887777"\n}\n',
+        ".terraform/modules/modules.json": json.dumps({"Modules": [
+            {"Key": "", "Source": "", "Dir": "."},
+            {"Key": "vendor", "Source": "registry.terraform.io/acme/vendor-role/aws", "Version": "1.2.0",
+             "Dir": ".terraform/modules/vendor"}]}),
+        ".terraform/modules/vendor/main.tf": installed,
+    })
+    assert report.errors == () and report.skipped_files == ()
+    assert _found(report, tmp_path) == [
+        ("IAMG-102", "module.vendor.aws_iam_role.this", ".terraform/modules/vendor/main.tf", 6, 85),
+        ("IAMG-103", "module.vendor.aws_iam_role.this", ".terraform/modules/vendor/main.tf", 6, 85),
+        ("IAMG-104", "module.vendor.aws_iam_role.this", ".terraform/modules/vendor/main.tf", 6, 85),
+        ("IAMG-105", "module.vendor.aws_iam_role.this", ".terraform/modules/vendor/main.tf", 6, 85),
+    ]
 
 
 def test_an_unknown_remote_module_output_is_unresolved(tmp_path: Path) -> None:
