@@ -1194,9 +1194,11 @@ def module_source(directory: Path, display: str, own_accounts: tuple[str, ...]) 
     return source, scan
 
 
-def _path_text(plan: dict[str, Any]) -> Callable[[TreePath], str]:
-    """A path of the synthetic plan as the user wrote it: the resource address, then the
-    attribute and the path inside its value (`aws_iam_role.r.assume_role_policy.Statement[0]`)."""
+def _path_text(plan: dict[str, Any], dotted: bool = False) -> Callable[[TreePath], str]:
+    """A path of the synthetic plan as the user wrote it, a JSONPath as the report promises:
+    the resource address, then the attribute and the path inside its value
+    (`$['aws_iam_role.r'].assume_role_policy.Statement[0]`). `dotted`: as the plan loader
+    names an unresolved value (`aws_iam_role.r.assume_role_policy`)."""
     from ..normalize.values import json_path
 
     def text(path: TreePath) -> str:
@@ -1206,7 +1208,7 @@ def _path_text(plan: dict[str, Any]) -> Callable[[TreePath], str]:
             address, rest = plan["prior_state"]["values"]["root_module"]["resources"][path[4]]["address"], path[6:]
         else:
             return json_path(path)
-        return address + json_path(rest)[1:]
+        return address + json_path(tuple(rest))[1:] if dotted else json_path((address,) + tuple(rest))
 
     return text
 
@@ -1277,7 +1279,7 @@ def _written(unknowns: dict[TreePath, Unknown], plan: dict[str, Any]) -> Callabl
     """Why a value the plan leaves unknown is unknown, for the messages: the value it depends
     on (`var.account_id`) and the reason (no default, known only after apply). Found by the
     node's path, or by the plan loader's name of an unresolved node (`x.statement[0].condition`)."""
-    shown = _path_text(plan)
+    shown = _path_text(plan, dotted=True)
     by_text = {shown(path): unknown for path, unknown in unknowns.items()}
 
     def written(path: TreePath, text: str) -> str:

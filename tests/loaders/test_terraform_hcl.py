@@ -74,7 +74,7 @@ def test_jsonencode_of_a_literal_object(tmp_path: Path) -> None:
 }
 '''})
     assert _found(report, tmp_path) == [("IAMG-101", "aws_iam_role.r", "main.tf", 8, 27)]
-    assert _paths(report) == {("IAMG-101", "aws_iam_role.r"): "aws_iam_role.r.assume_role_policy.Statement[0].Principal.AWS"}
+    assert _paths(report) == {("IAMG-101", "aws_iam_role.r"): "$['aws_iam_role.r'].assume_role_policy.Statement[0].Principal.AWS"}
     assert report.errors == ()
 
 
@@ -131,7 +131,7 @@ def test_file_of_a_json_file_is_located_in_that_file(tmp_path: Path) -> None:
         ("IAMG-101", "aws_iam_role.r", "policies/trust.json", 7, 21),
         ("IAMG-101", "trust.json", "policies/trust.json", 7, 21),
     ]
-    assert _paths(report)[("IAMG-101", "aws_iam_role.r")] == "aws_iam_role.r.assume_role_policy.Statement[0].Principal.AWS"
+    assert _paths(report)[("IAMG-101", "aws_iam_role.r")] == "$['aws_iam_role.r'].assume_role_policy.Statement[0].Principal.AWS"
 
 
 def test_templatefile_with_known_variables(tmp_path: Path) -> None:
@@ -253,7 +253,7 @@ def test_policy_documents_are_rendered_and_reported_on_the_role(tmp_path: Path) 
     ]
     # reported on the role that uses the document, never a second time on the data source
     assert not [v for v in report.violations if v.resource.startswith("data.")]
-    assert _paths(report)[("IAMG-101", "aws_iam_role.star")] == "aws_iam_role.star.assume_role_policy.Statement[0].Principal"
+    assert _paths(report)[("IAMG-101", "aws_iam_role.star")] == "$['aws_iam_role.star'].assume_role_policy.Statement[0].Principal"
     assert report.errors == ()
 
 
@@ -270,7 +270,7 @@ def test_an_unused_policy_document_is_reported_on_itself(tmp_path: Path) -> None
 '''})
     assert _found(report, tmp_path) == [("IAMG-101", "data.aws_iam_policy_document.unused", "main.tf", 6, 22)]
     assert _paths(report) == {("IAMG-101", "data.aws_iam_policy_document.unused"):
-                              "data.aws_iam_policy_document.unused.json.Statement[0].Principal.AWS"}
+                              "$['data.aws_iam_policy_document.unused'].json.Statement[0].Principal.AWS"}
 
 
 def test_an_unknown_policy_document_argument_is_an_error(tmp_path: Path) -> None:
@@ -386,9 +386,9 @@ def test_role_permissions_inline_attached_role_policy_managed_and_boundary(tmp_p
         ("IAMG-401", "aws_iam_role.attached", "main.tf", 36, 26),
     ]
     paths = _paths(report)
-    assert paths[("IAMG-301", "aws_iam_role.attached")] == "aws_iam_role_policy_attachment.a.policy_arn"
-    assert paths[("IAMG-301", "aws_iam_role.inline")] == "aws_iam_role.inline.inline_policy[0].policy"
-    assert paths[("IAMG-401", "aws_iam_role.attached")] == "aws_iam_role.attached.max_session_duration"
+    assert paths[("IAMG-301", "aws_iam_role.attached")] == "$['aws_iam_role_policy_attachment.a'].policy_arn"
+    assert paths[("IAMG-301", "aws_iam_role.inline")] == "$['aws_iam_role.inline'].inline_policy[0].policy"
+    assert paths[("IAMG-401", "aws_iam_role.attached")] == "$['aws_iam_role.attached'].max_session_duration"
     # the boundary policy of the module (its ARN known only after apply, linked by reference) is
     # not admin-equivalent and caps the bounded role: no IAMG-301 on it
 
@@ -548,7 +548,7 @@ resource "aws_iam_role" "r" {
     # its callers, with the values they pass, never on its own
     assert _found(report, tmp_path) == [("IAMG-102", "module.partner.aws_iam_role.r", "mod/main.tf", 12, 27)]
     assert _paths(report) == {("IAMG-102", "module.partner.aws_iam_role.r"):
-                              "module.partner.aws_iam_role.r.assume_role_policy.Statement[0].Principal.AWS"}
+                              "$['module.partner.aws_iam_role.r'].assume_role_policy.Statement[0].Principal.AWS"}
 
 
 def test_a_remote_module_is_noted_as_not_scanned_not_an_error(tmp_path: Path) -> None:
@@ -784,7 +784,7 @@ resource "aws_iam_role" "r" {
 '''})
     # the principals block list is unknown as a whole (not empty: no IAMG-002)
     assert _found(report, tmp_path) == [("IAMG-001", "aws_iam_role.r", "main.tf", 5, 1)]
-    assert _paths(report) == {("IAMG-001", "aws_iam_role.r"): "aws_iam_role.r.assume_role_policy.Statement[0].Principal"}
+    assert _paths(report) == {("IAMG-001", "aws_iam_role.r"): "$['aws_iam_role.r'].assume_role_policy.Statement[0].Principal"}
     assert "for_each is unknown" in report.violations[0].message
 
 
@@ -891,7 +891,7 @@ def test_json_output_points_at_the_tf_file(tmp_path: Path, capsys: pytest.Captur
     out = json.loads(capsys.readouterr().out)
     assert code == 1
     assert [(v["rule_id"], v["resource"], v["file"], v["line"], v["column"], v["path"]) for v in out["violations"]] == [
-        ("IAMG-101", "aws_iam_role.r", "iam/main.tf", 7, 71, "aws_iam_role.r.assume_role_policy.Statement[0].Principal.AWS")]
+        ("IAMG-101", "aws_iam_role.r", "iam/main.tf", 7, 71, "$['aws_iam_role.r'].assume_role_policy.Statement[0].Principal.AWS")]
     assert out["errors"] == []
 
 
@@ -1002,7 +1002,7 @@ resource "aws_iam_role" "r" {
         ("IAMG-001", "aws_iam_role.r", "main.tf", 5, 1),
         ("IAMG-102", "aws_iam_role.r", "main.tf", 5, 1),
     ]
-    assert _paths(report)[("IAMG-001", "aws_iam_role.r")] == "aws_iam_role.r.assume_role_policy.Statement[0].Condition.Unknown"
+    assert _paths(report)[("IAMG-001", "aws_iam_role.r")] == "$['aws_iam_role.r'].assume_role_policy.Statement[0].Condition.Unknown"
 
 
 # --- what Terraform does to values before expressions read them ---------------------------------
