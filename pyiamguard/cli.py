@@ -36,8 +36,8 @@ _LIST_FLAGS = {
 _FLAG_OF_KEY = {**_LIST_FLAGS, "require_mfa": "--require-mfa", "fail_on": "--fail-on", "skip_paths": "--skip-path",
                 "disabled_rules": "--skip-rule"}
 
-FORMATS = ("text", "json", "sarif", "junit", "github")
-COMMANDS = ("scan", "rules", "inspect", "test", "new-rule", "bundle")
+FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
+COMMANDS = ("scan", "rules", "inspect", "test", "new-rule", "bundle", "graph", "simulate", "explain")
 VIEWS = ("auto", "detailed", "compact")
 COLORS = ("auto", "always", "never")
 
@@ -116,6 +116,14 @@ def _run(argv: list[str]) -> int:
         return _new_rule(args)
     if args.command == "bundle":
         return _bundle(args)
+    if args.command == "graph":
+        from .graph_command import run as run_graph
+
+        return run_graph(args)
+    if args.command in ("simulate", "explain"):
+        from . import simulate_command
+
+        return simulate_command.run_simulate(args) if args.command == "simulate" else simulate_command.run_explain(args)
     raise UsageError(f"missing command: {', '.join(COMMANDS)} (see '{PROG} --help')", usage=parser.format_usage())
 
 
@@ -278,8 +286,17 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     bundle.add_argument("--output", "-o", required=True, metavar="FILE", help="the bundle file to write")
     _config_option(bundle)
     _policy_option(bundle)
+    from .graph_command import add_parser as add_graph_parser
+
+    graph = add_graph_parser(commands, _Parser, PROG, _LIST_FLAGS)
     return parser, {"scan": scan, "rules": rules, "inspect": inspect, "test": test, "new-rule": new_rule,
-                    "bundle": bundle}
+                    "bundle": bundle, "graph": graph, **_simulate_parsers(commands)}
+
+
+def _simulate_parsers(commands: Any) -> dict[str, Any]:
+    from .simulate_command import add_parsers
+
+    return add_parsers(commands, PROG)
 
 
 def _config_option(parser: argparse.ArgumentParser | Any) -> None:
@@ -405,8 +422,13 @@ def _scan(args: argparse.Namespace) -> int:
     for error in report.errors:  # whatever the formats: errors always reach stderr
         _error_line(f"error: {error.one_line()}")
     color = _wants_color(sys.stdout, args.color)
+    graph: Any = (None, "")
+    if any(name == "markdown" for name, _ in outputs):  # the Markdown summary draws the trust graph
+        from .graph_command import scan_graph
+
+        graph = scan_graph(runner, args.paths, report.violations, args.stdin_name)
     rendered = [(_render(name, report, config, base_dir, color=file is None and color, view=args.view,
-                         rules=runner.rules), file)
+                         rules=runner.rules, graph=graph), file)
                 for name, file in outputs]
     for text, file in sorted(rendered, key=lambda item: item[1] is None):  # files first, stdout last
         _write_report(text, file)
@@ -433,7 +455,7 @@ def _progress_line(args: argparse.Namespace) -> Any:
 
 
 def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, view: str = "auto",
-            rules: Sequence[Any] = ()) -> str:
+            rules: Sequence[Any] = (), graph: Any = (None, "")) -> str:
     """One report format; every module under `reporters/` is a pure function of the report
     (and of the rules, built-in and custom, for the formats that list them)."""
     from . import __version__
@@ -455,6 +477,10 @@ def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, 
         from .reporters import github
 
         return github.render(report, base_dir=base_dir)
+    if name == "markdown":
+        from .reporters import markdown
+
+        return markdown.render(report, base_dir=base_dir, graph=graph[0], graph_note=graph[1])
     from .reporters import text as text_report
 
     return text_report.render(report, color=color, view=view)

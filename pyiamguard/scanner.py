@@ -23,7 +23,7 @@ from .loaders.cloudformation import (cloudformation_sources, defaults_note, para
 from .loaders.files import (STDIN, TERRAFORM_SOURCE, Candidate, InputErrorAt, Skipped, candidates, classify,
                             looks_like_iac_text, parse_bytes, read_source)
 from .loaders.hcl_index import TfSourceIndex
-from .loaders.iam import PolicySource, is_policy, policy_sources
+from .loaders.iam import Identity, PolicySource, is_policy, policy_sources
 from .loaders.json_source import load_json
 from .loaders.terraform import is_terraform, terraform_sources, variables_in
 from .loaders.source import InputError, SourceFile, check_depth
@@ -206,6 +206,11 @@ class InspectedDocument:
     variant: str
     input: Mapping[str, Any]
     refs: Mapping[str, Mapping[str, Any]]
+    # The role or user the document belongs to (as IAMG-501 joins them), and the 12-digit token
+    # standing for a template's or module's unknown own account: for the trust graph, not printed.
+    identity: Identity | None = None
+    stand_in: str = ""
+    stand_in_kind: str = "stack"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"file": self.file, "resource": self.resource}
@@ -691,7 +696,9 @@ def _inspected(source: SourceFile, policy: PolicySource, normalized: NormalizedD
     for ref in normalized.nodes:
         at = _locate(source, policy, normalized, ref)
         refs[ref] = {"file": at.file, "line": at.line, "column": at.column, "path": at.path, "text": ctx.text(ref)}
-    return InspectedDocument(source.name, policy.resource, policy.variant, normalized.engine_input, refs)
+    return InspectedDocument(source.name, policy.resource, policy.variant, normalized.engine_input, refs,
+                             identity=policy.identity, stand_in=policy.stand_in,
+                             stand_in_kind=policy.stand_in_kind)
 
 
 def _normalize(state: _Scan, source: SourceFile, policy: PolicySource) -> NormalizedDocument | None:

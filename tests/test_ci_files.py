@@ -286,3 +286,37 @@ def test_readme_pre_commit_config_names_the_hook() -> None:
     config = next(b for b in _readme_yaml_blocks() if isinstance(b, dict) and "repos" in b)
     [hook] = config["repos"][0]["hooks"]
     assert hook["id"] == yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))[0]["id"]
+
+
+def test_action_scan_step_writes_the_markdown_summary_to_the_job_summary(tmp_path: Path) -> None:
+    """With GITHUB_STEP_SUMMARY set (as on a runner), the Scan step appends the Markdown summary
+    (findings and the trust graph) to it and names the file in the markdown-file output."""
+    work = _project(tmp_path)
+    step = _step("Scan")
+    defaults = {name: str(spec.get("default", "")) for name, spec in _action()["inputs"].items()}
+    inputs = {key: defaults[value.replace("${{ inputs.", "").replace(" }}", "")] for key, value in step["env"].items()
+              if value.startswith("${{ inputs.")}
+    inputs["INPUT_PATHS"] = "iam"
+    script = tmp_path / "scan.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    for enabled in ("true", "false"):
+        output, summary = tmp_path / "github_output", tmp_path / "step_summary.md"
+        output.write_text("", encoding="utf-8")
+        summary.write_text("earlier step\n", encoding="utf-8")
+        env = _env(tmp_path, GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(runner_temp),
+                   **{**inputs, "INPUT_STEP_SUMMARY": enabled})
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=work, env=env,
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        outputs = dict(line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if line)
+        text = summary.read_text(encoding="utf-8")
+        if enabled == "true":
+            assert outputs == {"exit-code": "1", "sarif-file": "pyiamguard.sarif",
+                               "markdown-file": str(runner_temp / "pyiamguard-summary.md")}
+            assert text.startswith("earlier step\n## pyiamguard: 1 violation\n")
+            assert "[iam/public.json:7](iam/public.json#L7)" in text and "```mermaid\nflowchart LR\n" in text
+        else:
+            assert outputs == {"exit-code": "1", "sarif-file": "pyiamguard.sarif"}
+            assert text == "earlier step\n"

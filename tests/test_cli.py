@@ -89,7 +89,8 @@ def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == ("usage: pyiamguard [--version] COMMAND ...\n"
-                            "pyiamguard: error: missing command: scan, rules, inspect, test, new-rule, bundle (see 'pyiamguard --help')\n")
+                            "pyiamguard: error: missing command: scan, rules, inspect, test, new-rule, bundle, graph, simulate, "
+                            "explain (see 'pyiamguard --help')\n")
 
 
 def test_unknown_option_gets_the_command_usage_and_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +115,8 @@ def test_mistyped_command_and_choices_get_a_suggestion(capsys: pytest.CaptureFix
     assert main(["scna", "x.json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: pyiamguard [--version] COMMAND ...\n")
-    assert "invalid choice: 'scna' (choose from 'scan', 'rules', 'inspect', 'test', 'new-rule', 'bundle') (did you mean 'scan'?)" in err
+    assert ("invalid choice: 'scna' (choose from 'scan', 'rules', 'inspect', 'test', 'new-rule', 'bundle', 'graph', "
+            "'simulate', 'explain') (did you mean 'scan'?)") in err
     assert main(["scan", "--format", "sarf", "x.json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(SCAN_USAGE)
@@ -605,10 +607,11 @@ def test_output_applies_to_the_format_without_a_file(tmp_path: Path, capsys: pyt
      "b.json would be written twice (sarif and --write-baseline); give each its own file"),
     (["--format", "sarif="], "argument --format: 'sarif=': a file name must follow '='"),
     (["--format", "xml=out.xml"],
-     "argument --format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'junit', 'github')"),
+     "argument --format: invalid choice: 'xml' (choose from 'text', 'json', 'sarif', 'junit', 'github', "
+     "'markdown')"),
     (["--format", "jsn"],
      "argument --format: invalid choice: 'jsn' (did you mean 'json'?) (choose from 'text', 'json', 'sarif', "
-     "'junit', 'github')"),
+     "'junit', 'github', 'markdown')"),
 ])
 def test_bad_format_combinations(tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:
     target = _write(tmp_path / "trust.json", WILDCARD)
