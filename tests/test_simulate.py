@@ -205,3 +205,40 @@ def test_a_templates_own_account_is_the_role_arns_account(tmp_path: Path, capsys
     assert main(["simulate", "--role", str(template), "--principal", user, "--role-arn",
                  "arn:aws:iam::111122223333:role/r", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["caller_policy"] == "assumed"
+
+
+def test_simulate_denies_every_unsatisfiable_statement_the_corpus_reports(shared_dir: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """IAMG-112 and simulate agree on the corpus: for each statement the rule calls unsatisfiable,
+    a call by the principal it names, with the very values its conditions ask for, is denied by
+    that statement on one of the keys IAMG-112 names. (The corpus holds no IAMG-501 pair: the
+    shipped example pair is held to IAMG-501 above.)"""
+    from pyiamguard.scanner import scan as run_scan
+
+    corpus = shared_dir / "corpus"
+    report = run_scan([corpus], None)
+    flagged: dict[tuple[str, str], set[str]] = {}
+    for v in report.violations:
+        if v.rule_id == "IAMG-112":
+            key = v.path.rsplit("['", 1)[-1].rstrip("']")
+            flagged.setdefault((v.file, v.resource), set()).add(key)
+    assert flagged, "the corpus has unsatisfiable trusts (module.poc r6 in the checkov OIDC plan)"
+    for (file, resource), keys in sorted(flagged.items()):
+        document = next(d for d in _inspected(file) if d["resource"] == resource)
+        principal = document["input"]["statements"][0]["principals"][0]["value"]
+        values = {k.split(":")[-1]: c["values"][0]["text"] for c in document["input"]["statements"][0]["conditions"]
+                  for k in [c["key"]] if c.get("values")}
+        argv = ["simulate", "--role", f"{file}:{resource}", "--principal", principal, "--format", "json"]
+        for claim in ("sub", "aud"):
+            if claim in values:
+                argv += [f"--oidc-{claim}", values[claim]]
+        assert main(argv) == 1
+        decided = json.loads(capsys.readouterr().out)
+        assert decided["decision"] == "DENY" and decided["reason"] == "condition_failed"
+        assert decided["statement"]["index"] == 0 and decided["condition"]["key"] in keys
+
+
+def _inspected(file: str) -> list[dict[str, Any]]:
+    from pyiamguard.scanner import Scanner
+
+    return [d.to_dict() for d in Scanner().inspect([file]).documents]
