@@ -19,6 +19,18 @@ the rest:
   starts with `o-`; for an OIDC claim, the broad-subject patterns it matches and how it
   relates to each of `approved_oidc_subjects`. A value equal to a string the policies name, or
   to another string of the document that is not an atom, stays as written.
+- **Resource values** (the `resources.values` of every statement: the document's own, its
+  role's policies and boundary) are atoms too, of IAM name characters and policy variables
+  only (`${aws:username}`). Rules read them in three ways only (lib/permissions.rego and
+  IAMG-304): equality with `*` (a string the policies name, so `*` stays as written), and two
+  regexes, "every role of any account" and "every role of one account" (`forms` in
+  iamg_304/policy.rego, copied in RESOURCE_FORMS and pinned by the tests). Beside the number,
+  the shape keeps the answer of each regex; a value equal to another string of the document
+  stays as written, as for every atom. Wildcards inside a resource value are never matched
+  against another value, so they do not keep the document's accounts as written.
+
+An account id inside an atom is hidden with it: a finding that names such an account (no
+built-in rule derives one from an atom) is not carried over.
 
 Two documents with the same shape get the same findings up to the renaming: the first one is
 evaluated, and its findings are carried over to the next by mapping its atoms and accounts to
@@ -54,6 +66,16 @@ _ORG_KEYS = frozenset({"aws:principalorgid", "aws:principalorgpaths"})
 _CLAIM_SUFFIXES = (":sub", ":aud", ":oaud", ":amr", ":app_id", ":user_id", ":id")
 _NOT_CLAIM_PREFIXES = ("aws:", "sts:", "saml:")
 _NAMED_SCOPES = frozenset({"role", "user", "assumed_role", "federated_user", "other"})
+# Resource values abstracted: IAM name characters and policy variables, on which Python's and
+# the engine's regexes agree (anything else stays as written).
+_RESOURCE_SAFE = re.compile(r"[A-Za-z0-9_+=,.@:/*?${}-]+")
+# policies/pyiamguard/rules/iamg_304/policy.rego `forms(value)`: the regex tests a rule makes on a
+# resource value (the test of `value == "*"` needs none: `*` is named by the policies).
+RESOURCE_FORMS = (
+    ("any_account", r"^arn:[^:]*:(iam|sts)::[^:]*[*?][^:]*:(role/)?\*$"),
+    ("every_role", r"^arn:[^:]*:iam::[0-9]{12}:(role/)?\*$"),
+)
+_RESOURCE_TESTS = tuple(re.compile(expression) for _, expression in RESOURCE_FORMS)
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,8 @@ class Shape:
     key: str
     atoms: tuple[str, ...]
     accounts: tuple[str, ...]
+    # Accounts written inside atoms only: a finding naming one is not carried over.
+    hidden: frozenset[str] = frozenset()
 
 
 def shape(document: Mapping[str, Any], vocabulary: Vocabulary) -> Shape:
@@ -126,8 +150,9 @@ def shape(document: Mapping[str, Any], vocabulary: Vocabulary) -> Shape:
             break
         for atom in kept:
             signatures[atom] = ""
+    hidden = _hidden_accounts(numbers, text) if numbers else frozenset()
     if not vocabulary.rename_accounts or _wildcard_by_digit(text):
-        return Shape(text, tuple(numbers), ())
+        return Shape(text, tuple(numbers), (), hidden)
     found: dict[str, int] = {}
     pieces: list[str] = []
     end = 0
@@ -137,11 +162,19 @@ def shape(document: Mapping[str, Any], vocabulary: Vocabulary) -> Shape:
             continue
         before, after = text[match.start() - 1:match.start()], text[match.end():match.end() + 1]
         if before and after and before in ":,[" and after in ",}]":
-            return Shape(text, tuple(numbers), ())  # maybe a number, not text: accounts as written
+            return Shape(text, tuple(numbers), (), hidden)  # maybe a number, not text: accounts as written
         pieces += (text[end:match.start()], f"\tA{found.setdefault(run, len(found))}")
         end = match.end()
     pieces.append(text[end:])
-    return Shape("".join(pieces), tuple(numbers), tuple(found))
+    return Shape("".join(pieces), tuple(numbers), tuple(found), hidden)
+
+
+def _hidden_accounts(atoms: Iterable[str], text: str) -> frozenset[str]:
+    """The accounts written in the atoms and nowhere else in the shaped text."""
+    inside = {run for atom in atoms for run in ACCOUNT_RUN.findall(atom)}
+    if not inside:
+        return frozenset()
+    return frozenset(inside - {m.group() for m in _DIGITS.finditer(text) if len(m.group()) == 12})
 
 
 def _wildcard_by_digit(text: str) -> bool:
@@ -162,32 +195,36 @@ def translate(findings: Sequence[Mapping[str, Any]], source: Shape, target: Shap
     atoms = dict(zip(source.atoms, target.atoms))
     accounts = dict(zip(source.accounts, target.accounts))
     stray = [a for a in source.atoms if atoms[a] != a]
+    hidden = source.hidden
     out = []
     for finding in findings:
-        mapped = _map_strings(finding, atoms, accounts, stray)
+        mapped = _map_strings(finding, atoms, accounts, stray, hidden)
         if mapped is None:
             return None
         out.append(mapped)
     return tuple(out)
 
 
-def _map_strings(value: Any, atoms: Mapping[str, str], accounts: Mapping[str, str], stray: Sequence[str]) -> Any:
+def _map_strings(value: Any, atoms: Mapping[str, str], accounts: Mapping[str, str], stray: Sequence[str],
+                 hidden: frozenset[str] = frozenset()) -> Any:
     if isinstance(value, str):
         if value in atoms:
             return atoms[value]
         if any(a in value for a in stray):
             return None  # an atom inside a longer text: not a value the rules return as such
+        if hidden and any(run in hidden for run in ACCOUNT_RUN.findall(value)):
+            return None  # an account of the source known only inside its atoms
         return ACCOUNT_RUN.sub(lambda m: accounts.get(m.group(), m.group()), value) if accounts else value
     if isinstance(value, Mapping):
         out = {}
         for name, item in value.items():
-            mapped = _map_strings(item, atoms, accounts, stray)
+            mapped = _map_strings(item, atoms, accounts, stray, hidden)
             if mapped is None and item is not None:
                 return None
             out[name] = mapped
         return out
     if isinstance(value, list):
-        items = [_map_strings(item, atoms, accounts, stray) for item in value]
+        items = [_map_strings(item, atoms, accounts, stray, hidden) for item in value]
         return None if any(m is None and i is not None for m, i in zip(items, value)) else items
     return value
 
@@ -239,7 +276,37 @@ def _atom_positions(document: Mapping[str, Any], vocabulary: Vocabulary) -> list
                 signature = (kind + _org_tests(text, vocabulary) if kind == "|o"
                              else kind + _claim_tests(text, vocabulary) if kind == "|s" else kind)
                 found.append((("statements", s, "conditions", c, "values", v, "text"), text, signature))
+    found.extend(_resource_positions(document, eligible))
     return found
+
+
+def _resource_positions(document: Mapping[str, Any], eligible: Any) -> Iterable[tuple[Path, str, str]]:
+    """The resource values of every statement list of the document (its own, its role's
+    policies and boundary), with the answers of the regexes rules test them with."""
+    lists: list[tuple[Path, Any]] = [(("statements",), document.get("statements"))]
+    role = document.get("role")
+    if isinstance(role, dict):
+        for q, policy in enumerate(role.get("policies") or ()):
+            if isinstance(policy, dict):
+                lists.append((("role", "policies", q, "statements"), policy.get("statements")))
+        boundary = role.get("boundary")
+        if isinstance(boundary, dict):
+            lists.append((("role", "boundary", "statements"), boundary.get("statements")))
+    for where, statements in lists:
+        if not isinstance(statements, list):
+            continue
+        for s, statement in enumerate(statements):
+            resources = statement.get("resources") if isinstance(statement, dict) else None
+            values = resources.get("values") if isinstance(resources, dict) else None
+            if not isinstance(values, list):
+                continue
+            for v, text in enumerate(values):
+                if eligible(text) and _RESOURCE_SAFE.fullmatch(text):
+                    yield ((*where, s, "resources", "values", v), text, "|r" + _resource_tests(text))
+
+
+def _resource_tests(text: str) -> str:
+    return _flags([text == "*", *(test.search(text) is not None for test in _RESOURCE_TESTS)])
 
 
 def _signature(key: str) -> str | None:

@@ -11,13 +11,14 @@ from typing import Any, Iterable, Mapping
 
 import pytest
 
-from pyiamguard.canonical import Vocabulary, iam_glob_matches, shape, translate
+from pyiamguard.canonical import RESOURCE_FORMS, Vocabulary, iam_glob_matches, shape, translate
 from pyiamguard.config import Config
 from pyiamguard.engine import MAIN_ENTRYPOINT, Engine
 from pyiamguard.scanner import Scanner, collectors, engine_data, entrypoints
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
+import gen_dump  # noqa: E402
 import gen_estate  # noqa: E402
 
 VENDOR, OTHER, OWN, TRUSTED, INTERNAL = "210987654321", "345678901234", "111122223333", "444455556666", "777788889999"
@@ -356,3 +357,212 @@ def test_the_ways_rules_read_text_are_the_ones_shapes_were_designed_for() -> Non
     assert _text_reads() == PINNED.read_text(encoding="utf-8").splitlines(), (
         "a built-in rule reads values in a way tests/fixtures/canonical/text_reads.txt does not list: check "
         "that pyiamguard/canonical.py keeps what it needs, then update that file")
+
+
+# --- resource values ------------------------------------------------------------------------------
+#
+# Rules read a statement's resource values in three ways only (lib/permissions.rego, IAMG-304):
+# `"*" in values`, and the two regexes of iamg_304 `forms`. Shapes number the values and keep the
+# regexes' answers beside each; the tests below hold that to the raw evaluation.
+
+
+def _grant(resource: Any, *, effect: str = "Allow", action: Any = "sts:AssumeRole", element: str = "Resource",
+           **condition: Any) -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": effect, "Action": action, element: resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _identity_documents(tmp_path: Path, policies: list[list[dict[str, Any]]],
+                        config: Config = Config()) -> list[dict[str, Any]]:
+    documents = _documents(tmp_path, policies, config)
+    assert all(d["kind"] in ("identity", "resource") for d in documents)
+    return documents
+
+
+def test_resource_names_and_their_accounts_are_abstracted(tmp_path: Path) -> None:
+    vocabulary = _vocabulary()
+    documents = _identity_documents(tmp_path, [
+        [_grant([f"arn:aws:iam::{VENDOR}:role/app-1", f"arn:aws:iam::{OTHER}:role/app-0"]),
+         _grant("arn:aws:s3:::bucket-0/*", action="s3:GetObject")],
+        [_grant([f"arn:aws:iam::{OTHER}:role/app-2", "arn:aws:iam::123456789012:role/app-1"]),
+         _grant("arn:aws:s3:::bucket-7/*", action="s3:GetObject")],
+        [_grant(f"arn:aws:iam::{VENDOR}:role/*"), _grant(f"arn:aws:iam::{VENDOR}:user/${{aws:username}}")],
+        [_grant(f"arn:aws:iam::{OTHER}:role/*"), _grant(f"arn:aws:iam::{OTHER}:user/${{aws:username}}")],
+    ])
+    keys = [_key(d, vocabulary) for d in documents]
+    assert keys[0] == keys[1] and keys[2] == keys[3] and len(set(keys)) == 2
+    assert "app-1" not in keys[0] and "bucket" not in keys[0] and VENDOR not in keys[0] and VENDOR not in keys[2]
+
+
+def test_the_dump_roles_share_a_few_shapes(tmp_path: Path) -> None:
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(gen_dump.dump(120)), encoding="utf-8")
+    vocabulary = _vocabulary()
+    documents = [dict(d.input) for d in Scanner(Config()).inspect([path]).documents if d.input["kind"] != "assume_pair"]
+    assert len(documents) == 240 and len({_key(d, vocabulary) for d in documents}) <= 8
+
+
+@pytest.mark.parametrize(("first", "second", "why"), [
+    ([_grant("*")], [_grant(f"arn:aws:iam::{VENDOR}:role/a")], "the resource is *"),
+    ([_grant("arn:aws:iam::*:role/*")], [_grant("arn:aws:iam::*:role/deployer")], "every role of any account"),
+    ([_grant("arn:aws:iam::*:*")], [_grant("arn:aws:iam::*:user/*")], "every role of any account, role/ left out"),
+    ([_grant("arn:aws:sts::*:*")], [_grant("arn:aws:sts::*:x")], "every role of any account through sts"),
+    ([_grant(f"arn:aws:iam::{VENDOR[:4]}*:role/*")], [_grant(f"arn:aws:iam::{VENDOR}:role/*x")],
+     "a wildcard in the account"),
+    ([_grant(f"arn:aws:iam::{VENDOR}:role/*")], [_grant(f"arn:aws:iam::{VENDOR}:role/app-*")],
+     "every role of one account"),
+    ([_grant(f"arn:aws:iam::{VENDOR}:*")], [_grant(f"arn:aws:iam::{VENDOR}:role/a")], "every role of one account, role/ left out"),
+    ([_grant(f"arn:aws:iam::{VENDOR}:role/*")], [_grant(f"arn:aws:iam::{VENDOR[:11]}:role/*")],
+     "every role of one account: twelve digits"),
+    ([_grant([f"arn:aws:iam::{VENDOR}:role/a", f"arn:aws:iam::{VENDOR}:role/a"])],
+     [_grant([f"arn:aws:iam::{VENDOR}:role/a", f"arn:aws:iam::{VENDOR}:role/b"])], "equal values stay equal"),
+    ([_grant(f"arn:aws:iam::{VENDOR}:role/a"), _grant(f"arn:aws:iam::{VENDOR}:role/a", effect="Deny")],
+     [_grant(f"arn:aws:iam::{VENDOR}:role/a"), _grant(f"arn:aws:iam::{VENDOR}:role/b", effect="Deny")],
+     "a Deny names the same resource or another"),
+    ([_grant(f"arn:aws:iam::{VENDOR}:role/a"), _grant(f"arn:aws:iam::{VENDOR}:role/a", element="NotResource")],
+     [_grant(f"arn:aws:iam::{VENDOR}:role/a"), _grant(f"arn:aws:iam::{VENDOR}:role/b", element="NotResource")],
+     "a NotResource names the same value or another"),
+    ([_grant(f"arn:aws:iam::{VENDOR}:role/a", ArnLike={"aws:SourceArn": f"arn:aws:iam::{VENDOR}:role/a"})],
+     [_grant(f"arn:aws:iam::{VENDOR}:role/a", ArnLike={"aws:SourceArn": f"arn:aws:iam::{VENDOR}:role/b"})],
+     "a resource equal to a condition value"),
+    ([{**_grant(f"arn:aws:iam::{VENDOR}:role/a"), "Principal": {"AWS": f"arn:aws:iam::{VENDOR}:role/a"}}],
+     [{**_grant(f"arn:aws:iam::{VENDOR}:role/a"), "Principal": {"AWS": f"arn:aws:iam::{VENDOR}:role/b"}}],
+     "a resource equal to a principal"),
+    ([_grant("arn:aws:s3:::bucket/a b")], [_grant("arn:aws:s3:::bucket/a c")], "other than IAM characters"),
+])
+def test_what_a_rule_can_tell_of_a_resource_stays_apart(tmp_path: Path, first: Any, second: Any, why: str) -> None:
+    vocabulary = _vocabulary(CONFIGURED)
+    one, two = _documents(tmp_path, [first, second], CONFIGURED)
+    assert _key(one, vocabulary) != _key(two, vocabulary), why
+
+
+def test_the_resource_tests_are_those_of_the_rule() -> None:
+    """canonical.RESOURCE_FORMS is iamg_304's `forms` regexes, as written there."""
+    source = (REPO / "policies" / "pyiamguard" / "rules" / "iamg_304" / "policy.rego").read_text(encoding="utf-8")
+    written = re.findall(r'^forms\(value\) := \{"(\w+)"\} if regex\.match\(`([^`]*)`, value\)$', source, re.M)
+    assert tuple(written) == RESOURCE_FORMS
+    assert re.findall(r"^forms\(value\) := .*$", source, re.M)[0] == 'forms(value) := {"everything"} if value == "*"'
+    assert "*" in _vocabulary().reserved_texts  # so `value == "*"` needs no flag
+
+
+def test_an_account_known_only_inside_an_atom_is_not_carried_over() -> None:
+    vocabulary = Vocabulary.of({}, [])
+
+    def identity(account: str) -> dict[str, Any]:
+        return {"statements": [{"resources": {"values": [f"arn:aws:iam::{account}:role/a"]}}], "context": {}}
+
+    source, target = shape(identity(VENDOR), vocabulary), shape(identity(OTHER), vocabulary)
+    assert source.key == target.key and source.hidden == frozenset({VENDOR})
+    assert translate([{"package": "x", "ref": "e1", "facts": {"value": f"arn:aws:iam::{VENDOR}:role/a"}}], source,
+                     target) == ({"package": "x", "ref": "e1", "facts": {"value": f"arn:aws:iam::{OTHER}:role/a"}},)
+    assert translate([{"package": "x", "ref": "e1", "facts": {"account": VENDOR}}], source, target) is None
+
+
+def _resource_pool(accounts: list[str], names: list[str]) -> list[str]:
+    a, b, c = accounts[0], accounts[1], accounts[2]
+    n, m = names[0], names[1]
+    return [
+        "*", f"arn:aws:iam::{a}:role/{n}", f"arn:aws:iam::{b}:role/{m}", f"arn:aws:iam::{a}:role/*",
+        f"arn:aws:iam::{c}:*", "arn:aws:iam::*:role/*", f"arn:aws:iam::*:role/{n}", f"arn:aws:iam::{a[:4]}*:role/*",
+        f"arn:aws:iam::{b}:role/{n}-*", f"arn:aws:iam::{a}:role/{m}?", "arn:aws:sts::*:*",
+        f"arn:aws:sts::{b}:assumed-role/{n}/*", "arn:aws:iam::${aws:PrincipalAccount}:role/*",
+        f"arn:aws:iam::{a}:user/${{aws:username}}", f"arn:aws:iam::{c}:role/${{aws:PrincipalTag/team}}-*",
+        f"arn:aws:s3:::bucket-{n}/*", f"arn:aws:s3:::bucket-{n}/a b", f"arn:aws:iam::{a}:root", a,
+        f"arn:aws:iam::{VENDOR}:role/ci", f"arn:aws:iam::{a}:role/{n.upper()}", "arn:aws:s3:::true",
+    ]
+
+
+def _identity(rng: random.Random, accounts: list[str], names: list[str], with_principal: bool) -> list[dict[str, Any]]:
+    """One identity policy (or, with a principal, a resource policy) drawn by rng from the pools."""
+    resources = _resource_pool(accounts, names)
+
+    def statement() -> dict[str, Any]:
+        chosen = [rng.choice(resources) for _ in range(rng.choice([1, 1, 2, 3]))]
+        out: dict[str, Any] = {
+            "Effect": rng.choice(["Allow", "Allow", "Allow", "Deny"]),
+            rng.choice(["Action"] * 5 + ["NotAction"]): rng.choice([
+                "sts:AssumeRole", "sts:*", "*", "iam:*", "iam:PassRole", "s3:GetObject", "iam:Put*",
+                ["sts:AssumeRole", "iam:PassRole"], "sts:AssumeRoleWithWebIdentity"]),
+            rng.choice(["Resource"] * 4 + ["NotResource"]): chosen[0] if len(chosen) == 1 else chosen,
+        }
+        if with_principal:
+            out["Principal"] = {"AWS": rng.choice([f"arn:aws:iam::{accounts[0]}:role/{names[0]}", rng.choice(resources),
+                                                   accounts[1]])}
+        if rng.random() < 0.3:
+            out["Condition"] = rng.choice([
+                {"StringEquals": {"aws:ResourceAccount": rng.choice(accounts)}},
+                {"ArnLike": {"aws:SourceArn": rng.choice(resources)}},
+                {"StringEquals": {"aws:ResourceOrgID": "o-trusted1234"}},
+                {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+            ])
+        return out
+
+    return [statement() for _ in range(rng.choice([1, 1, 2, 3]))]
+
+
+def _generated_identities(count: int, seed: int) -> list[list[dict[str, Any]]]:
+    """Identity and resource policies in families of six: one structure drawn from small
+    pools, redrawn with the pools' accounts and names replaced by fresh ones (see
+    `_generated_trusts`)."""
+    out = []
+    for family in range(count // 6):
+        for variant in range(6):
+            accounts, names, *_ = _pools(random.Random(seed * 7919 + family * 6 + variant), variant == 0)
+            rng = random.Random(seed * 104729 + family)
+            out.append(_identity(rng, accounts, names, rng.random() < 0.15))
+    return out
+
+
+@pytest.mark.parametrize("config", [Config(), CONFIGURED], ids=["default", "configured"])
+def test_generated_identity_policies_agree_with_their_own_evaluation(tmp_path: Path, config: Config) -> None:
+    documents = _documents(tmp_path, _generated_identities(900, seed=11), config)
+    count, shapes = _agree(config, documents)
+    assert count == 900 and shapes < count * 0.6
+
+
+def _template(count: int, seed: int) -> dict[str, Any]:
+    """A CloudFormation template of roles in families of six (same structure, fresh names):
+    each with a generated trust, an inline policy, an AWS::IAM::Policy reaching it (its grants
+    are the role's: IAMG-304 reads them on the role) and, for some, a boundary of the template."""
+    resources: dict[str, Any] = {}
+    for family in range(count // 6):
+        for variant in range(6):
+            i = family * 6 + variant
+            pools = _pools(random.Random(seed * 7919 + i), variant == 0)
+            rng = random.Random(seed * 104729 + family)
+            properties: dict[str, Any] = {
+                "RoleName": f"role-{i}",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": _trust(rng, *pools)},
+                "Policies": [{"PolicyName": "inline", "PolicyDocument": {
+                    "Version": "2012-10-17", "Statement": _identity(rng, pools[0], pools[1], False)}}],
+            }
+            if rng.random() < 0.3:
+                properties["PermissionsBoundary"] = {"Ref": f"Boundary{i}"}
+                resources[f"Boundary{i}"] = {"Type": "AWS::IAM::ManagedPolicy", "Properties": {
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": _identity(rng, pools[0], pools[1], False)}}}
+            resources[f"Role{i}"] = {"Type": "AWS::IAM::Role", "Properties": properties}
+            resources[f"Policy{i}"] = {"Type": "AWS::IAM::Policy", "Properties": {
+                "PolicyName": f"reach-{i}", "Roles": [{"Ref": f"Role{i}"}],
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": _identity(rng, pools[0], pools[1], False)}}}
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+
+
+@pytest.mark.parametrize("config", [Config(), CONFIGURED], ids=["default", "configured"])
+def test_generated_roles_with_policies_agree_with_their_own_evaluation(tmp_path: Path, config: Config) -> None:
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps(_template(300, seed=5)), encoding="utf-8")
+    documents = [dict(d.input) for d in Scanner(config).inspect([path]).documents]
+    assert sum(1 for d in documents if d["kind"] == "trust" and any(
+        not p["scanned"] and p["statements"] for p in d["role"]["policies"])) >= 250  # IAMG-304 reads them
+    count, shapes = _agree(config, documents)
+    assert count >= 900 and shapes < count * 0.6
+
+
+def test_the_benchmark_dump_agrees_with_its_own_evaluation(tmp_path: Path) -> None:
+    path = tmp_path / "dump.json"
+    path.write_text(json.dumps(gen_dump.dump(600)), encoding="utf-8")
+    documents = [dict(d.input) for d in Scanner(Config()).inspect([path]).documents if d.input["kind"] != "assume_pair"]
+    count, shapes = _agree(Config(), documents)
+    assert count == 1200 and shapes <= 8
