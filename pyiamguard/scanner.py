@@ -20,7 +20,7 @@ from .catalog import CUSTOM_MAIN_ENTRYPOINT, PolicySet, format_message
 from .config import Config, rule_set
 from .loaders.cloudformation import (cloudformation_sources, defaults_note, parameters_at, template_suppressions,
                                      written_at)
-from .loaders.files import (STDIN, TERRAFORM_SOURCE, Candidate, InputErrorAt, Skipped, candidates, classify,
+from .loaders.files import (STDIN, Candidate, InputErrorAt, Skipped, candidates, classify,
                             looks_like_iac_text, parse_bytes, read_source)
 from .loaders.hcl_index import TfSourceIndex
 from .loaders.iam import Identity, PolicySource, is_policy, policy_sources
@@ -467,8 +467,6 @@ def _nothing_to_check(targets: list[PathArg], state: "_Scan", stdin_name: str) -
         message += " (no paths were given)"
     elif reasons:
         message += f" ({len(reasons)} file{'s' if len(reasons) != 1 else ''} skipped)"
-    if TERRAFORM_SOURCE in reasons:
-        message += f"; the .tf files are {TERRAFORM_SOURCE}"
     return ScanError(where, message + "; --allow-empty (allow_empty: true) accepts an empty scan")
 
 

@@ -17,7 +17,6 @@ import pytest
 import pyiamguard
 from pyiamguard.catalog import load_policy_set
 from pyiamguard.cli import main
-from pyiamguard.loaders.files import TERRAFORM_SOURCE
 
 REPO = Path(__file__).resolve().parent.parent
 WILDCARD = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
@@ -89,12 +88,6 @@ def test_an_empty_directory_and_a_walk_of_other_files_are_not_a_pass(capsys: pyt
     assert report["errors"][0]["file"] == "<scan>"
     assert report["skipped_files"] == [{"file": os.path.join("app", "package.json"),
                                         "reason": "not an IAM policy, Terraform plan or CloudFormation template"}]
-
-
-def test_a_named_tf_json_file_says_what_to_run(capsys: pytest.CaptureFixture[str]) -> None:
-    _write("main.tf.json", {"resource": {}})
-    assert main(["scan", "main.tf.json"]) == 2
-    assert capsys.readouterr().err == f"error: main.tf.json: {TERRAFORM_SOURCE}\n"
 
 
 def test_a_binary_plan_says_what_to_run(capsys: pytest.CaptureFixture[str]) -> None:

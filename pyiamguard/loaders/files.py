@@ -14,12 +14,9 @@ from .source import MAX_FILE_BYTES, InputError, SourceFile, decode_bytes
 from .yaml_source import load_yaml
 
 SCANNED_SUFFIXES = (".json", ".yaml", ".yml", ".template")
-# Terraform and OpenTofu sources in native syntax: a directory holding them is one module,
-# scanned as a whole (loaders/terraform_hcl.py).
-TERRAFORM_MODULE_SUFFIXES = (".tf", ".tofu")
-# The JSON syntax of Terraform sources is not read (yet): a walk lists such files as skipped,
-# with what to run instead; naming one is an error saying the same.
-TERRAFORM_SOURCE_SUFFIXES = (".tf.json", ".tofu.json")
+# Terraform and OpenTofu sources, native and JSON syntax: a directory holding them is one
+# module, scanned as a whole (loaders/terraform_hcl.py).
+TERRAFORM_MODULE_SUFFIXES = (".tf", ".tofu", ".tf.json", ".tofu.json")
 STDIN = "-"
 MAX_YAML_BYTES = 16 * 1024 * 1024
 _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".terraform", ".tox"})
@@ -27,8 +24,6 @@ _SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv
 # one of ours, so a directory walk skips it instead of failing the scan.
 _IAC_MARKERS = ("Statement", "AWSTemplateFormatVersion", "Resources", "resource_changes", "format_version",
                 "AssumeRolePolicyDocument", "RoleDetailList", "Principal", "terraform_version")
-TERRAFORM_SOURCE = ("a Terraform source file in JSON syntax, which pyiamguard does not read: run "
-                    "`terraform plan -out=tfplan && terraform show -json tfplan > tfplan.json` and scan tfplan.json")
 _CONFIG_FILE = "the pyiamguard configuration file (read from the working directory or with --config), not a policy"
 
 
@@ -94,8 +89,6 @@ def _candidates(paths: list[str | os.PathLike[str]], named_as_found: bool, skip_
                 directory = path.parent
                 yield Candidate(directory, os.path.dirname(display) or ".", explicit=not named_as_found,
                                 kind="terraform-module")
-            elif is_terraform_source(path.name):
-                yield Skipped(display, TERRAFORM_SOURCE) if named_as_found else InputErrorAt(display, TERRAFORM_SOURCE)
             else:
                 yield Candidate(path, display, explicit=not named_as_found)
         elif path.exists() or path.is_symlink():
@@ -104,12 +97,8 @@ def _candidates(paths: list[str | os.PathLike[str]], named_as_found: bool, skip_
             yield InputErrorAt(display, "no such file or directory")
 
 
-def is_terraform_source(name: str) -> bool:
-    return name.lower().endswith(TERRAFORM_SOURCE_SUFFIXES)
-
-
 def is_terraform_module_file(name: str) -> bool:
-    return name.lower().endswith(TERRAFORM_MODULE_SUFFIXES) and not is_terraform_source(name)
+    return name.lower().endswith(TERRAFORM_MODULE_SUFFIXES)
 
 
 def skip_match(path: str, globs: tuple[str, ...], root: str | None = None) -> str | None:
@@ -154,19 +143,17 @@ def _walk(root: Path, skip_paths: tuple[str, ...]) -> Iterator[Candidate | Input
             yield Candidate(Path(directory), directory, explicit=False, kind="terraform-module")
         for name in sorted(filenames):
             lower = name.lower()
-            terraform_source = is_terraform_source(lower)
-            if not (lower.endswith(SCANNED_SUFFIXES) or terraform_source):
-                if is_terraform_module_file(lower):
-                    glob = skip_match(str(Path(directory) / name), skip_paths, os.fspath(root))
-                    if glob is not None:
-                        yield Skipped(str(Path(directory) / name), f"matches skip path {glob!r}")
+            if is_terraform_module_file(lower):  # read with its module (above), not alone
+                glob = skip_match(str(Path(directory) / name), skip_paths, os.fspath(root))
+                if glob is not None:
+                    yield Skipped(str(Path(directory) / name), f"matches skip path {glob!r}")
+                continue
+            if not lower.endswith(SCANNED_SUFFIXES):
                 continue
             path = Path(directory) / name
             glob = skip_match(str(path), skip_paths, os.fspath(root))
             if glob is not None:
                 yield Skipped(str(path), f"matches skip path {glob!r}")
-            elif terraform_source:
-                yield Skipped(str(path), TERRAFORM_SOURCE)
             elif name in CONFIG_FILE_NAMES:
                 yield Skipped(str(path), _CONFIG_FILE)
             elif path.is_symlink() and not path.exists():

@@ -243,20 +243,26 @@ class Evaluator:
     """Evaluates expressions of one file. `scope(name)` resolves a root identifier (`var`,
     `local`, `aws_iam_role`, `each`, ...); `module_dir` reads `file()` and `templatefile()`."""
 
-    def __init__(self, file: str, text: str, scope: Scope, module_dir: Path | None, display_dir: str = "") -> None:
+    def __init__(self, file: str, text: str, scope: Scope, module_dir: Path | None, display_dir: str = "",
+                 line_map: Mapping[int, tuple[int, int]] | None = None) -> None:
         self.file = file
         self.text = text
         self.scope = scope
         self.module_dir = module_dir
         self.display_dir = display_dir
+        # For a text generated from another file (Terraform's JSON syntax): line -> where in it.
+        self.line_map = line_map
         self.depth = 0
 
     # --- helpers ------------------------------------------------------------------------------
     def at(self, tree: Tree | Token) -> At:
         if isinstance(tree, Token):
-            return At(self.file, tree.line or 1, tree.column or 1)
-        meta = tree.meta
-        return At(self.file, getattr(meta, "line", 1) or 1, getattr(meta, "column", 1) or 1)
+            line, column = tree.line or 1, tree.column or 1
+        else:
+            line, column = getattr(tree.meta, "line", 1) or 1, getattr(tree.meta, "column", 1) or 1
+        if self.line_map is not None:
+            line, column = self.line_map.get(line, (line, column))
+        return At(self.file, line, column)
 
     def source_text(self, tree: Tree) -> str:
         meta = tree.meta
@@ -338,6 +344,12 @@ class Evaluator:
     # strings and templates
     def _e_string(self, tree: Tree) -> Val:
         parts: list[Any] = []
+        pieces = [p for p in tree.children if isinstance(p, Tree) and p.data == "string_part"]
+        if len(pieces) == 1 and isinstance(pieces[0].children[0], Tree) and pieces[0].children[0].data == "interpolation":
+            # "${x}" alone is x itself, of any type, written where x was (Terraform's JSON syntax
+            # writes every reference so)
+            only = self.eval(_children(pieces[0].children[0])[0])
+            return only if only.marks else Val(only.value, {(): self.at(tree)})
         for part in tree.children:
             if not isinstance(part, Tree) or part.data != "string_part":
                 continue
@@ -673,7 +685,7 @@ class Evaluator:
         def scope(name: str) -> Val | Lazy | None:
             return bound[name] if name in bound else outer(name)
 
-        return Evaluator(self.file, self.text, scope, self.module_dir, self.display_dir)
+        return Evaluator(self.file, self.text, scope, self.module_dir, self.display_dir, self.line_map)
 
     # functions
     def _e_function_call(self, tree: Tree) -> Val:
@@ -835,7 +847,7 @@ class _Strict(Evaluator):
     """An evaluator whose errors propagate (for try/can)."""
 
     def __init__(self, outer: Evaluator) -> None:
-        super().__init__(outer.file, outer.text, outer.scope, outer.module_dir, outer.display_dir)
+        super().__init__(outer.file, outer.text, outer.scope, outer.module_dir, outer.display_dir, outer.line_map)
 
     def eval(self, tree: Tree | Token) -> Val:
         if isinstance(tree, Token):

@@ -18,11 +18,12 @@ suppressions and reports work as for other inputs. `# pyiamguard:ignore IAMG-103
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from lark import Token, Tree
 
@@ -35,6 +36,7 @@ from .source import InputError, SourceFile, TreePath
 from .terraform import terraform_sources
 
 HCL_SUFFIXES = (".tf", ".tofu")
+JSON_SUFFIXES = (".tf.json", ".tofu.json")
 MAX_TF_FILE_BYTES = 4 * 1024 * 1024
 MAX_INSTANCES = 10_000
 MAX_MODULE_DEPTH = 20
@@ -59,6 +61,14 @@ class TfFile:
     display: str
     text: str
     tree: Tree
+    # A file in Terraform's JSON syntax is read as the native text it stands for: each line of
+    # that text -> (line, column) in the JSON file.
+    line_map: Mapping[int, tuple[int, int]] | None = None
+
+    def at(self, line: int, column: int) -> At:
+        if self.line_map is not None:
+            line, column = self.line_map.get(line, (line, column))
+        return At(self.display, line, column)
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,132 @@ def parse_tf_file(path: Path, display: str) -> TfFile:
     return TfFile(path, display, text, tree)
 
 
+# Nested block types of the resources pyiamguard reads: in Terraform's JSON syntax, which a
+# schema decides, these keys hold blocks; every other key is an argument.
+_JSON_BLOCK_TYPES = frozenset({"statement", "principals", "not_principals", "condition", "inline_policy",
+                               "dynamic", "content", "lifecycle", "provisioner", "connection"})
+
+
+def parse_tf_json_file(path: Path, display: str) -> TfFile:
+    """A file in Terraform's JSON syntax (`main.tf.json`, what CDK for Terraform writes), read as
+    the native text it stands for: strings are templates as in the native syntax, variable
+    defaults are literals, and every line of that text is located in the JSON file."""
+    import json
+
+    from hcl2.api import parses_to_tree
+
+    from .json_source import json_marks
+    from .source import decode_bytes
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_TF_FILE_BYTES:
+        raise InputError(f"file is over the {MAX_TF_FILE_BYTES // 2**20} MiB limit for Terraform files")
+    text = decode_bytes(data)
+    try:
+        root = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"invalid JSON: {exc}") from None
+    if not isinstance(root, dict):
+        raise InputError("a Terraform JSON file holds an object at its top")
+    writer = _NativeWriter(json_marks(text))
+    writer.module(root)
+    native = "\n".join(writer.lines) + "\n"
+    try:
+        tree = parses_to_tree(native)
+    except Exception as exc:  # noqa: BLE001 - lark raises several error types
+        raise InputError(f"cannot read this Terraform JSON ({str(parse_error(display, exc))})") from None
+    return TfFile(path, display, native, tree, writer.line_map)
+
+
+class _NativeWriter:
+    """Writes the native-syntax text a Terraform JSON document stands for, one argument a line,
+    remembering where in the JSON each line comes from."""
+
+    def __init__(self, marks: Mapping[TreePath, tuple[int, int]]) -> None:
+        self.marks = marks
+        self.lines: list[str] = []
+        self.line_map: dict[int, tuple[int, int]] = {}
+
+    def emit(self, text: str, path: TreePath) -> None:
+        self.lines.append(text)
+        probe = tuple(path)
+        while probe and probe not in self.marks:
+            probe = probe[:-1]
+        self.line_map[len(self.lines)] = self.marks.get(probe, (1, 1))
+
+    def module(self, root: dict[str, Any]) -> None:
+        for kind, value in root.items():
+            if kind in ("resource", "data") and isinstance(value, dict):
+                for type_, named in value.items():
+                    for name, bodies in (named.items() if isinstance(named, dict) else ()):
+                        for i, body in self._each(bodies, (kind, type_, name)):
+                            self.block(f"{kind} {_quoted(type_)} {_quoted(name)}", body, i)
+            elif kind in ("variable", "output", "module") and isinstance(value, dict):
+                for name, bodies in value.items():
+                    for i, body in self._each(bodies, (kind, name)):
+                        self.block(f"{kind} {_quoted(name)}", body, i, literal_default=kind == "variable")
+            elif kind == "locals":
+                for i, body in self._each(value, (kind,)):
+                    self.block("locals", body, i)
+            # terraform, provider, moved, import, check: nothing pyiamguard reads
+
+    @staticmethod
+    def _each(bodies: Any, path: TreePath) -> list[tuple[TreePath, dict[str, Any]]]:
+        if isinstance(bodies, list):
+            return [(path + (i,), b) for i, b in enumerate(bodies) if isinstance(b, dict)]
+        return [(path, bodies)] if isinstance(bodies, dict) else []
+
+    def block(self, header: str, body: dict[str, Any], path: TreePath, literal_default: bool = False) -> None:
+        self.emit(header + " {", path)
+        for key, value in body.items():
+            if key == "//":
+                continue  # a comment
+            here = path + (key,)
+            if key == "dynamic" and isinstance(value, dict):
+                for label, bodies in value.items():
+                    for i, inner in self._each(bodies, here + (label,)):
+                        self.block(f"dynamic {_quoted(label)}", inner, i)
+            elif key in _JSON_BLOCK_TYPES and (isinstance(value, dict) or
+                                               (isinstance(value, list) and all(isinstance(v, dict) for v in value))):
+                for i, inner in self._each(value, here):
+                    self.block(key, inner, i)
+            elif literal_default and key == "type" and isinstance(value, str):
+                self.emit(f"{key} = {value}", here)  # a type expression, not a string
+            elif literal_default and key == "default":
+                self.emit(f"{key} = {_native(value, literal=True)}", here)
+            elif key == "depends_on":
+                continue
+            else:
+                self.emit(f"{key} = {_native(value)}", here)
+        self.emit("}", path)
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _native(value: Any, literal: bool = False) -> str:
+    """A JSON value as a native expression: strings are templates (`${...}` stays an
+    interpolation), unless `literal` (a variable's default), where `${` is escaped."""
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return text.replace("${", "$${").replace("%{", "%%{") if literal else text
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_native(v, literal) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_quoted(str(k))} = {_native(v, literal)}" for k, v in value.items()) + "}"
+    return "null"
+
+
 def _blocks(body: Tree, file: TfFile) -> tuple[dict[str, Tree], list[Block]]:
     attributes: dict[str, Tree] = {}
     blocks: list[Block] = []
@@ -109,8 +245,8 @@ def _blocks(body: Tree, file: TfFile) -> tuple[dict[str, Tree], list[Block]]:
             labels = tuple(_label(p) for p in parts[1:] if p.data in ("identifier", "string", "keyword", "literal_value"))
             inner = next(p for p in parts if p.data == "body")
             meta = item.meta
-            blocks.append(Block(kind, labels, inner, file, At(file.display, meta.line, meta.column),
-                                getattr(meta, "end_line", meta.line)))
+            blocks.append(Block(kind, labels, inner, file, file.at(meta.line, meta.column),
+                                file.at(getattr(meta, "end_line", meta.line), 1).line))
     return attributes, blocks
 
 
@@ -171,9 +307,10 @@ class Scan:
             return []
         for name in names:
             path = directory / name
-            if not name.lower().endswith(HCL_SUFFIXES) or not path.is_file():
+            if not name.lower().endswith(HCL_SUFFIXES + JSON_SUFFIXES) or not path.is_file():
                 continue
-            if name.rsplit(".", 1)[0] == "override" or name.rsplit(".", 1)[0].endswith("_override"):
+            stem = name[:-len(".json")] if name.lower().endswith(JSON_SUFFIXES) else name
+            if stem.rsplit(".", 1)[0] == "override" or stem.rsplit(".", 1)[0].endswith("_override"):
                 # Override files merge into other blocks; not merged here, so what they change
                 # is not checked: an error, never a clean result.
                 if path not in self.parsed:
@@ -185,7 +322,8 @@ class Scan:
             if path not in self.parsed:
                 shown = os.path.join(display, name) if display else name
                 try:
-                    self.parsed[path] = parse_tf_file(path, shown)
+                    parse = parse_tf_json_file if name.lower().endswith(JSON_SUFFIXES) else parse_tf_file
+                    self.parsed[path] = parse(path, shown)
                 except InputError as exc:
                     self.parsed[path] = None
                     self.errors.append((shown, str(exc)))
@@ -264,7 +402,7 @@ class Module:
                 return bound[name]
             return self.lookup(name)
 
-        return Evaluator(file.display, file.text, scope, self.directory, self.display)
+        return Evaluator(file.display, file.text, scope, self.directory, self.display, file.line_map)
 
     def lookup(self, name: str) -> Val | Lazy | None:
         if name == "var":
@@ -291,7 +429,8 @@ class Module:
         attributes, _ = _blocks(block.body, block.file)
         # Defaults (of the variable and of optional() attributes) are constants: evaluated
         # without the module's scope.
-        constants = Evaluator(block.file.display, block.file.text, lambda n: None, self.directory, self.display)
+        constants = Evaluator(block.file.display, block.file.text, lambda n: None, self.directory, self.display,
+                              block.file.line_map)
         if self.inputs is not None and name in self.inputs:
             value = self.inputs[name]
         elif self.inputs is None and name in self.scan.tfvars:
@@ -507,7 +646,7 @@ def _unexpected(body: Tree, file: TfFile, kind: str) -> list[str]:
     for name, attribute in attributes.items():
         if name not in allowed:
             hint = f" (did you mean {_PLURAL[name]}?)" if _PLURAL.get(name) in allowed else ""
-            out.append(f"{where} has no argument {name}{hint} (line {attribute.meta.line})")
+            out.append(f"{where} has no argument {name}{hint} (line {file.at(attribute.meta.line, 1).line})")
     for nested in blocks:
         if nested.type == "dynamic":
             label = nested.labels[0] if nested.labels else ""
@@ -559,7 +698,7 @@ def _anchored(marks: Marks, block: Block) -> Marks:
     for name in _REACHING:
         if name not in attributes:
             continue
-        own = At(block.file.display, attributes[name].meta.line, attributes[name].meta.column)
+        own = block.file.at(attributes[name].meta.line, attributes[name].meta.column)
         for path, mark in list(marks.items()):
             if path[:1] == (name,) and not (isinstance(mark, At) and mark.file == block.file.display
                                             and block.at.line <= mark.line <= block.end_line):
@@ -652,7 +791,7 @@ def _body_value(evaluator: Evaluator, body: Tree, file: TfFile, module: Module, 
             kind = str(parts[0].children[0])
             labels = [_label(p) for p in parts[1:] if p.data in ("identifier", "string", "keyword", "literal_value")]
             inner = next(p for p in parts if p.data == "body")
-            at = At(file.display, item.meta.line, item.meta.column)
+            at = file.at(item.meta.line, item.meta.column)
             if kind in ("lifecycle", "provisioner", "connection"):
                 continue
             if kind == "dynamic" and labels:
@@ -1335,6 +1474,8 @@ def _suppressions(scan: Scan) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for instance in scan.instances:
         block = instance.block
+        if block.file.line_map is not None:
+            continue  # JSON syntax has no comments
         lines = block.file.text.split("\n")
         first = block.at.line - 1
         start = first

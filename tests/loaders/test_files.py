@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pyiamguard.loaders import files
-from pyiamguard.loaders.files import (TERRAFORM_SOURCE, Candidate, InputErrorAt, Skipped, candidates, classify,
+from pyiamguard.loaders.files import (Candidate, InputErrorAt, Skipped, candidates, classify,
                                       looks_like_iac_text, parse_bytes, read_source, skip_match)
 from pyiamguard.loaders.source import InputError, Problem
 
@@ -350,31 +350,25 @@ def test_utf16_policy_text_looks_like_iac(tmp_path: Path) -> None:
 def test_a_directory_of_tf_files_is_one_terraform_module(tmp_path: Path) -> None:
     _touch(tmp_path / "main.tf", 'resource "aws_iam_role" "r" {}\n')
     _touch(tmp_path / "variables.tf", 'variable "x" {}\n')
-    _touch(tmp_path / "override.tf.json", '{"resource": {}}')
+    _touch(tmp_path / "cdk.tf.json", '{"resource": {}}')  # read with the module, not as a policy
     _touch(tmp_path / "mod" / "x.TF", "")
+    _touch(tmp_path / "json-only" / "main.tf.json", '{"resource": {}}')
     _touch(tmp_path / "policy.json", TRUST)
     assert _walked(tmp_path) == [
         ("terraform-module", "."),
-        (f"skipped: {TERRAFORM_SOURCE}", "override.tf.json"),
         ("file", "policy.json"),
+        ("terraform-module", "json-only"),
         ("terraform-module", "mod"),
     ]
-    assert "terraform show -json tfplan > tfplan.json" in TERRAFORM_SOURCE
 
 
 def test_a_named_tf_file_is_its_directory_module_once(tmp_path: Path) -> None:
     tf = _touch(tmp_path / "main.tf", 'resource "aws_iam_role" "r" {}\n')
-    other = _touch(tmp_path / "iam.tf", 'variable "x" {}\n')
+    other = _touch(tmp_path / "iam.tf.json", '{"variable": {}}')
     module = Candidate(tmp_path, str(tmp_path), explicit=True, kind="terraform-module")
     assert list(candidates([tf, other])) == [module]
     assert list(candidates([tf], named_as_found=True)) == [Candidate(tmp_path, str(tmp_path), explicit=False,
                                                                      kind="terraform-module")]
-
-
-def test_a_named_tf_json_file_is_an_error_unless_named_as_found(tmp_path: Path) -> None:
-    tf = _touch(tmp_path / "main.tf.json", '{"resource": {}}')
-    assert list(candidates([tf])) == [InputErrorAt(str(tf), TERRAFORM_SOURCE)]
-    assert list(candidates([tf], named_as_found=True)) == [Skipped(str(tf), TERRAFORM_SOURCE)]
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

@@ -1229,3 +1229,63 @@ resource "aws_iam_role" "r" {
     # Named alone, it is a root module of its own.
     alone = scan([tmp_path / "modules" / "m"], Config())
     assert [(v.rule_id, v.resource) for v in alone.violations] == [("IAMG-001", "aws_iam_role.r")]
+
+
+# --- Terraform's JSON syntax (what CDK for Terraform writes) ----------------------------------------
+
+TF_JSON = {
+    "variable": {"partner": {"type": "string", "default": "999988887777"},
+                 "literal": {"default": "${not.a.reference}"}},
+    "data": {"aws_iam_policy_document": {"trust": {"statement": [{
+        "actions": ["sts:AssumeRole"],
+        "principals": [{"type": "AWS", "identifiers": ["arn:aws:iam::${var.partner}:root"]}]}]}}},
+    "resource": {"aws_iam_role": {
+        "vendor": {"name": "vendor", "assume_role_policy": "${data.aws_iam_policy_document.trust.json}"},
+        "open": {"//": "a comment", "name": "open", "assume_role_policy": json.dumps(
+            {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}]})},
+        "literal": {"name": "literal", "assume_role_policy": json.dumps(
+            {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "${var.literal}"}}]})},
+    }},
+}
+
+
+def test_a_tf_json_module_is_read_with_locations_in_the_json_file(tmp_path: Path) -> None:
+    report = _scan(tmp_path, {"main.tf.json": json.dumps(TF_JSON, indent=2)})
+    assert report.errors == ()
+    # Lines and columns in main.tf.json: the "identifiers" key of the data source the vendor's
+    # trust is rendered from, and each other role's assume_role_policy key.
+    assert _found(report, tmp_path) == [
+        ("IAMG-001", "aws_iam_role.literal", "main.tf.json", 45, 9),
+        ("IAMG-101", "aws_iam_role.open", "main.tf.json", 41, 9),
+        ("IAMG-102", "aws_iam_role.vendor", "main.tf.json", 22, 17),
+        ("IAMG-103", "aws_iam_role.vendor", "main.tf.json", 22, 17),
+        ("IAMG-104", "aws_iam_role.vendor", "main.tf.json", 22, 17),
+        ("IAMG-105", "aws_iam_role.vendor", "main.tf.json", 22, 17),
+    ]
+    # A variable's default is a literal in JSON syntax: "${not.a.reference}" is its text (a
+    # placeholder left in a principal, so unresolved), not a reference that was evaluated.
+    literal = next(v for v in report.violations if v.resource == "aws_iam_role.literal")
+    assert "'${not.a.reference}'" in literal.message
+
+
+def test_tf_and_tf_json_files_of_one_directory_are_one_module(tmp_path: Path) -> None:
+    report = _scan(tmp_path, {
+        "variables.tf.json": json.dumps({"variable": {"partner": {"default": "999988887777"}}}),
+        "main.tf": '''resource "aws_iam_role" "r" {
+  name = "r"
+  assume_role_policy = jsonencode({
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::${var.partner}:root" },
+                   Condition = { StringEquals = { "sts:ExternalId" = "x" } } }]
+  })
+}
+'''})
+    assert report.errors == ()
+    assert {(v.rule_id, v.resource) for v in report.violations} == {("IAMG-102", "aws_iam_role.r"),
+                                                                    ("IAMG-105", "aws_iam_role.r")}
+    assert sorted(Path(f).name for f in report.scanned_files) == ["main.tf", "variables.tf.json"]
+
+
+def test_broken_tf_json_is_a_one_line_error(tmp_path: Path) -> None:
+    report = _scan(tmp_path, {"main.tf.json": '{"resource": ', "other.tf": 'variable "x" {}\n'})
+    assert _errors(report, tmp_path) == [
+        ("main.tf.json", "invalid JSON: Expecting value: line 1 column 14 (char 13)")]
