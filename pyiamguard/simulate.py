@@ -300,6 +300,32 @@ def _numbers_and_dates(statements: Sequence[Mapping[str, Any]], context: Mapping
     return numbers, dates
 
 
+def _ip_matches(statements: Sequence[Mapping[str, Any]], context: Mapping[str, list[str]]) -> dict[str, dict[str, bool]]:
+    """IpAddress: which request values (IPv4 or IPv6 addresses) each condition value (an
+    address or CIDR block) contains, computed here with the ipaddress module, as IAM matches
+    them; Rego engines have no common CIDR built-in."""
+    import ipaddress
+
+    networks = {}
+    for s in statements:
+        for c in s["conditions"]:
+            if c["base"] in ("ipaddress", "notipaddress"):
+                for v in c["values"]:
+                    try:
+                        networks[v["text"]] = ipaddress.ip_network(v["text"], strict=False)
+                    except ValueError:
+                        continue  # not a block: matches nothing
+    addresses = {}
+    for values in context.values():
+        for v in values:
+            try:
+                addresses[v] = ipaddress.ip_address(v)
+            except ValueError:
+                continue
+    return {n: {a: True for a, address in addresses.items() if address.version == network.version and address in network}
+            for n, network in networks.items()}
+
+
 def _epoch(text: str) -> int | None:
     """IAM's date values: ISO 8601 (a date, or a date and time with `Z` or an offset) or
     epoch seconds."""
@@ -332,6 +358,8 @@ def engine_request(role: Role, request: Request, caller: list[dict[str, Any]] | 
             "cross_account": cross,
             "role_arn": engine_token(role.arn) if role.arn else "",
         },
+        "ip_matches": {engine_token(n): {engine_token(a): True for a in inside}
+                       for n, inside in _ip_matches([*statements, *caller_statements], context).items()},
         "numbers": {engine_token(k): v for k, v in numbers.items()},
         "dates": {engine_token(k): v for k, v in dates.items()},
         "statements": statements,

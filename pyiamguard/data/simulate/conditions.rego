@@ -8,7 +8,8 @@
 #   `ForAnyValue:` is false and `ForAllValues:` true when the request carries no value.
 #   Condition keys arrive lower-cased and values as engine tokens (docs/model.md); numbers and
 #   dates arrive converted by Python (`input.numbers`, `input.dates`: token -> integer), since
-#   Rego engines parse them differently or not at all.
+#   Rego engines parse them differently or not at all; so does CIDR containment for IpAddress
+#   (`input.ip_matches`: block -> address -> true).
 package pyiamguard.simulate.conditions
 
 import rego.v1
@@ -25,13 +26,14 @@ positive := {
 	"numericnotequals": "numericequals",
 	"datenotequals": "dateequals",
 	"binarynotequals": "binaryequals",
+	"notipaddress": "ipaddress",
 }
 
 supported := {
 	"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "bool",
 	"numericequals", "numericlessthan", "numericlessthanequals", "numericgreaterthan",
 	"numericgreaterthanequals", "dateequals", "datelessthan", "datelessthanequals",
-	"dategreaterthan", "dategreaterthanequals", "binaryequals", "null",
+	"dategreaterthan", "dategreaterthanequals", "binaryequals", "null", "ipaddress",
 }
 
 base_of(c) := positive[c.base] if c.negated
@@ -130,6 +132,12 @@ op_matches(base, p, v) if {
 op_matches(base, p, v) if {
 	base == "binaryequals"
 	p == v
+}
+
+# IpAddress: the CIDR containment is computed in Python (`input.ip_matches`: block -> address).
+op_matches(base, p, v) if {
+	base == "ipaddress"
+	input.ip_matches[p][v]
 }
 
 op_matches(base, p, v) if {
