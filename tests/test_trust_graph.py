@@ -6,7 +6,6 @@ import importlib.util
 import io
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -407,13 +406,23 @@ def test_svg_and_png_need_graphviz(monkeypatch: pytest.MonkeyPatch, capsys: pyte
     assert "--format svg needs Graphviz's dot on PATH" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-def test_svg_and_png_with_graphviz(capsys: pytest.CaptureFixture[str]) -> None:
+def test_svg_and_png_are_drawn_by_dot_from_the_dot_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # A stand-in for Graphviz's dot on PATH (the real one may not be installed): it records the
+    # text it is given and answers per -T format, so the command's side is checked exactly.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text("#!/bin/sh\ncat > \"$(dirname \"$0\")/input.dot\"\n"
+                    "if [ \"$1\" = -Tsvg ]; then printf '<svg>drawn</svg>'; else printf '\\211PNG drawn'; fi\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     _write(Path("t.json"), _trust(_allow({"AWS": "*"})))
     assert main(["graph", "t.json", "--format", "svg"]) == 0
-    assert "<svg" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("<svg>drawn</svg>")
+    assert (bin_dir / "input.dot").read_text(encoding="utf-8") == render_dot(_graph(["t.json"]))
     assert main(["graph", "t.json", "--format", "png", "-o", "t.png"]) == 0
-    assert Path("t.png").read_bytes().startswith(b"\x89PNG")
+    assert Path("t.png").read_bytes() == b"\x89PNG drawn"
 
 
 # --- the README image -----------------------------------------------------------------------
