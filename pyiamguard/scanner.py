@@ -22,7 +22,7 @@ from .loaders.cloudformation import (cloudformation_sources, defaults_note, para
                                      written_at)
 from .loaders.files import (STDIN, Candidate, InputErrorAt, Skipped, candidates, classify,
                             looks_like_iac_text, parse_bytes, read_source)
-from .loaders.hcl_index import TfSourceIndex
+from .loaders.hcl_index import TfSourceIndex, local_module_directories
 from .loaders.iam import Identity, PolicySource, is_policy, policy_sources
 from .loaders.json_source import load_json
 from .loaders.terraform import is_terraform, terraform_sources, variables_in
@@ -478,12 +478,11 @@ def _callers_only(found: list[Candidate | InputErrorAt | Skipped]) -> list[Candi
                if isinstance(item, Candidate) and item.kind == "terraform-module" and item.path is not None}
     if not modules:
         return found
-    from .loaders.terraform_hcl import called_directories  # the HCL parser loads only when needed
     called: dict[Path, str] = {}
     for directory, module in modules.items():
         pending, seen = [directory], {directory}
         while pending:
-            for target in called_directories(pending.pop()):
+            for target in local_module_directories(pending.pop()):
                 if target not in seen:
                     seen.add(target)
                     pending.append(target)

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Mapping
 
 from ..normalize.policy import NormalizeContext, Permission, ResourceFacts, RoleFacts
-from ..normalize.values import Unresolved, has_placeholder
+from ..normalize.values import Unresolved, has_placeholder, mentions, unused_account_token
 from ..model import RULE_ID
 from .iam import Identity, PolicySource, identity_from_arn
 from . import sam_policies
@@ -122,11 +122,7 @@ def _own_account_placeholder(text: str) -> str:
     unknown". (A configured own account is used instead, and always: it is known.) Where the
     token is an own account, a literal federation provider ARN of another account is judged
     foreign to it (IAMG-102), as it would be with a configured own account."""
-    for n in range(1000):
-        candidate = f"{n:012d}"
-        if candidate not in text:
-            return candidate
-    return "000000000000"  # a template naming the first thousand ids: practically never
+    return unused_account_token(text)
 
 
 @dataclass
@@ -307,7 +303,7 @@ class _Loader:
     def _own_accounts_of(self, document: Any) -> tuple[str, ...]:
         if self.account_known:
             return self.own_accounts
-        return (self.account,) if _mentions(document, self.account) else ()
+        return (self.account,) if mentions(document, self.account) else ()
 
     def _dropped(self, resolver: Resolver, path: TreePath) -> bool:
         """A file problem inside an Fn::If branch this variant does not take."""
@@ -876,16 +872,6 @@ def _block_position(text: str, raw: str, from_line: int) -> tuple[int, int] | No
                for i, line in enumerate(block)):
             return top, indent
     return None
-
-
-def _mentions(value: Any, text: str) -> bool:
-    if isinstance(value, str):
-        return text in value
-    if isinstance(value, dict):
-        return any(_mentions(v, text) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, text) for v in value)
-    return False
 
 
 def _holes(value: Any) -> Any:

@@ -85,6 +85,12 @@ class TfSourceIndex:
         return module
 
 
+def local_module_directories(directory: str | os.PathLike[str]) -> set[Path]:
+    """The existing directories that the module in `directory` calls by a local source."""
+    calls = _scan_module(os.fspath(directory)).calls.values()
+    return {Path(target).resolve() for target in calls if target is not None and os.path.isdir(target)}
+
+
 def _parse_address(address: str) -> tuple[list[str], tuple[str, str, str]] | None:
     """`module.a["x"].module.b.data.t.n[0]` -> (['a', 'b'], ('data', 't', 'n'))."""
     parts = strip_instance_keys(address).split(".")

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from lark import Token, Tree
 
-from ..normalize.values import Unresolved
+from ..normalize.values import Unresolved, mentions, unused_account_token
 from .hcl_eval import (At, EmbeddedJson, Evaluator, Lazy, Mark, Marks, OpenObject, Unknown, Val, _children, _tokens,
                        first_unknown, has_unknown, parse_error, shifted, sub_marks, unescape)
 from .hcl_types import convert, type_spec
@@ -1319,10 +1319,13 @@ def module_source(directory: Path, display: str, own_accounts: tuple[str, ...]) 
     """The synthetic plan of the module in `directory` as a SourceFile, and the scan's errors,
     notes and suppressions."""
     account_known = len(own_accounts) == 1
-    scan = Scan(own_account=own_accounts[0] if account_known else _stand_in(directory), account_known=account_known)
+    scan = Scan(own_account=own_accounts[0] if account_known else "", account_known=account_known)
     scan.tfvars = _tfvars(scan, directory, display)
     scan.installed = _installed_modules(directory, display)
-    root = Module(scan, directory, display, "", "", None)
+    root = Module(scan, directory, display, "", "", None)  # parses the root module's files
+    if not account_known:
+        # A stand-in no file of the module writes, so a literal account is never taken for it.
+        scan.own_account = unused_account_token("\n".join(f.text for f in scan.parsed.values() if f is not None))
     plan, positions = build_plan(root)
     source = SourceFile(name=display, text="", root=plan, format="terraform-hcl")
     where = _locator(positions, display)
@@ -1431,41 +1434,16 @@ def _written(unknowns: dict[TreePath, Unknown], plan: dict[str, Any]) -> Callabl
     return written
 
 
-def _stand_in(directory: Path) -> str:
-    texts = []
-    for path in sorted(directory.glob("*.tf")):
-        try:
-            texts.append(path.read_text(errors="ignore"))
-        except OSError:
-            pass
-    text = "\n".join(texts)
-    for n in range(1000):
-        candidate = f"{n:012d}"
-        if candidate not in text:
-            return candidate
-    return "000000000000"
-
-
 def hcl_sources(source: SourceFile, scan: Scan) -> Iterator[PolicySource]:
     """The plan loader's documents of the synthetic plan; the own account's stand-in joins the
     own accounts of trust documents that mention it, as for CloudFormation's AWS::AccountId."""
     for policy in terraform_sources(source):
         if scan.stand_in_used and not scan.account_known:
             context = policy.context
-            own = (scan.own_account,) if policy.kind != "identity" and _mentions(policy.document, scan.own_account) else ()
+            own = (scan.own_account,) if policy.kind != "identity" and mentions(policy.document, scan.own_account) else ()
             context = replace(context, own_accounts=own)
             policy = replace(policy, context=context, stand_in=scan.own_account, stand_in_kind="module")
         yield policy
-
-
-def _mentions(value: Any, text: str) -> bool:
-    if isinstance(value, str):
-        return text in value
-    if isinstance(value, dict):
-        return any(_mentions(v, text) for v in value.values())
-    if isinstance(value, list):
-        return any(_mentions(v, text) for v in value)
-    return False
 
 
 def _suppressions(scan: Scan) -> dict[str, dict[str, str]]:
@@ -1498,18 +1476,3 @@ def _suppressions(scan: Scan) -> dict[str, dict[str, str]]:
 def _error_once(scan: Scan, file: str, message: str) -> None:
     if (file, message) not in scan.errors:
         scan.errors.append((file, message))
-
-
-def called_directories(directory: Path) -> set[Path]:
-    """Local directories that the module in `directory` calls (to scan them only through it)."""
-    out: set[Path] = set()
-    for path in sorted(directory.glob("*.tf")):
-        try:
-            text = path.read_text(errors="ignore")
-        except OSError:
-            continue
-        for match in re.finditer(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', text, re.M):
-            target = (directory / match.group(1)).resolve()
-            if target.is_dir():
-                out.add(target)
-    return out

@@ -88,3 +88,24 @@ def json_path(path: TreePath) -> str:
 def as_list(value: Any) -> list[Any]:
     """IAM allows a scalar wherever a list is expected."""
     return value if isinstance(value, list) else [value]
+
+
+def unused_account_token(text: str) -> str:
+    """A 12-digit token that `text` does not contain, to stand for an own account a template or
+    module does not know (000000000000 is no real account; the first free one is taken)."""
+    for n in range(1000):
+        candidate = f"{n:012d}"
+        if candidate not in text:
+            return candidate
+    return "000000000000"  # a text naming the first thousand ids: practically never
+
+
+def mentions(value: Any, text: str) -> bool:
+    """Whether a string anywhere in a document tree contains `text`."""
+    if isinstance(value, str):
+        return text in value
+    if isinstance(value, dict):
+        return any(mentions(v, text) for v in value.values())
+    if isinstance(value, list):
+        return any(mentions(v, text) for v in value)
+    return False
