@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
 from .loaders.iam import Identity
-from .model import Location, RuleInfo, Severity, Violation
+from .model import Location, RuleInfo, Severity, Violation, subject_of
 from .normalize.policy import NormalizedDocument
 from .normalize.values import engine_token
 
@@ -234,6 +234,7 @@ class AssumeGraph:
         return Violation(
             rule_id=rule.rule_id, title=rule.title, severity=severity, message=message, resource=resource,
             location=node.locate(), remediation=rule.remediation,
+            subject=subject_of((str(facts.get("direction", "")), caller.identity.arn, target.identity.arn, node.text)),
         )
 
 

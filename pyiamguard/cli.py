@@ -220,6 +220,15 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
                         help="input and engine errors no longer force exit code 2: the exit code depends on "
                         "violations only (the errors are still reported, and the report says they were ignored)")
     baseline = policy.add_mutually_exclusive_group()
+    change = scan.add_argument_group("change-aware scans (plans compare with their prior state by themselves)")
+    compared = change.add_mutually_exclusive_group()
+    compared.add_argument("--compare-to", metavar="PATH",
+                          help="the previous version of the scanned path (of the current directory with several "
+                               "paths): findings are new, changed or existing, and the gone ones resolved")
+    compared.add_argument("--compare-to-git", metavar="REF",
+                          help="compare with the same paths at git revision REF (a branch, tag or commit)")
+    change.add_argument("--fail-on-new", action="store_true",
+                        help="only new and changed findings fail the scan; existing ones are reported (fail_on_new)")
     baseline.add_argument("--baseline", metavar="FILE",
                           help="report only findings not recorded in FILE (written by --write-baseline)")
     baseline.add_argument("--write-baseline", metavar="FILE",
@@ -386,7 +395,7 @@ def _scan(args: argparse.Namespace) -> int:
     from . import baseline as baselines
     from . import scanner
     from .engine import default_workers
-    from .errors import EngineError, TfSourceError
+    from .errors import CompareGitError, EngineError, TfSourceError
 
     known = None
     if args.baseline is not None:
@@ -398,9 +407,16 @@ def _scan(args: argparse.Namespace) -> int:
     try:
         runner = scanner.Scanner(config, tf_source=args.tf_source, skip_unrecognized=args.skip_unrecognized,
                                  jobs=args.jobs or default_workers(), progress=progress)
-        report = runner.scan(args.paths, stdin_name=args.stdin_name)
+        report = runner.scan(args.paths, stdin_name=args.stdin_name, compare_to=args.compare_to,
+                             compare_to_git=args.compare_to_git)
     except TfSourceError as exc:
         raise UsageError(f"--tf-source {exc}") from None
+    except CompareGitError as exc:
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # --compare-to that names nothing, or standard input
+        if not str(exc).startswith("--compare-to"):
+            raise
+        raise UsageError(str(exc)) from None
     except EngineError as exc:  # the engine is missing, or a custom rule does not compile
         raise UsageError(str(exc)) from None
     finally:
@@ -442,7 +458,7 @@ def _scan(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if args.write_baseline:
         return EXIT_OK  # today's findings are now the accepted baseline
-    return EXIT_VIOLATIONS if report.fails(config.fail_on) else EXIT_OK
+    return EXIT_VIOLATIONS if report.fails(config.fail_on, new_only=config.fail_on_new) else EXIT_OK
 
 
 def _progress_line(args: argparse.Namespace) -> Any:
@@ -513,6 +529,8 @@ def _build_config(args: argparse.Namespace) -> Any:
         overrides["fail_on"] = args.fail_on
     if args.allow_empty:
         overrides["allow_empty"] = True
+    if args.fail_on_new:
+        overrides["fail_on_new"] = True
     if args.skip_paths:
         overrides["skip_paths"] = [*config.skip_paths, *args.skip_paths]
     disabled = _disabled_rules(args, config)

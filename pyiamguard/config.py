@@ -69,6 +69,9 @@ class Config:
     severity_overrides: Mapping[str, Severity] = field(default_factory=dict)
     disabled_rules: tuple[str, ...] = ()
     fail_on: Severity = Severity.LOW
+    # Only new and changed findings (against a plan's prior state or --compare-to) fail the
+    # scan; existing ones are reported and do not (`--fail-on-new`).
+    fail_on_new: bool = False
     waivers: tuple[Waiver, ...] = ()
     # A scan that recognized no file at all is an error unless this is set (`--allow-empty`).
     allow_empty: bool = False
@@ -97,6 +100,7 @@ class Config:
         severity_overrides: Mapping[str, Severity | str] | None = None,
         disabled_rules: Iterable[str] | str = (),
         fail_on: Severity | str = Severity.LOW,
+        fail_on_new: bool = False,
         waivers: Iterable[Waiver | Mapping[str, Any]] = (),
         allow_empty: bool = False,
         skip_paths: Iterable[str] | str = (),
@@ -371,6 +375,7 @@ _VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "severity_overrides": _severity_overrides,
     "disabled_rules": _rule_ids,
     "fail_on": _severity,
+    "fail_on_new": _boolean,
     "waivers": _waivers,
     "allow_empty": _boolean,
     "skip_paths": _skip_paths,

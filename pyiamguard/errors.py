@@ -20,6 +20,11 @@ class TfSourceError(PyiamguardError):
     """The `tf_source` (`--tf-source`) directory cannot be used: missing, not a directory, unreadable."""
 
 
+class CompareGitError(PyiamguardError):
+    """`--compare-to-git REF` cannot read the previous version: not a revision, not a git work
+    tree, git missing, a shallow clone without REF. The message is one line naming REF."""
+
+
 class BaselineError(PyiamguardError, ValueError):
     """The baseline file is missing, unreadable or malformed (a configuration error)."""
 

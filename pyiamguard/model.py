@@ -6,10 +6,11 @@ never look at anything else.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:
     from .config import Config
@@ -96,6 +97,12 @@ class Violation:
     source: Location | None = None  # where the resource is declared (`--tf-source`: .tf file and line)
     suppression: str | None = None  # why it is suppressed (a template's Metadata): Report.suppressed only
     waiver: str | None = None  # the configuration waiver that suppresses it, "waivers[N]": Report.suppressed only
+    # Against the input's previous version (a plan's prior state, `--compare-to`): "new",
+    # "changed" or "existing"; "resolved" in Report.resolved; None when there is no before.
+    change: str | None = None
+    # What the finding is about, as written (its principal, condition or action, and the facts
+    # it names); not the statement's position. Tells findings apart across versions.
+    subject: str = field(default="", compare=False, repr=False)
 
     @property
     def file(self) -> str:
@@ -144,7 +151,85 @@ class Violation:
             out["reason"] = self.suppression
         if self.waiver is not None:
             out["waiver"] = self.waiver
+        if self.change is not None:
+            out["change"] = self.change
         return out
+
+
+def subject_of(parts: "Iterable[str]") -> str:
+    """A Violation's subject from the texts it is about: a digest, so a secret value a finding
+    rests on (an ExternalId) is never kept in the clear."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+# A finding's status against the previous version of its input (Violation.change).
+NEW, CHANGED, EXISTING, RESOLVED = "new", "changed", "existing", "resolved"
+CHANGE_STATUSES = (NEW, CHANGED, EXISTING, RESOLVED)
+
+
+@dataclass(frozen=True)
+class Access:
+    """One way into a role: a principal its trust policy allows to assume it, in words
+    (`account 999988887777`, `anyone (*)`, `arn:aws:iam::111122223333:role/ci`, `OIDC
+    token.actions.githubusercontent.com`), with the labels of the statement's conditions
+    (`ExternalId`, `MFA`, `sub repo:org/app:*`) and the findings on it (rule ids)."""
+
+    principal: str
+    conditions: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"principal": self.principal, "conditions": list(self.conditions), "rules": list(self.rules)}
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A role's exposure in one version: who may assume it and what it can do once assumed.
+
+    `unknown`: who may assume it cannot be known statically (an IAMG-001 on its trust);
+    `admin`, `escalation`: the role has admin permissions (IAMG-301/303) or can escalate its
+    privileges (IAMG-302) by the scan's findings."""
+
+    access: tuple[Access, ...] = ()
+    unknown: bool = False
+    admin: bool = False
+    escalation: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"who_may_assume": [a.to_dict() for a in self.access], "unknown": self.unknown,
+                "admin": self.admin, "escalation": self.escalation}
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """How one role's exposure changes between the previous version and this one.
+
+    `status`: "created", "deleted", "replaced" (a plan destroys and creates it again) or
+    "updated"; `details`: each change in plain words ("account 999988887777 can now assume it,
+    without ExternalId", "MFA condition removed for account 111122223333"); `severity`: the
+    most severe new or changed finding on the role, None when there is none."""
+
+    resource: str
+    file: str
+    line: int | None
+    status: str
+    details: tuple[str, ...]
+    before: Exposure | None = None
+    after: Exposure | None = None
+    severity: Severity | None = None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.file, self.line or 0, self.resource, self.status, self.details)
+
+    def text(self) -> str:
+        """`role deployer: account 999988887777 can now assume it, without ExternalId; ...`"""
+        return f"role {self.resource}: {'; '.join(self.details)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"resource": self.resource, "file": self.file, "line": self.line, "status": self.status,
+                "details": list(self.details), "severity": self.severity.value if self.severity else None,
+                "before": self.before.to_dict() if self.before else None,
+                "after": self.after.to_dict() if self.after else None}
 
 
 @dataclass(frozen=True)
@@ -193,7 +278,13 @@ class Report:
     ignore:`) or a live configuration waiver suppresses (`waiver` set), each with its reason;
     `baselined`: violations already recorded in the `--baseline` file. Neither counts toward the
     exit code. `notices`: expired and stale waivers. `errors_ignored`: the user asked
-    (`--ignore-errors`) that errors not decide the exit code; the reports then say so."""
+    (`--ignore-errors`) that errors not decide the exit code; the reports then say so.
+
+    Change-aware scans (a Terraform plan's prior state, `--compare-to`, `--compare-to-git`):
+    `compared` lists (file, what it was compared with); each violation of those files has its
+    `change` (new, changed, existing); `resolved`: the findings of the previous version that
+    are gone, located there; `changes`: per role, how who may assume it and what it can do
+    changed, in plain words."""
 
     violations: tuple[Violation, ...] = ()
     errors: tuple[ScanError, ...] = ()
@@ -204,6 +295,9 @@ class Report:
     baselined: tuple[Violation, ...] = ()
     notices: tuple[Notice, ...] = ()
     errors_ignored: bool = False
+    resolved: tuple[Violation, ...] = ()
+    changes: tuple[RoleChange, ...] = ()
+    compared: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "violations", tuple(sorted(set(self.violations), key=Violation.sort_key)))
@@ -213,6 +307,9 @@ class Report:
         object.__setattr__(self, "errors", tuple(sorted(set(self.errors), key=ScanError.sort_key)))
         object.__setattr__(self, "scanned_files", tuple(sorted(set(self.scanned_files))))
         object.__setattr__(self, "skipped_files", tuple(sorted(set(self.skipped_files))))
+        object.__setattr__(self, "resolved", tuple(sorted(set(self.resolved), key=Violation.sort_key)))
+        object.__setattr__(self, "changes", tuple(sorted(set(self.changes), key=RoleChange.sort_key)))
+        object.__setattr__(self, "compared", tuple(sorted(set(self.compared))))
 
     def merge(self, other: "Report") -> "Report":
         return Report(
@@ -225,6 +322,9 @@ class Report:
             baselined=self.baselined + other.baselined,
             notices=self.notices + other.notices,
             errors_ignored=self.errors_ignored or other.errors_ignored,
+            resolved=self.resolved + other.resolved,
+            changes=self.changes + other.changes,
+            compared=self.compared + other.compared,
         )
 
     def counts_by_severity(self) -> dict[str, int]:
@@ -233,10 +333,22 @@ class Report:
             counts[v.severity.value] += 1
         return counts
 
-    def fails(self, threshold: Severity | str) -> bool:
-        """True when a violation is at or above `threshold` (a Severity or its name)."""
+    def fails(self, threshold: Severity | str, *, new_only: bool = False) -> bool:
+        """True when a violation is at or above `threshold` (a Severity or its name). With
+        `new_only` (`fail_on_new`), only new and changed findings count, and those of inputs
+        without a previous version (`change` None: nothing says they existed before)."""
         level = Severity.parse(threshold)
-        return any(v.severity >= level for v in self.violations)
+        return any(v.severity >= level for v in self.violations
+                   if not new_only or v.change not in (EXISTING,))
+
+    def counts_by_change(self) -> dict[str, int]:
+        """Findings by status against the previous version: new, changed, existing, resolved."""
+        counts = {status: 0 for status in CHANGE_STATUSES}
+        for v in self.violations:
+            if v.change in counts:
+                counts[v.change] += 1
+        counts[RESOLVED] = len(self.resolved)
+        return counts
 
     @property
     def empty(self) -> bool:
@@ -250,11 +362,12 @@ class Report:
         `config.allow_empty`. Suppressed and baselined findings never count."""
         fail_on = config.fail_on if config is not None else Severity.LOW
         allow_empty = config.allow_empty if config is not None else False
+        new_only = config.fail_on_new if config is not None else False
         if self.errors and not self.errors_ignored:
             return False
         if self.empty and not allow_empty:
             return False
-        return not self.fails(fail_on)
+        return not self.fails(fail_on, new_only=new_only)
 
     def with_severities(self, severities: "set[Severity] | frozenset[Severity]") -> "Report":
         """The report with only the findings of these severities (`--severity`): the others
@@ -262,7 +375,8 @@ class Report:
         keep = frozenset(severities)
         return replace(self, violations=tuple(v for v in self.violations if v.severity in keep),
                        suppressed=tuple(v for v in self.suppressed if v.severity in keep),
-                       baselined=tuple(v for v in self.baselined if v.severity in keep))
+                       baselined=tuple(v for v in self.baselined if v.severity in keep),
+                       resolved=tuple(v for v in self.resolved if v.severity in keep))
 
     def summary(self) -> dict[str, Any]:
         """Counts; `suppressed`, `baselined` and `notices` only when there are some;
@@ -278,6 +392,8 @@ class Report:
         for key in ("suppressed", "baselined", "notices"):
             if getattr(self, key):
                 out[key] = len(getattr(self, key))
+        if self.compared:
+            out["changes"] = {**self.counts_by_change(), "roles": len(self.changes)}
         if self.errors_ignored:
             out["errors_ignored"] = True
         return out

@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Union
@@ -25,10 +26,12 @@ from .loaders.files import (STDIN, Candidate, InputErrorAt, Skipped, candidates,
 from .loaders.hcl_index import TfSourceIndex, local_module_directories
 from .loaders.iam import Identity, PolicySource, is_policy, policy_sources
 from .loaders.json_source import load_json
-from .loaders.terraform import is_terraform, terraform_sources, variables_in
+from .loaders.terraform import is_terraform, replaced_addresses, terraform_sources, variables_in
+from .loaders.terraform_before import has_previous_state, previous_source, starts_empty
+from .exposure import RoleExposure, role_exposure
 from .loaders.source import InputError, SourceFile, check_depth
 from .messages import MessageContext, compose
-from .model import Location, Report, RuleInfo, ScanError, ScanProgress, Severity, Violation
+from .model import Location, Report, RuleInfo, ScanError, ScanProgress, Severity, Violation, subject_of
 from .normalize.policy import KINDS, NormalizedDocument, normalize_policy
 from .waivers import apply_config as _apply_waivers
 
@@ -60,6 +63,14 @@ class _Scan:
     files_done: int = 0
     # `inspect`: the normalized documents are collected here instead of being evaluated.
     inspected: list[InspectedDocument] | None = None
+    # Change-aware scans: the exposure of each trust document of the compared files (all of
+    # them with `expose_all`, else those of `expose_files`), the plans' previous versions
+    # (None: the plan starts from nothing) and the roles a plan replaces.
+    exposures: list[RoleExposure] | None = None
+    expose_all: bool = False
+    expose_files: set[str] = field(default_factory=set)
+    previous_plans: list[tuple[str, SourceFile | None]] | None = None
+    replaced: set[tuple[str, str]] = field(default_factory=set)
 
     def tick(self, file: str, force: bool = False) -> None:
         """Tell the progress callback (every file, and every 64th document within one)."""
@@ -285,21 +296,49 @@ class Scanner:
         custom rules (`policy_dirs`), in id order."""
         return self._policies.rules
 
-    def scan(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>") -> Report:
+    def scan(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>",
+             compare_to: PathArg | None = None, compare_to_git: str | None = None) -> Report:
         """Scan files and directories: one path or a list of them; `-` is standard input,
         reported as `stdin_name`. Directories are walked for *.json, *.yaml, *.yml and
         *.template files; files that are not IAM, Terraform or CloudFormation documents are
         skipped (listed in `Report.skipped_files`), but a file named explicitly must be one.
         A scan that recognized no file at all has an error saying so, unless the
         configuration sets `allow_empty`. Never prints, never exits: a problem with an input
-        is a `ScanError` of that input, and the other inputs are still scanned."""
+        is a `ScanError` of that input, and the other inputs are still scanned.
+
+        Change-aware (`pyiamguard.changes`): a Terraform plan is compared with the state it
+        starts from; `compare_to` (the previous version of the one path, or of the current
+        directory when there are several) or `compare_to_git` (a git revision: the same paths
+        as they were there) compares every file. Compared findings get `Violation.change`;
+        `Report.resolved`, `Report.changes` and `Report.compared` say the rest. A bad
+        `compare_to` raises ValueError, a bad revision CompareGitError."""
+        targets = _path_list(paths)
+        if compare_to is not None and compare_to_git is not None:
+            raise ValueError("compare_to and compare_to_git exclude each other")
+        if compare_to_git is not None:
+            from .compare_git import materialize
+
+            with tempfile.TemporaryDirectory(prefix="pyiamguard-previous-") as into:
+                found = materialize([os.fspath(t) for t in targets], compare_to_git, into)
+                return self._scan(targets, stdin_name, [(v.target, v.path, v.display) for v in found])
+        if compare_to is not None:
+            return self._scan(targets, stdin_name, _previous_paths(targets, compare_to))
+        return self._scan(targets, stdin_name, None)
+
+    def _scan(self, targets: list[PathArg], stdin_name: str,
+              previous: list[tuple[str, str | None, str]] | None) -> Report:
+        """The scan of `targets`, compared with their previous versions: `previous` gives for
+        each target where its previous version is (None: it did not exist) and how reports
+        name it; plans are compared with their prior state unless `previous` covers them."""
         state = self._state()
+        state.exposures, state.previous_plans = [], []
+        state.expose_all = previous is not None
         try:
-            self._walk(state, _path_list(paths), stdin_name)
+            self._walk(state, targets, stdin_name)
             _assume_pairs(state)
         finally:
             state.close()
-        return self._finish(state)
+        return self._compared(state, self._finish(state), previous or [])
 
     def scan_document(self, document: Any, kind: str | None = None, name: str = "<document>") -> Report:
         """Scan one document given as a Python object (parsed JSON or YAML) or as JSON or
@@ -315,6 +354,7 @@ class Scanner:
         except (InputError, UnicodeDecodeError, TypeError, ValueError) as exc:
             state.errors.append(ScanError(name, str(exc)))
             return self._finish(state)
+        state.exposures, state.previous_plans = [], []
         try:
             if kind is None:
                 _scan_source(state, name, source, explicit=True)
@@ -329,7 +369,7 @@ class Scanner:
             _assume_pairs(state)
         finally:
             state.close()
-        return self._finish(state)
+        return self._compared(state, self._finish(state), [])
 
     def inspect(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>") -> Inspection:
         """The normalized documents of the files, exactly as the engine would get them, with
@@ -340,7 +380,7 @@ class Scanner:
         self._walk(state, _path_list(paths), stdin_name)
         return Inspection(tuple(state.inspected), tuple(state.errors), tuple(state.scanned), tuple(state.skipped))
 
-    def _walk(self, state: "_Scan", targets: list[PathArg], stdin_name: str) -> None:
+    def _walk(self, state: "_Scan", targets: list[PathArg], stdin_name: str, *, require: bool = True) -> None:
         """Every file of the targets through `_scan_file`; the walk's errors and skips noted,
         and a scan that recognized no file at all an error (unless allow_empty)."""
         found = _callers_only(list(candidates(targets, named_as_found=self._skip_unrecognized,
@@ -355,9 +395,38 @@ class Scanner:
                 _scan_file(state, item)
                 state.files_done += 1
                 state.tick(item.display, force=True)
-        if not state.scanned and not state.errors and not self.config.allow_empty:
+        if require and not state.scanned and not state.errors and not self.config.allow_empty:
             # Said once, where no other error already explains why nothing was checked.
             state.errors.append(_nothing_to_check(targets, state, stdin_name))
+
+    def _compared(self, state: "_Scan", after: Report, previous: list[tuple[str, str | None, str]]) -> Report:
+        """`after` compared with the previous versions: of the plans it scanned (their prior
+        state) and of the targets of `previous` (target, previous path or None, its name)."""
+        from .changes import Side, compare
+
+        roots = [(os.path.abspath(target), display) for target, _, display in previous]
+        plans = [(display, source) for display, source in state.previous_plans or ()
+                 if _unit_under(display, roots) is None]
+        if not previous and not plans:
+            return after
+        before = self._state()
+        before.exposures, before.expose_all, before.progress = [], True, None
+        try:
+            for display, source in plans:
+                if source is not None:
+                    _guarded(before, display, lambda: _scan_source(before, display, source, explicit=True))
+            for target, path, display in previous:
+                if path is not None:
+                    self._walk(before, [path], stdin_name="<stdin>", require=False)
+            _assume_pairs(before)
+        finally:
+            before.close()
+        renames = [(os.path.abspath(path), display) for _, path, display in previous if path is not None]
+        old = _renamed(_apply_waivers(before.report(), self.config), renames)
+        exposures = tuple(dataclasses.replace(e, file=_rename(e.file, renames)) for e in before.exposures)
+        units = _units(roots, previous, {display: source is None for display, source in plans}, after.scanned_files,
+                       old.errors)
+        return compare(Side(after, tuple(state.exposures or ())), Side(old, exposures), units)
 
     def _finish(self, state: "_Scan") -> Report:
         """The report of a scan: `.tf` blocks located (tf_source), then waivers applied."""
@@ -564,6 +633,10 @@ def _scan_source(state: _Scan, display: str, source: SourceFile, explicit: bool)
     try:
         if kind == "terraform-plan":
             policies = list(terraform_sources(source))
+            if state.previous_plans is not None and has_previous_state(source.root):
+                state.expose_files.add(source.name)
+                state.replaced |= {(source.name, address) for address in replaced_addresses(source.root)}
+                state.previous_plans.append((display, None if starts_empty(source.root) else previous_source(source)))
         elif kind == "cloudformation":
             policies = list(cloudformation_sources(source, state.config.own_accounts))
             suppressions, problems = template_suppressions(source, frozenset(r.rule_id for r in state.policies.rules))
@@ -754,6 +827,12 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
             continue
         violation = _violation(state.config, rule, finding, source, policy, normalized, ctx)
         violations.append((violation, _note(source, policy, normalized, finding)))
+    if state.exposures is not None and normalized.kind == "trust" and (state.expose_all or source.name in state.expose_files) \
+            and not (policy.role is None and (source.format == "terraform-hcl" or is_terraform(source.root))):
+        # (A Terraform policy document no role uses is no role: it has no exposure.)
+        state.exposures.append(role_exposure(
+            normalized.engine_input, ctx, lambda ref: _where_ref(source, policy, normalized, ref), [v for v, _ in violations],
+            policy.resource, replaced=(source.name, policy.resource) in state.replaced))
     if policy.identity is not None and ASSUME_RULE not in state.config.disabled_rules:
         state.graph.add(policy.identity, policy.resource, source.name, normalized,
                         lambda ref: _deferred_location(source, policy, normalized, ref), ctx.text, ctx.statement)
@@ -841,8 +920,34 @@ def _violation(
         resource=policy.resource,
         location=_locate(source, policy, normalized, ref),
         remediation=rule.remediation,
+        subject=_subject(normalized, ref, facts),
     )
     return violation
+
+
+# Facts that say where a finding is, not what it is about: a statement's position changes when
+# one is added above it, and the finding stays the same.
+_PLACE_FACTS = frozenset({"statement", "severity", "index"})
+
+
+def _subject(normalized: NormalizedDocument, ref: str, facts: Mapping[str, Any]) -> str:
+    """What a finding is about, as written: its node's text and the facts it names (the text
+    of a node for a ref), without its statement's position (Violation.subject)."""
+    nodes = normalized.nodes
+
+    def text(value: Any) -> str:
+        if isinstance(value, str):
+            node = nodes.get(value)
+            return node.text if node is not None else value
+        if isinstance(value, (list, tuple)):
+            return "[" + ",".join(text(item) for item in value) + "]"
+        if isinstance(value, Mapping):
+            return "{" + ",".join(f"{k}:{text(v)}" for k, v in sorted(value.items())) + "}"
+        return repr(value)
+
+    node = nodes.get(ref)
+    own = node.text if node is not None and not ref.startswith("s") else ""
+    return subject_of([own] + [f"{k}={text(v)}" for k, v in sorted(facts.items()) if k not in _PLACE_FACTS])
 
 
 def _custom_message(rule: RuleInfo, ctx: MessageContext, resource: str, ref: str, facts: Mapping[str, Any]) -> str:
@@ -914,3 +1019,115 @@ def _with_tf_sources(report: Report, index: TfSourceIndex) -> Report:
             violation = dataclasses.replace(violation, source=Location(file=found[0], line=found[1]))
         violations.append(violation)
     return dataclasses.replace(report, violations=tuple(violations))
+
+
+# --- change-aware scans: which file of the previous version is which file now ----------------------
+
+_TERRAFORM_SUFFIXES = (".tf", ".tofu", ".tf.json", ".tofu.json")
+
+
+def _where_ref(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,
+               ref: str) -> tuple[str, int | None, str]:
+    location = _locate(source, policy, normalized, ref)
+    return location.file, location.line, location.path
+
+
+def _previous_paths(targets: list[PathArg], compare_to: PathArg) -> list[tuple[str, str | None, str]]:
+    """`compare_to` is the previous version of the one target, or of the current directory
+    when there are several: (target, its previous version or None when absent, that path)."""
+    root = os.fspath(compare_to)
+    if not os.path.exists(root):
+        raise ValueError(f"--compare-to {root}: no such file or directory")
+    out = []
+    for target in targets:
+        name = os.fspath(target)
+        if name == STDIN:
+            raise ValueError("--compare-to: standard input (-) has no previous version to compare with")
+        if len(targets) == 1:
+            out.append((name, root, root))
+            continue
+        relative = os.path.relpath(os.path.abspath(name), os.getcwd())
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            raise ValueError(f"--compare-to {root}: with several paths it stands for the current directory, and "
+                             f"{name} is outside it")
+        previous = os.path.normpath(os.path.join(root, relative))
+        out.append((name, previous if os.path.exists(previous) else None, previous))
+    return out
+
+
+def _unit_under(file: str, roots: list[tuple[str, str]]) -> tuple[int, str] | None:
+    """The unit of `file` under the first root (absolute path, name) holding it: its path
+    relative to the root, a Terraform module's files sharing their directory's unit."""
+    full = os.path.abspath(file)
+    for i, (root, _) in enumerate(roots):
+        if full == root:
+            relative = "."
+        elif full.startswith(root.rstrip(os.sep) + os.sep):
+            relative = os.path.relpath(full, root)
+        else:
+            continue
+        if relative.endswith(_TERRAFORM_SUFFIXES):
+            relative = os.path.join(os.path.dirname(relative), "*.tf")
+        return (i, Path(relative).as_posix())
+    return None
+
+
+def _rename(file: str, renames: list[tuple[str, str]]) -> str:
+    """A file of the previous version under the name reports give it (`REF:path` for git)."""
+    full = os.path.abspath(file)
+    for root, display in renames:
+        if full == root:
+            return display
+        if full.startswith(root.rstrip(os.sep) + os.sep):
+            rest = Path(os.path.relpath(full, root)).as_posix()
+            return display + rest if display.endswith((":", "/")) else f"{display}/{rest}"
+    return file
+
+
+def _renamed(report: Report, renames: list[tuple[str, str]]) -> Report:
+    if not renames:
+        return report
+
+    def moved(v: Violation) -> Violation:
+        return dataclasses.replace(v, location=dataclasses.replace(v.location, file=_rename(v.file, renames)))
+
+    return dataclasses.replace(report, violations=tuple(moved(v) for v in report.violations),
+                               suppressed=tuple(moved(v) for v in report.suppressed),
+                               errors=tuple(dataclasses.replace(e, file=_rename(e.file, renames)) for e in report.errors))
+
+
+def _units(roots: list[tuple[str, str]], previous: list[tuple[str, str | None, str]], plans: Mapping[str, bool],
+           scanned: Iterable[str], errors: Iterable[ScanError]) -> Any:
+    """The key space both versions share (changes.Units): a compared target's files by path,
+    a plan by its name. `plans`: plan name -> it starts from an empty state."""
+    from .changes import Units
+
+    before_roots = [(os.path.abspath(display), display) for _, _, display in previous]
+
+    def after(file: str) -> Any:
+        unit = _unit_under(file, roots)
+        return unit if unit is not None else ("plan", file, "") if file in plans else None
+
+    def before(file: str) -> Any:
+        unit = _unit_under(file, before_roots)
+        return unit if unit is not None else ("plan", file, "") if file in plans else None
+
+    described = {}
+    for file in scanned:
+        unit = _unit_under(file, roots)
+        if unit is not None:
+            i, relative = unit
+            target, path, display = previous[i]
+            rest = Path(os.path.relpath(os.path.abspath(file), os.path.abspath(target))).as_posix()
+            was = path if rest == "." or path is None else os.path.join(path, rest)
+            name = display if rest == "." else _rename(os.path.join(path or display, rest),
+                                                       [(os.path.abspath(path or display), display)])
+            described[file] = name if was is not None and os.path.exists(was) else f"nothing: {name} did not exist"
+        elif file in plans:
+            described[file] = "nothing: the plan starts from an empty state" if plans[file] else "the plan's prior state"
+    unreadable = {}
+    for error in errors:
+        unit = before(error.file)
+        if unit is not None:
+            unreadable[unit] = error.message
+    return Units(after, before, described, unreadable)

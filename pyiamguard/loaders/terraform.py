@@ -804,3 +804,14 @@ def variables_in(root: Any, text: str) -> str:
         if any(isinstance(v, str) and len(v) >= 6 and v in text for v in values):
             names.append(f"var.{name}")
     return f"from {', '.join(names)}" if names else ""
+
+
+def replaced_addresses(root: Any) -> set[str]:
+    """Resources the plan destroys and creates again (either order)."""
+    out = set()
+    for change in root.get("resource_changes") or () if isinstance(root, dict) else ():
+        body = change.get("change") if isinstance(change, dict) else None
+        actions = body.get("actions") if isinstance(body, dict) else None
+        if isinstance(actions, list) and set(actions) == {"delete", "create"}:
+            out.add(str(change.get("address", "")))
+    return out
