@@ -13,7 +13,9 @@ Scanning (from ``pyiamguard.scanner``):
     Scan one document given as a dict or list, or as JSON or YAML text: an IAM policy or AWS CLI
     dump, a Terraform plan or a CloudFormation template. Anything else is an error.
 ``Scanner(config=None, *, tf_source=None, skip_unrecognized=False, jobs=1, progress=None)``
-    The same, with the rules compiled once: ``.scan(paths)``, ``.scan_document(document)``;
+    The same, with the rules compiled once: ``.scan(paths, compare_to=None, compare_to_git=None)``
+    (a Terraform plan is compared with its prior state; ``compare_to`` a previous version of the
+    path, ``compare_to_git`` a git revision), ``.scan_document(document)``;
     ``.inspect(paths)`` the normalized documents the rules read, ``.rules`` every rule (the
     built-in ones and the custom rules of ``config.policy_dirs``).
 
@@ -21,11 +23,17 @@ Results (from ``pyiamguard.model``):
 
 ``Report``
     ``violations``, ``errors``, ``scanned_files``, ``skipped_files`` ((file, reason) pairs),
-    ``documents``, ``suppressed``, ``baselined``, ``notices``; ``passed(config)``, ``empty``,
-    ``fails(threshold)``, ``summary()``, ``counts_by_severity()``, ``with_severities(set)``.
+    ``documents``, ``suppressed``, ``baselined``, ``notices``; change-aware: ``compared``
+    ((file, what it was compared with) pairs), ``resolved``, ``changes``; ``passed(config)``,
+    ``empty``, ``fails(threshold, new_only=False)``, ``summary()``, ``counts_by_severity()``,
+    ``counts_by_change()``, ``with_severities(set)``.
 ``Violation``
     One finding: ``rule_id``, ``title``, ``severity``, ``message``, ``resource``,
-    ``location``, ``remediation``, ``source``; ``to_dict()``.
+    ``location``, ``remediation``, ``source``, ``change`` (``new``, ``changed``,
+    ``existing``, ``resolved``; None without a previous version); ``to_dict()``.
+``RoleChange``, ``Exposure``, ``Access``
+    How a role's exposure changed (``status``, ``details`` in plain words, ``before`` and
+    ``after``); who may assume a role and what it can do; one way into it.
 ``ScanError``
     An input or engine problem of one file: ``file``, ``message``, ``rule_id``;
     ``to_dict()``, ``one_line()``.
@@ -54,6 +62,8 @@ Errors (from ``pyiamguard.errors``), all subclasses of ``PyiamguardError``:
     The ``tf_source`` directory is missing or unreadable.
 ``BaselineError``
     A baseline file is missing or malformed (``pyiamguard.baseline.load_baseline``).
+``CompareGitError``
+    ``compare_to_git`` names no revision, or a path is not in a git work tree.
 ``EngineError``, ``EngineUnavailableError``
     The Rego engine cannot start (regopy missing or not built for this platform).
 
@@ -81,6 +91,9 @@ _EXPORTS = {
     "Notice": "model",
     "RuleInfo": "model",
     "ScanProgress": "model",
+    "RoleChange": "model",
+    "Exposure": "model",
+    "Access": "model",
     "Config": "config",
     "Waiver": "config",
     "load_config": "config",
@@ -89,6 +102,7 @@ _EXPORTS = {
     "ConfigError": "errors",
     "TfSourceError": "errors",
     "BaselineError": "errors",
+    "CompareGitError": "errors",
     "EngineError": "errors",
     "EngineUnavailableError": "errors",
 }
@@ -106,6 +120,9 @@ __all__ = [
     "Notice",
     "RuleInfo",
     "ScanProgress",
+    "RoleChange",
+    "Exposure",
+    "Access",
     "Config",
     "Waiver",
     "load_config",
@@ -114,6 +131,7 @@ __all__ = [
     "ConfigError",
     "TfSourceError",
     "BaselineError",
+    "CompareGitError",
     "EngineError",
     "EngineUnavailableError",
     "__version__",
@@ -125,12 +143,16 @@ if TYPE_CHECKING:
     from .config import find_config as find_config
     from .config import load_config as load_config
     from .errors import BaselineError as BaselineError
+    from .errors import CompareGitError as CompareGitError
     from .errors import ConfigError as ConfigError
     from .errors import EngineError as EngineError
     from .errors import EngineUnavailableError as EngineUnavailableError
     from .errors import PyiamguardError as PyiamguardError
     from .errors import TfSourceError as TfSourceError
+    from .model import Access as Access
+    from .model import Exposure as Exposure
     from .model import Location as Location
+    from .model import RoleChange as RoleChange
     from .model import Notice as Notice
     from .model import Report as Report
     from .model import RuleInfo as RuleInfo

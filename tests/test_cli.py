@@ -495,10 +495,17 @@ def test_shipped_examples(capsys: pytest.CaptureFixture[str]) -> None:
         "clean_vendor_role.yaml": {"IAMG-102", "IAMG-103"},
         "violating_untagged_vendor_roles.yaml": {"IAMG-102"},
         "clean_tagged_roles.yaml": {"IAMG-102", "IAMG-103"},
+        # change-review/: a plan of eight existing roles, one given a foreign account.
+        "plan.json": {"IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105", "IAMG-301"},
     }
+    changed = sorted((v["change"], v["rule_id"], v["resource"]) for v in report["violations"]
+                     if v["file"].endswith("plan.json") and v["change"] != "existing")
+    assert changed == [("new", rule, "aws_iam_role.deployer") for rule in ("IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105")]
+    assert [(c["resource"], c["details"]) for c in report["changes"]] == [("aws_iam_role.deployer", [
+        "account 999988887777 (not allow-listed) can now assume it, without ExternalId, without MFA"])]
     assert {(v["resource"], v["line"]) for v in report["violations"] if v["rule_id"] == "IAMG-501"} == {
         ("pipeline", 23), ("deployer", 13)}
-    assert report["summary"]["files_scanned"] == 16
+    assert report["summary"]["files_scanned"] == 17
     # With the example configuration, the YAML cross-account trust is clean.
     config = EXAMPLES / ".pyiamguard.yaml"
     assert main(["scan", "--config", str(config), str(EXAMPLES / "trust-cross-account-yaml.yaml")]) == 0

@@ -86,7 +86,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
         ("own_acounts: [123456789012]\n", "unknown key 'own_acounts' (did you mean 'own_accounts'?)"),
         ("colour: never\n",
          "unknown key 'colour' (known keys: allow_empty, allowed_permissions_boundaries, approved_oidc_subjects, "
-         "disabled_rules, fail_on, gitlab_hosts, internal_accounts, max_session_seconds, own_accounts, "
+         "disabled_rules, fail_on, fail_on_new, gitlab_hosts, internal_accounts, max_session_seconds, own_accounts, "
          "policy_data, policy_dirs, require_mfa, require_permissions_boundary, severity_overrides, skip_paths, trusted_accounts, "
          "trusted_org_ids, waivers)"),
         ("own_accounts: {a: 1}\n", "own_accounts: expected a list of strings, got dict"),

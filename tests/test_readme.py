@@ -60,7 +60,7 @@ def test_the_configuration_table_names_every_key() -> None:
     assert re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M) == list(
         ["own_accounts", "trusted_accounts", "internal_accounts", "trusted_org_ids", "max_session_seconds",
          "require_mfa", "require_permissions_boundary", "allowed_permissions_boundaries", "approved_oidc_subjects",
-         "gitlab_hosts", "severity_overrides", "disabled_rules", "fail_on", "waivers", "allow_empty", "skip_paths",
+         "gitlab_hosts", "severity_overrides", "disabled_rules", "fail_on", "fail_on_new", "waivers", "allow_empty", "skip_paths",
          "policy_dirs", "policy_data"])
     assert sorted(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M)) == sorted(KEYS)
 

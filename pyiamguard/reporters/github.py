@@ -11,6 +11,13 @@ are not annotated. The last line is the summary, as in the text report.
 Escaping follows the runner (actions/toolkit `command.ts`): in the message `%`, CR and LF become
 `%25`, `%0D`, `%0A`; in property values `:` and `,` also become `%3A` and `%2C`. File paths are
 relative to `base_dir` (the working directory, i.e. the checkout, for the CLI).
+
+Change-aware scans (`Report.compared` not empty): the title of a finding of a compared file
+starts with its status, `[new] IAMG-103 vendor-role`, `[changed] ...` or `[existing] ...`; the
+command (error, warning, notice) still follows the severity. Resolved findings are not annotated
+(they are in the previous version, not in the diff); the summary line counts them with the
+others (`...; 1 new, 0 changed, 2 existing, 1 resolved`). Without a comparison the output is the
+same as it always was.
 """
 from __future__ import annotations
 
@@ -46,7 +53,7 @@ def command(name: str, message: str, **properties: object) -> str:
 
 
 def render(report: Report, *, base_dir: str | os.PathLike[str] | None = None) -> str:
-    lines = [_annotation(v, base_dir) for v in report.violations]
+    lines = [_annotation(v, base_dir, bool(report.compared)) for v in report.violations]
     for error in report.errors:
         file = artifact_path(error.file, base_dir)
         title = f"pyiamguard {error.rule_id} error" if error.rule_id else "pyiamguard error"
@@ -58,18 +65,21 @@ def render(report: Report, *, base_dir: str | os.PathLike[str] | None = None) ->
     return "\n".join(lines) + "\n"
 
 
-def _annotation(v: Violation, base_dir: str | os.PathLike[str] | None) -> str:
+def _annotation(v: Violation, base_dir: str | os.PathLike[str] | None, compared: bool = False) -> str:
     # With --tf-source, annotate the .tf block (the file a pull request changes), not the plan.
     where = v.source if v.source is not None else v.location
     file = artifact_path(where.file, base_dir)
     message = f"{v.severity.value}: {v.message}"
     if v.remediation:
         message += f"\n\nFix: {v.remediation}"
+    title = f"{v.rule_id} {v.resource}" if v.resource else v.rule_id
+    if compared and v.change is not None:
+        title = f"[{v.change}] {title}"
     return command(
         COMMAND[v.severity],
         message,
         file=None if file.startswith("<") else file,
         line=where.line,
         col=where.column if where.line is not None else None,
-        title=f"{v.rule_id} {v.resource}" if v.resource else v.rule_id,
+        title=title,
     )

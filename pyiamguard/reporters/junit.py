@@ -22,6 +22,14 @@
 
 File names are relative to `base_dir` (see `baseline.artifact_path`). A pure function: the same
 report gives the same bytes.
+
+Change-aware scans (`Report.compared` not empty): in a failure of a compared file each message
+starts with its finding's status, `[new] ...`, `[changed] ...` or `[existing] ...` (in the
+`message` attribute and in the first line of each finding in the text: `iam/vendor.json:7:9:
+[new] HIGH IAMG-103 ...`). Test case names stay as they are, so a CI's history of a case goes
+on from one version to the next. Existing findings are still failures (they are violations);
+resolved findings are no test cases (they are in the previous version). Without a comparison
+the output is the same as it always was.
 """
 from __future__ import annotations
 
@@ -85,7 +93,7 @@ def render(report: Report, rules: Iterable[RuleInfo] = (), *, base_dir: str | os
         suite = ET.SubElement(root, "testsuite", {"name": _clean(file)})
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for key in sorted(cases):
-            kind = _write_case(suite, file, cases[key])
+            kind = _write_case(suite, file, cases[key], bool(report.compared))
             if kind:
                 counts[kind] += 1
             counts["tests"] += 1
@@ -126,8 +134,9 @@ def _case_attributes(file: str, rule_id: str, resource: str = "") -> dict[str, s
     return {"classname": _clean(file), "name": _clean(name), "file": _clean(file), "time": "0"}
 
 
-def _write_case(suite: ET.Element, file: str, case: _Case) -> str:
-    """Write one test case; returns the count it adds to: failures, errors or skipped."""
+def _write_case(suite: ET.Element, file: str, case: _Case, compared: bool = False) -> str:
+    """Write one test case; returns the count it adds to: failures, errors or skipped.
+    `compared`: the report compares versions (a finding's status starts its message)."""
     element = ET.SubElement(suite, "testcase", _case_attributes(file, case.rule_id or "input", case.resource))
     if case.errors:
         messages = [e.message for e in case.errors]
@@ -137,12 +146,15 @@ def _write_case(suite: ET.Element, file: str, case: _Case) -> str:
         }).text = _clean("\n".join(f"{file}: {m}" for m in messages))
         return "errors"
     if case.failures:
-        distinct = list(dict.fromkeys(v.message for v in case.failures))
+        def status(v: Violation) -> str:
+            return f"[{v.change}] " if compared and v.change is not None else ""
+
+        distinct = list(dict.fromkeys(f"{status(v)}{v.message}" for v in case.failures))
         worst = max(case.failures, key=lambda v: v.severity.rank).severity
         blocks = []
         for v in case.failures:
             where = f"{file}:{v.line}" + (f":{v.column}" if v.column is not None else "") if v.line else file
-            block = [f"{where}: {v.severity.value} {v.rule_id} {v.title}", f"  {v.resource}: {v.message}",
+            block = [f"{where}: {status(v)}{v.severity.value} {v.rule_id} {v.title}", f"  {v.resource}: {v.message}",
                      f"  path: {v.path}"]
             if v.source is not None:
                 block.append(f"  source: {v.source.file}:{v.source.line}")

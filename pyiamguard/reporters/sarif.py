@@ -17,6 +17,30 @@ baselined findings are left out (they are not new). Errors are
 `invocations[0].toolExecutionNotifications` (`executionSuccessful` false when there are any);
 expired and stale waivers are `toolConfigurationNotifications`.
 
+Change-aware scans (`Report.compared` not empty). Each result of a compared file has a
+`baselineState` (SARIF 2.1.0 §3.27.24): `new` for a new finding, `updated` for a changed one
+(the same finding, changed in a way the tool considers significant), `unchanged` for an
+existing one. §3.27.24 asks that when one result of a run has a `baselineState` every result
+has one: a result of a file that was not compared is `new`, as `fail_on_new` counts it (nothing
+says it existed before). `run.properties.compared` lists each compared file (`file`, relative
+to `base_dir`) with what it was compared with (`before`), so a reader can tell the two apart.
+
+Resolved findings (`Report.resolved`) are what §3.27.24 calls `absent`: detected in the
+baseline run, not in this one. GitHub code scanning reads neither `baselineState` nor `kind`
+nor `suppressions` (they are not in its supported subset of SARIF; results of kind `pass` and
+suppressed results are raised as open alerts: microsoft/PSRule#955, github/codeql-action#1230),
+and it closes an alert by itself
+when the next analysis of the branch no longer has the result. An absent result uploaded
+there would open (or keep open) an alert for a finding that is gone, located in the previous
+version: a prior-state node of the plan, the `--compare-to` file, a `REF:path` that is no file
+of the checkout. So by default resolved findings are not results: `run.properties.resolved`
+counts them. With `absent_results=True` (for consumers that honour `baselineState`, such as
+the SARIF SDK's result matching or a results viewer) each is a result with `baselineState`
+`absent`, `kind` `pass` (§3.27.9: the rule was evaluated and the problem is no longer found)
+and therefore `level` `none` (§3.27.10), its message prefixed `resolved: `, its location and
+fingerprint those of the previous version. Without a comparison the log is the same as it
+always was.
+
 A pure function: the same report, catalogue and arguments give the same bytes.
 """
 from __future__ import annotations
@@ -28,7 +52,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 from ..baseline import artifact_path, fingerprint
-from ..model import Location, Report, RuleInfo, ScanError, Severity, Violation
+from ..model import CHANGED, EXISTING, NEW, Location, Report, RuleInfo, ScanError, Severity, Violation
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -49,6 +73,8 @@ LEVEL = {
     Severity.INFO: "note",
 }
 _NOTICE_LEVEL = {"expired-waiver": "warning", "stale-waiver": "note"}
+# A finding's status against the previous version as SARIF says it (§3.27.24); resolved: "absent".
+BASELINE_STATE = {NEW: "new", CHANGED: "updated", EXISTING: "unchanged"}
 
 
 def render(
@@ -59,22 +85,29 @@ def render(
     base_dir: str | os.PathLike[str] | None = None,
     severity_overrides: Mapping[str, Severity] | None = None,
     disabled_rules: Iterable[str] = (),
+    absent_results: bool = False,
 ) -> str:
-    """The SARIF log as JSON text (two-space indented, UTF-8, newline at the end)."""
+    """The SARIF log as JSON text (two-space indented, UTF-8, newline at the end).
+
+    `absent_results`: resolved findings as results with `baselineState` `absent` (not for
+    GitHub code scanning, which would raise them as alerts: see the module docstring)."""
     overrides = dict(severity_overrides or {})
     disabled = set(disabled_rules)
     catalogue = {r.rule_id: r for r in rules}
     descriptors = [_descriptor(r, overrides.get(r.rule_id, r.severity), r.rule_id not in disabled)
                    for r in sorted(catalogue.values(), key=lambda r: r.rule_id)]
     # A finding of a rule the catalogue does not know still gets a descriptor (ruleIndex must point somewhere).
-    for v in report.violations + report.suppressed:
+    absent = report.resolved if report.compared and absent_results else ()
+    for v in report.violations + report.suppressed + absent:
         if v.rule_id not in catalogue:
             catalogue[v.rule_id] = _stand_in(v)
             descriptors.append(_descriptor(catalogue[v.rule_id], v.severity, True))
     index = {d["id"]: i for i, d in enumerate(descriptors)}
 
-    results = [_result(v, index, base_dir) for v in report.violations]
-    results += [_result(v, index, base_dir, suppressed=True) for v in report.suppressed]
+    compared = bool(report.compared)
+    results = [_result(v, index, base_dir, compared=compared) for v in report.violations]
+    results += [_result(v, index, base_dir, suppressed=True, compared=compared) for v in report.suppressed]
+    results += [_result(v, index, base_dir, resolved=True) for v in absent]
 
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if report.errors:
@@ -101,8 +134,16 @@ def render(
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
+    properties: dict[str, Any] = {}
     if report.baselined:
-        run["properties"] = {"baselined": len(report.baselined)}
+        properties["baselined"] = len(report.baselined)
+    if report.compared:
+        properties["compared"] = [{"file": artifact_path(file, base_dir), "before": before}
+                                  for file, before in report.compared]
+        if report.resolved and not absent:
+            properties["resolved"] = len(report.resolved)
+    if properties:
+        run["properties"] = properties
     log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
@@ -164,21 +205,25 @@ def _physical(location: Location, base_dir: str | os.PathLike[str] | None) -> di
 
 
 def _result(v: Violation, index: Mapping[str, int], base_dir: str | os.PathLike[str] | None,
-            suppressed: bool = False) -> dict[str, Any]:
+            suppressed: bool = False, compared: bool = False, resolved: bool = False) -> dict[str, Any]:
+    """`compared`: the report compares versions (a result of a compared file gets its
+    `baselineState`); `resolved`: a finding of the previous version that is gone (`absent`)."""
     # With --tf-source the result points at the .tf block (the file a pull request changes) and
     # keeps the plan's node as a related location; the fingerprint stays the plan finding's.
     primary, related = (v.source, v.location) if v.source is not None else (v.location, None)
-    result: dict[str, Any] = {
-        "ruleId": v.rule_id,
-        "ruleIndex": index[v.rule_id],
-        "level": LEVEL[v.severity],
-        "message": {"text": f"{v.resource}: {v.message}" if v.resource else v.message},
+    text = f"{v.resource}: {v.message}" if v.resource else v.message
+    result: dict[str, Any] = {"ruleId": v.rule_id, "ruleIndex": index[v.rule_id]}
+    if resolved:
+        result.update({"kind": "pass", "level": "none", "message": {"text": f"resolved: {text}"}})
+    else:
+        result.update({"level": LEVEL[v.severity], "message": {"text": text}})
+    result.update({
         "locations": [{
             "physicalLocation": _physical(primary, base_dir),
             "logicalLocations": [{"name": v.resource, "fullyQualifiedName": v.resource, "kind": "resource"}],
         }],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(v, base_dir)},
-    }
+    })
     if related is not None:
         result["relatedLocations"] = [{
             "id": 1,
@@ -191,6 +236,10 @@ def _result(v: Violation, index: Mapping[str, int], base_dir: str | os.PathLike[
             "status": "accepted",
             "justification": v.suppression or "",
         }]
+    if resolved:
+        result["baselineState"] = "absent"
+    elif compared:
+        result["baselineState"] = BASELINE_STATE.get(v.change or "new", "new")
     result["properties"] = {
         "severity": v.severity.value,
         "security-severity": SECURITY_SEVERITY[v.severity],

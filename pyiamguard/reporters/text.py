@@ -24,13 +24,45 @@ Suppressed findings (template metadata, configuration waivers) follow, one line 
 reason; then one `notice:` line per expired or stale waiver. The summary adds the number of
 suppressed and baselined findings when there are some. With `--ignore-errors`, a line
 `errors ignored (--ignore-errors): N` precedes the summary.
+
+Change-aware scans (`Report.compared` not empty: a plan's prior state, `--compare-to`,
+`--compare-to-git`). Each finding of a compared file carries its status in a column of its own,
+after the position, in both views: `NEW` and `CHANGED` in capitals (bold with colour), the
+findings a change brings; `existing` in lower case (dim with colour), the ones it inherits.
+Findings of files that were not compared have no status column.
+
+    plan.json
+      12:9  NEW       CRITICAL  IAMG-101  deployer: message
+            path: ...
+      30:9  existing  HIGH      IAMG-103  vendor: message
+
+    compared: plan.json with the plan's prior state
+
+    changes:
+      CRITICAL  plan.json:12  role deployer: created; anyone (*) can now assume it
+      -         plan.json:30  role vendor: MFA condition removed for account 111122223333
+
+    resolved:
+      plan.json:88:9  HIGH      IAMG-103  vendor: message
+
+    2 violations (...) in 1 file scanned, 0 errors; 1 new, 0 changed, 1 existing, 1 resolved
+
+The `compared:` lines (at most MAX_COMPARED_LINES, the rest counted), the `changes:` section
+(one line per role whose exposure changed, `RoleChange.text()`: the most severe new or changed
+finding on it, `-` when there is none, most severe first) and the `resolved:`
+section (one line per finding of the previous version that is gone, located there) come after
+the findings and before the suppressed findings, notices and summary: a terminal shows the end
+of its output, so the changes, which a reviewer reads first, stay on screen next to the summary
+however many findings precede them; the findings above hold the details of each. The summary
+line adds `N new, N changed, N existing, N resolved`. Without a comparison the report is the
+same as it always was.
 """
 from __future__ import annotations
 
 from itertools import groupby
 from typing import Callable
 
-from ..model import Report, Severity, Violation
+from ..model import CHANGED, EXISTING, NEW, Report, RoleChange, Severity, Violation
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -46,6 +78,13 @@ _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
 _DETAIL_INDENT = " " * 6
 # Above this many findings, `auto` chooses the compact view: a large report stays scannable.
 COMPACT_ABOVE = 20
+# A finding's status against the previous version: what a change brings in capitals.
+CHANGE_TAGS = {NEW: "NEW", CHANGED: "CHANGED", EXISTING: "existing"}
+_TAG_WIDTH = max(len(tag) for tag in CHANGE_TAGS.values())
+# At most this many `compared:` lines; the rest are counted.
+MAX_COMPARED_LINES = 5
+
+Style = Callable[[str, str], str]
 
 
 def render(report: Report, *, color: bool, view: str = "auto") -> str:
@@ -57,10 +96,13 @@ def render(report: Report, *, color: bool, view: str = "auto") -> str:
     def style(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
-    lines = _compact(report, style) if compact else _detailed(report, style)
+    tags = bool(report.compared)
+    lines = _compact(report, style, tags) if compact else _detailed(report, style, tags)
     if compact and view == "auto":
         lines += ["", style(_DIM, f"(compact view of {len(report.violations)} findings: --view detailed shows the "
                                   "path and fix under each one)")]
+    if report.compared:
+        lines += _change_sections(report, style)
     if report.suppressed:
         if lines:
             lines.append("")
@@ -81,17 +123,25 @@ def render(report: Report, *, color: bool, view: str = "auto") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _severity(v: Violation, style: Callable[[str, str], str]) -> str:
+def _severity(v: Violation, style: Style) -> str:
     return style(_SEVERITY_STYLE[v.severity], v.severity.value.ljust(_SEVERITY_WIDTH))
 
 
-def _compact(report: Report, style: Callable[[str, str], str]) -> list[str]:
+def _tag(v: Violation, style: Style, tags: bool) -> str:
+    """The status column and its separator (`NEW       `); empty when there is none."""
+    if not tags or v.change is None:
+        return ""
+    text = CHANGE_TAGS.get(v.change, v.change).ljust(_TAG_WIDTH)
+    return style(_DIM if v.change == EXISTING else _BOLD, text) + "  "
+
+
+def _compact(report: Report, style: Style, tags: bool) -> list[str]:
     lines: list[str] = []
     fixes: dict[str, str] = {}
     for v in report.violations:
         where = f"{v.location.file}:{_position(v)}" if v.location.line is not None else v.location.file
         subject = f"{v.resource}: {v.message}" if v.resource else v.message
-        lines.append(f"{where}  {_severity(v, style)}  {v.rule_id}  {subject}")
+        lines.append(f"{where}  {_tag(v, style, tags)}{_severity(v, style)}  {v.rule_id}  {subject}")
         if v.remediation:
             fixes.setdefault(v.rule_id, v.remediation)
     if fixes:
@@ -101,7 +151,7 @@ def _compact(report: Report, style: Callable[[str, str], str]) -> list[str]:
     return lines
 
 
-def _detailed(report: Report, style: Callable[[str, str], str]) -> list[str]:
+def _detailed(report: Report, style: Style, tags: bool) -> list[str]:
     lines: list[str] = []
     for file, group in groupby(report.violations, key=lambda v: v.location.file):
         violations = list(group)
@@ -111,13 +161,48 @@ def _detailed(report: Report, style: Callable[[str, str], str]) -> list[str]:
         lines.append(style(_BOLD, file))
         for v in violations:
             subject = f"{v.resource}: {v.message}" if v.resource else v.message
-            lines.append(f"  {_position(v).rjust(width)}  {_severity(v, style)}  {v.rule_id}  {subject}")
+            lines.append(f"  {_position(v).rjust(width)}  {_tag(v, style, tags)}{_severity(v, style)}  "
+                         f"{v.rule_id}  {subject}")
             lines.append(style(_DIM, f"{_DETAIL_INDENT}path: {v.location.path}"))
             if v.source is not None:
                 lines.append(style(_DIM, f"{_DETAIL_INDENT}source: {v.source.file}:{v.source.line}"))
             if v.remediation:
                 lines.append(f"{_DETAIL_INDENT}fix: {v.remediation}")
     return lines
+
+
+def _change_sections(report: Report, style: Style) -> list[str]:
+    """`compared:` lines, then the `changes:` and `resolved:` sections (each when not empty)."""
+    lines = [""] if report.violations else []
+    lines += [f"compared: {file} with {before}" for file, before in report.compared[:MAX_COMPARED_LINES]]
+    if len(report.compared) > MAX_COMPARED_LINES:
+        lines.append(f"compared: {len(report.compared) - MAX_COMPARED_LINES} more files with their previous version "
+                     "(--format json lists them)")
+    if report.changes:
+        lines += ["", style(_BOLD, "changes:")]
+        for change in by_severity(report.changes):
+            severity = change.severity.value if change.severity else "-"
+            code = _SEVERITY_STYLE[change.severity] if change.severity else _DIM
+            where = f"{change.file}:{change.line}" if change.line is not None else change.file
+            lines.append(f"  {style(code, severity.ljust(_SEVERITY_WIDTH))}  {where}  {role_change_text(change)}")
+    if report.resolved:
+        lines += ["", style(_BOLD, "resolved:")]
+        for v in report.resolved:
+            where = f"{v.location.file}:{_position(v)}" if v.location.line is not None else v.location.file
+            subject = f"{v.resource}: {v.message}" if v.resource else v.message
+            lines.append(f"  {where}  {_severity(v, style)}  {v.rule_id}  {subject}")
+    return lines
+
+
+def by_severity(changes: tuple[RoleChange, ...]) -> list[RoleChange]:
+    """Role changes most severe first (those without a finding last), otherwise in report order."""
+    return sorted(changes, key=lambda c: -c.severity.rank if c.severity else 1)
+
+
+def role_change_text(change: RoleChange) -> str:
+    """`RoleChange.text()` (its details say a status other than updated: `created; ...`), or
+    `role NAME` when it has no details."""
+    return change.text() if change.details else f"role {change.resource}"
 
 
 def _position(v: Violation) -> str:
@@ -132,8 +217,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def change_counts(report: Report) -> str:
+    """`1 new, 0 changed, 2 existing, 1 resolved`."""
+    return ", ".join(f"{n} {status}" for status, n in report.counts_by_change().items())
+
+
 def summary_line(report: Report) -> str:
-    """`3 violations (1 critical, ...) in 5 files scanned, 0 errors[, 2 suppressed][, 4 baselined]`."""
+    """`3 violations (1 critical, ...) in 5 files scanned, 0 errors[, 2 suppressed][, 4 baselined]`,
+    then `; 1 new, 1 changed, 1 existing, 2 resolved` when the report compares versions."""
     summary = report.summary()
     scanned = f"{_plural(summary['files_scanned'], 'file')} scanned"
     if summary["files_skipped"]:
@@ -142,6 +233,8 @@ def summary_line(report: Report) -> str:
     for key in ("suppressed", "baselined"):
         if summary.get(key):
             errors += f", {summary[key]} {key}"
+    if report.compared:
+        errors += f"; {change_counts(report)}"
     if not report.violations:
         return f"no violations in {scanned}, {errors}"
     counts = ", ".join(f"{n} {name.lower()}" for name, n in summary["by_severity"].items())

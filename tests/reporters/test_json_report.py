@@ -186,3 +186,31 @@ def test_the_schema_check_is_not_vacuous() -> None:
         {**document, "skipped_files": [{"file": "x"}]},
     ):
         assert list(validator.iter_errors(broken)), broken
+
+
+def test_change_aware_reports_of_real_scans_match_the_schema(tmp_path: Path) -> None:
+    """A plan compared with its prior state and templates compared with `compare_to`: every
+    change key (violations' `change`, `compared`, `resolved`, `changes`, `summary.changes`)."""
+    from pyiamguard.scanner import Scanner
+
+    vendor = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::210987654321:root"}, "Action": "sts:AssumeRole"}]}
+    for folder, a, b in (("old", vendor, vendor), ("new", WILDCARD, vendor)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "a.json").write_text(json.dumps(a, indent=2), encoding="utf-8")
+        (tmp_path / folder / "b.json").write_text(json.dumps(b, indent=2), encoding="utf-8")
+    reports = [
+        Scanner().scan([tmp_path / "new"], compare_to=tmp_path / "old"),
+        scan([REPO / "tests" / "fixtures" / "terraform" / "tf-source" / "plan.json"]),
+    ]
+    validator = _validator()
+    seen: set[str] = set()
+    for report in reports:
+        assert report.compared
+        document = json.loads(render(report, tool_version="0.1.0"))
+        errors = sorted(validator.iter_errors(document), key=str)
+        assert not errors, errors[0]
+        assert {"compared", "resolved", "changes"} <= set(document) and "changes" in document["summary"]
+        seen |= {v["change"] for v in document["violations"] + document["resolved"]}
+        seen |= {c["status"] for c in document["changes"]}
+    assert {"new", "existing", "resolved", "updated", "created"} <= seen
