@@ -5,6 +5,7 @@ falls into one of six trust shapes in rotation; AdministratorAccess on every sev
 Repeating documents verbatim only measures the engine's memo; these do not repeat.
 
     python bench/gen_estate.py terraform 10000 OUT.json
+    python bench/gen_estate.py terraform-update 10000 OUT.json   # a change to an existing estate
     python bench/gen_estate.py cloudformation 10000 OUT.json
     python bench/gen_estate.py iam 10000 OUT.json      # one JSON list of trust policies
     python bench/gen_estate.py files 10000 OUT_DIR      # one small trust policy per file
@@ -94,6 +95,40 @@ def terraform_plan(count: int, shapes: int | None = None) -> dict[str, Any]:
             "errored": False}
 
 
+def terraform_update_plan(count: int, shapes: int | None = None) -> dict[str, Any]:
+    """The plan of a change to an estate that already exists: every role is in the prior state
+    with its ARN, one in twenty has a new foreign account added to its trust (a change-aware
+    scan compares every role with its previous version), the rest are unchanged."""
+    created = terraform_plan(count, shapes)
+    rng = random.Random(23)
+    own = _account(rng)
+    changes, prior = [], []
+    for i, change in enumerate(created["resource_changes"]):
+        before = dict(change["change"]["after"])
+        if change["type"] == "aws_iam_role":
+            before["arn"] = f"arn:aws:iam::{own}:role{before['path']}{before['name']}"
+            before["id"] = before["unique_id"] = before["name"]
+        after = dict(before)
+        actions = ["no-op"]
+        if change["type"] == "aws_iam_role" and i % 20 == 0:
+            trust = json.loads(before["assume_role_policy"])
+            trust["Statement"].append({"Effect": "Allow", "Action": "sts:AssumeRole",
+                                       "Principal": {"AWS": f"arn:aws:iam::{_account(rng)}:root"}})
+            after["assume_role_policy"] = json.dumps(trust, separators=(",", ":"))
+            actions = ["update"]
+        changes.append({**change, "change": {"actions": actions, "before": before, "after": after, "after_unknown": {},
+                                             "before_sensitive": {}, "after_sensitive": {}}})
+        prior.append({"address": change["address"], "mode": "managed", "type": change["type"], "name": change["name"],
+                      "index": change["index"], "provider_name": "registry.terraform.io/hashicorp/aws",
+                      "schema_version": 0, "values": before, "sensitive_values": {}})
+    planned = [{**p, "values": c["change"]["after"]} for p, c in zip(prior, changes)]
+    return {"format_version": "1.2", "terraform_version": "1.9.5", "resource_changes": changes,
+            "planned_values": {"root_module": {"resources": planned}},
+            "prior_state": {"format_version": "1.0", "terraform_version": "1.9.5",
+                            "values": {"root_module": {"resources": prior}}},
+            "applyable": True, "complete": True, "errored": False}
+
+
 def cloudformation_template(count: int, shapes: int | None = None) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for i, (name, path, statement, admin) in enumerate(_roles(count, shapes)):
@@ -117,5 +152,6 @@ if __name__ == "__main__":
     if kind == "files":
         policy_files(size, out)
     else:
-        generate = {"iam": iam_documents, "terraform": terraform_plan, "cloudformation": cloudformation_template}[kind]
+        generate = {"iam": iam_documents, "terraform": terraform_plan, "terraform-update": terraform_update_plan,
+                    "cloudformation": cloudformation_template}[kind]
         out.write_text(json.dumps(generate(size), indent=2), encoding="utf-8")

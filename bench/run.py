@@ -14,6 +14,9 @@ Usage: python bench/run.py [--sizes 100,1000,10000] [--kinds iam,terraform,cloud
 ExternalId; shapes: the same generator drawing from 36 variants, a few dozen shapes; repeating,
 the default: the generators below, a few documents repeated. files: a directory of one small
 trust policy per file, distinct or shaped only.)
+(terraform-update, distinct or shapes only: the plan of a change to an estate that exists, every
+role in the prior state and one in twenty given a new foreign account: the change-aware scan
+compares each role with its previous version)
 (dump: an account authorization dump whose roles assume each other, from bench/gen_dump.py:
 the cross-document assume graph of IAMG-501 at scale)
 (--unique makes every IAM document distinct, defeating the engine's memo of identical ones).
@@ -69,6 +72,7 @@ def _generator(kind: str, args: argparse.Namespace) -> Any:
     if args.estate != "repeating":
         shapes = 36 if args.estate == "shapes" else None
         estate = {"iam": gen_estate.iam_documents, "terraform": gen_estate.terraform_plan,
+                  "terraform-update": gen_estate.terraform_update_plan,
                   "cloudformation": gen_estate.cloudformation_template}
         if kind in estate:
             return lambda n: estate[kind](n, shapes)
@@ -124,7 +128,7 @@ def main() -> int:
                     data = _generator(kind, args)(size)
                     # Plans compact, as `terraform show -json` writes them (a 100,000-role plan
                     # indented would pass the 128 MiB input limit); the rest indented.
-                    path.write_text(json.dumps(data) if kind == "terraform" else json.dumps(data, indent=2))
+                    path.write_text(json.dumps(data) if kind.startswith("terraform") else json.dumps(data, indent=2))
                     floor, _ = measure([sys.executable, "-c", f"import json; json.load(open({str(path)!r}))"])
                 for jobs in args.jobs.split(","):
                     flags = [] if jobs == "auto" else ["--jobs", jobs]

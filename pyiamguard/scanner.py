@@ -426,7 +426,15 @@ class Scanner:
         exposures = tuple(dataclasses.replace(e, file=_rename(e.file, renames)) for e in before.exposures)
         units = _units(roots, previous, {display: source is None for display, source in plans}, after.scanned_files,
                        old.errors)
-        return compare(Side(after, tuple(state.exposures or ())), Side(old, exposures), units)
+        try:
+            return compare(Side(after, tuple(state.exposures or ())), Side(old, exposures), units)
+        except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            if os.environ.get("PYIAMGUARD_DEBUG") == "1":
+                raise
+            # A bug of ours: the findings stand, without statuses, and the scan fails (an error).
+            return dataclasses.replace(after, errors=after.errors + (ScanError(
+                "<compare>", f"internal error while comparing with the previous version ({type(exc).__name__}: "
+                             f"{str(exc)[:200]}); please report it"),))
 
     def _finish(self, state: "_Scan") -> Report:
         """The report of a scan: `.tf` blocks located (tf_source), then waivers applied."""

@@ -248,6 +248,26 @@ def test_action_scan_step_inputs(tmp_path: Path) -> None:
     assert outputs == {"exit-code": "2"}
 
 
+def test_action_compares_with_the_base_revision_and_fails_on_new_findings_only(tmp_path: Path) -> None:
+    work = _project(tmp_path)
+    git = ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"]
+    subprocess.run(git + ["init", "-q"], cwd=work, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=work, check=True)
+    subprocess.run(git + ["commit", "-qm", "base"], cwd=work, check=True)
+    _, outputs = _run_scan_step(tmp_path, work, paths="iam", **{"compare-to-git": "main", "fail-on-new": "true"})
+    assert outputs["exit-code"] == "0"  # iam/public.json's CRITICAL finding was already on main
+    log = json.loads((work / "pyiamguard.sarif").read_text(encoding="utf-8"))
+    assert [(r["ruleId"], r["baselineState"]) for r in log["runs"][0]["results"]] == [("IAMG-101", "unchanged")]
+    (work / "iam" / "vendor.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:role/x"}, "Action": "sts:AssumeRole"}]}),
+        encoding="utf-8")
+    _, outputs = _run_scan_step(tmp_path, work, paths="iam", **{"compare-to-git": "main", "fail-on-new": "true"})
+    assert outputs["exit-code"] == "1"  # the new file's finding is new
+    (work / "pyiamguard.sarif").unlink()
+    _, outputs = _run_scan_step(tmp_path, work, paths="iam", **{"compare-to-git": "no-such-branch"})
+    assert outputs == {"exit-code": "2"}  # not a revision: a usage error, no SARIF
+
+
 # --- the README snippets ----------------------------------------------------------------------
 
 

@@ -191,3 +191,59 @@ def test_fail_on_new_from_the_configuration_file(tmp_path: Path, monkeypatch: py
     monkeypatch.chdir(tmp_path)
     assert main(["scan", "new", "--compare-to", "old", "--quiet"]) == 0
     capsys.readouterr()
+
+
+# --- --compare-to-git ------------------------------------------------------------------------------
+
+
+def _git(work: Path, *args: str) -> None:
+    import subprocess
+
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main",
+                    *args], cwd=work, check=True, capture_output=True, env=env)
+
+
+def test_compare_to_git_reads_the_same_paths_at_the_revision(scanner: Scanner, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    work = tmp_path / "repo"
+    write(work / "iam" / "kept.json", template(("Kept", [allow("*")])))
+    write(work / "iam" / "gone.json", template(("Gone", [allow(f"arn:aws:iam::{STRANGER}:root")])))
+    write(work / "iam" / "deployer.json", template(("Deployer", [allow(f"arn:aws:iam::{OWN}:role/ci")])))
+    _git(work, "init", "-q")
+    _git(work, "add", "-A")
+    _git(work, "commit", "-qm", "base")
+    (work / "iam" / "gone.json").unlink()
+    write(work / "iam" / "deployer.json", template(("Deployer", [allow(f"arn:aws:iam::{OWN}:role/ci"),
+                                                                 allow(f"arn:aws:iam::{STRANGER}:role/x")])))
+    write(work / "iam" / "added.json", template(("Added", [allow("*")])))  # not even committed
+    monkeypatch.chdir(work)
+    report = scanner.scan("iam", compare_to_git="main")
+    assert rows(report.violations) == [
+        (EXISTING, "IAMG-101", "Kept", "kept.json"),
+        (NEW, "IAMG-101", "Added", "added.json"),
+        (NEW, "IAMG-102", "Deployer", "deployer.json"), (NEW, "IAMG-103", "Deployer", "deployer.json")]
+    assert sorted((v.rule_id, v.file, v.line) for v in report.resolved) == [
+        (rule, "main:iam/gone.json", 13) for rule in ("IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105")]
+    assert dict(report.compared) == {os.path.join("iam", "added.json"): "nothing: main:iam/added.json did not exist",
+                                     os.path.join("iam", "deployer.json"): "main:iam/deployer.json",
+                                     os.path.join("iam", "kept.json"): "main:iam/kept.json"}
+    assert [(c.resource, c.status, c.file) for c in report.changes] == [
+        ("Added", "created", os.path.join("iam", "added.json")),
+        ("Deployer", "updated", os.path.join("iam", "deployer.json")),
+        ("Gone", "deleted", "main:iam/gone.json")]
+    assert not (work / "iam" / "gone.json").exists()  # the work tree is left as it was
+
+
+def test_compare_to_git_with_a_bad_revision_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    work = tmp_path / "repo"
+    write(work / "role.json", template(("Kept", [allow("*")])))
+    _git(work, "init", "-q")
+    _git(work, "add", "-A")
+    _git(work, "commit", "-qm", "base")
+    monkeypatch.chdir(work)
+    assert main(["scan", "role.json", "--compare-to-git", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pyiamguard: error: --compare-to-git nope: ")
+    assert "Traceback" not in "\n".join(err)
