@@ -529,7 +529,7 @@ def _build_config(args: argparse.Namespace) -> Any:
         overrides["fail_on"] = args.fail_on
     if args.allow_empty:
         overrides["allow_empty"] = True
-    if args.fail_on_new:
+    if getattr(args, "fail_on_new", False):  # scan only (graph and explain share this)
         overrides["fail_on_new"] = True
     if args.skip_paths:
         overrides["skip_paths"] = [*config.skip_paths, *args.skip_paths]

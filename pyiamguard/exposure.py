@@ -8,7 +8,7 @@ principal or on its statement. `pyiamguard.changes` compares two versions of it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .messages import STAND_IN_WORDS, MessageContext
@@ -26,21 +26,29 @@ class RoleExposure:
     variants: `pyiamguard.changes` joins them)."""
 
     file: str
-    line: int | None
     resource: str
     access: tuple[Access, ...]
     unknown: bool
     replaced: bool = False
+    # The role's line, found only for a role whose exposure changed (a locate per role of a
+    # large plan would cost as much as its findings do).
+    locate: Callable[[], int | None] = field(default=lambda: None, compare=False, repr=False)
+
+    @property
+    def line(self) -> int | None:
+        return self.locate()
 
 
-def role_exposure(document: Mapping[str, Any], ctx: MessageContext, where: Callable[[str], tuple[str, int | None, str]],
-                  violations: Sequence[Violation], resource: str, replaced: bool = False) -> RoleExposure:
+def role_exposure(document: Mapping[str, Any], ctx: MessageContext, where: Callable[[str], tuple[str, Callable[[], int | None]]],
+                  path_of: Callable[[str], str], violations: Sequence[Violation], resource: str,
+                  replaced: bool = False) -> RoleExposure:
     """The exposure of one trust document (`document`: its engine input). `where(ref)` gives
-    the file, line and JSONPath of a node; `violations`: the findings on this document."""
+    the file of a node and a way to find its line; `path_of(ref)` its JSONPath as findings
+    show it; `violations`: the findings on this document."""
     statements = document.get("statements", [])
     role = document.get("role") or {}
     anchor = role.get("ref") or (statements[0].get("ref") if statements else "")
-    file, line, _ = where(anchor) if anchor else ("", None, "")
+    file, locate = where(anchor) if anchor else ("", lambda: None)
     access: list[Access] = []
     for statement in statements:
         actions = statement.get("actions", {})
@@ -48,8 +56,8 @@ def role_exposure(document: Mapping[str, Any], ctx: MessageContext, where: Calla
             continue
         conditions = condition_labels(statement.get("conditions", []))
         principals = statement.get("principals", [])
-        statement_path = where(statement["ref"])[2]
-        principal_paths = [where(p["ref"])[2] for p in principals]
+        statement_path = path_of(statement["ref"])
+        principal_paths = [path_of(p["ref"]) for p in principals]
         on_statement = {v.rule_id for v in violations if _under(v, statement_path)
                         and not any(_under(v, p) for p in principal_paths)}
         if statement.get("principal_element") == "NotPrincipal":
@@ -60,7 +68,7 @@ def role_exposure(document: Mapping[str, Any], ctx: MessageContext, where: Calla
             rules = on_statement | {v.rule_id for v in violations if _under(v, path)}
             access.append(Access(principal_words(principal, ctx), conditions, tuple(sorted(rules))))
     unknown = any(u.get("part") == "document" and u.get("what") in _TRUST_PARTS for u in document.get("unresolved", []))
-    return RoleExposure(file, line, resource, tuple(sorted(set(access), key=_access_key)), unknown, replaced)
+    return RoleExposure(file, resource, tuple(sorted(set(access), key=_access_key)), unknown, replaced, locate)
 
 
 def principal_words(principal: Mapping[str, Any], ctx: MessageContext) -> str:
@@ -100,7 +108,7 @@ def joined(exposures: Iterable[RoleExposure]) -> RoleExposure | None:
     items = list(exposures)
     if not items:
         return None
-    first = min(items, key=lambda e: (e.file, e.line or 0))
+    first = min(items, key=lambda e: e.file)
     access = sorted({a for e in items for a in e.access}, key=_access_key)
-    return RoleExposure(first.file, first.line, first.resource, tuple(access), any(e.unknown for e in items),
-                        any(e.replaced for e in items))
+    return RoleExposure(first.file, first.resource, tuple(access), any(e.unknown for e in items),
+                        any(e.replaced for e in items), first.locate)

@@ -839,7 +839,8 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
             and not (policy.role is None and (source.format == "terraform-hcl" or is_terraform(source.root))):
         # (A Terraform policy document no role uses is no role: it has no exposure.)
         state.exposures.append(role_exposure(
-            normalized.engine_input, ctx, lambda ref: _where_ref(source, policy, normalized, ref), [v for v, _ in violations],
+            normalized.engine_input, ctx, lambda ref: _where_ref(source, policy, normalized, ref),
+            lambda ref: source.path_text(_source_path(policy, normalized, ref)), [v for v, _ in violations],
             policy.resource, replaced=(source.name, policy.resource) in state.replaced))
     if policy.identity is not None and ASSUME_RULE not in state.config.disabled_rules:
         state.graph.add(policy.identity, policy.resource, source.name, normalized,
@@ -1035,9 +1036,11 @@ _TERRAFORM_SUFFIXES = (".tf", ".tofu", ".tf.json", ".tofu.json")
 
 
 def _where_ref(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,
-               ref: str) -> tuple[str, int | None, str]:
-    location = _locate(source, policy, normalized, ref)
-    return location.file, location.line, location.path
+               ref: str) -> tuple[str, Callable[[], int | None]]:
+    """The file of a node now (a module's nodes are in several files), its line when asked."""
+    path = _source_path(policy, normalized, ref)
+    file = source.where(path)[0] if source.format == "terraform-hcl" else source.name
+    return file, lambda: source.where(path)[1]
 
 
 def _previous_paths(targets: list[PathArg], compare_to: PathArg) -> list[tuple[str, str | None, str]]:

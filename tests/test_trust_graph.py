@@ -76,9 +76,15 @@ def test_the_examples_graph_edge_by_edge() -> None:
     assert _lines(graph) == [
         "whole account (account:210987654321) -> trust-third-party-no-externalid.json (unknown) [trust] HIGH",
         "whole account (account:444455556666) -> vendor-backup (local:examples/terraform-module) [trust] HIGH · ExternalId",
+        # change-review/plan.json: an account's eight roles, one given a foreign account by the plan
+        "whole account (account:464622532012) -> datadog-integration (account:482913057716) [trust] HIGH · ExternalId",
+        "whole account (account:529104837266) -> backup-operator (account:482913057716) [trust] HIGH",
+        "whole account (account:618293745510) -> audit-readonly (account:482913057716) [trust] HIGH",
+        "whole account (account:618293745510) -> break-glass (account:482913057716) [trust] HIGH · MFA",
         "whole account (account:777788889999) -> vendor-monitoring (local:examples/terraform-module) [trust] HIGH",
         f"whole account (account:999900001111) -> unknown-vendor ({custom}vendor_trust/examples/violating_vendor_roles.yaml) "
         "[trust] HIGH · ExternalId",
+        "whole account (account:999988887777) -> deployer (account:482913057716) [trust] HIGH",
         "anyone (*) (anyone) -> trust-wildcard.json (unknown) [trust] CRITICAL",
         f"role/ci-runner (account:111122224444) -> tooling ({custom}owner_tag/examples/clean_tagged_roles.yaml) [trust] HIGH",
         f"role/ci-runner (account:111122224444) -> tooling ({custom}vendor_trust/examples/clean_vendor_role.yaml) [trust] HIGH",
@@ -90,11 +96,14 @@ def test_the_examples_graph_edge_by_edge() -> None:
         "clean_vendor_role.yaml) [trust] HIGH · ExternalId",
         f"role/monitoring-integration (account:444455556666) -> monitoring-vendor ({custom}vendor_trust/examples/"
         "violating_vendor_roles.yaml) [trust] HIGH",
+        "role/ci-runner (account:730335597621) -> deployer (account:482913057716) [trust] HIGH · ExternalId",
         f"role/backup-agent (account:777788889999) -> backup-vendor ({custom}owner_tag/examples/"
         "violating_untagged_vendor_roles.yaml) [trust] HIGH · ExternalId",
         f"role/backup-agent (account:777788889999) -> backup-vendor ({custom}vendor_trust/examples/"
         "violating_vendor_roles.yaml) [trust] HIGH · ExternalId",
         "SAML corporate-idp (provider) -> operators (account:345678901234) [trust] aud https://signin.aws.amazon.com/saml",
+        "token.actions.githubusercontent.com (provider) -> github-actions-deploy (account:482913057716) [trust] "
+        "aud sts.amazonaws.com · sub repo:acme/orders:ref:refs/heads/main",
         f"token.actions.githubusercontent.com (provider) -> github-deploy ({custom}github_org/examples/"
         "clean_github_subjects.yaml) [trust] aud sts.amazonaws.com · sub repo:Acme-Corp/payments:*",
         f"token.actions.githubusercontent.com (provider) -> github-deploy ({custom}github_org/examples/"
@@ -108,11 +117,15 @@ def test_the_examples_graph_edge_by_edge() -> None:
         "operators (account:345678901234) -> trust-cross-account-yaml.yaml (unknown) [trust] HIGH · ExternalId · MFA",
         "pipeline (account:345678901234) -> deployer (account:123456789012) [assume] INFO · assume",
         "codebuild.amazonaws.com (service) -> pipeline (account:345678901234) [trust]",
+        "ecs-tasks.amazonaws.com (service) -> orders-task (account:482913057716) [trust]",
+        "lambda.amazonaws.com (service) -> orders-lambda (account:482913057716) [trust]",
         "lambda.amazonaws.com (service) -> trust-service-lambda.json (unknown) [trust]",
     ]
     assert [g.id for g in graph.groups] == [
         "account:111122224444", "account:123456789012", "account:210987654321", "account:345678901234",
-        "account:444455556666", "account:777788889999", "account:999900001111",
+        "account:444455556666", "account:464622532012", "account:482913057716", "account:529104837266",
+        "account:618293745510", "account:730335597621", "account:777788889999", "account:999900001111",
+        "account:999988887777",
         f"{custom}github_org/examples/clean_github_subjects.yaml",
         f"{custom}github_org/examples/violating_github_subjects.yaml",
         f"{custom}owner_tag/examples/clean_tagged_roles.yaml",
@@ -121,8 +134,8 @@ def test_the_examples_graph_edge_by_edge() -> None:
         f"{custom}vendor_trust/examples/violating_vendor_roles.yaml",
         "local:examples/terraform-module", "unknown"]
     roles = [n for n in graph.nodes if n.kind == "role"]
-    assert len(roles) == 22
-    assert sum(1 for n in graph.nodes if n.kind != "role") == 12
+    assert len(roles) == 30  # 22, and the eight roles of change-review/plan.json
+    assert sum(1 for n in graph.nodes if n.kind != "role") == 18
 
 
 def test_the_two_account_dumps_exactly() -> None:

@@ -243,7 +243,8 @@ def test_cli_tf_source_in_github_annotations(in_tree: None, capsys: pytest.Captu
     # resource whose block is not found (a registry module) stays on the plan.
     assert main(["scan", "plan.json", "--tf-source", "infra", "--format", "github"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    placed = [re.match(r"^::\w+ file=([^,]+),line=(\d+)(?:,col=\d+)?,title=(IAMG-\d+) ([^:]+)::", line)
+    # (A plan is compared with its prior state: each title starts with the finding's status.)
+    placed = [re.match(r"^::\w+ file=([^,]+),line=(\d+)(?:,col=\d+)?,title=\[(?:new|changed|existing)\] (IAMG-\d+) ([^:]+)::", line)
               for line in lines[:-1]]
     assert all(placed), lines
     where = {(m[3], m[4]): (m[1], int(m[2])) for m in placed if m}
