@@ -56,8 +56,9 @@ def role_exposure(document: Mapping[str, Any], ctx: MessageContext, where: Calla
             continue
         conditions = condition_labels(statement.get("conditions", []))
         principals = statement.get("principals", [])
-        statement_path = path_of(statement["ref"])
-        principal_paths = [path_of(p["ref"]) for p in principals]
+        # Paths only where there are findings to place: most documents of a large scan have none.
+        statement_path = path_of(statement["ref"]) if violations else ""
+        principal_paths = [path_of(p["ref"]) if violations else "" for p in principals]
         on_statement = {v.rule_id for v in violations if _under(v, statement_path)
                         and not any(_under(v, p) for p in principal_paths)}
         if statement.get("principal_element") == "NotPrincipal":
@@ -106,8 +107,8 @@ def _access_key(access: Access) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 def joined(exposures: Iterable[RoleExposure]) -> RoleExposure | None:
     """One role's documents (its variants) as one exposure: every way in of any of them."""
     items = list(exposures)
-    if not items:
-        return None
+    if len(items) <= 1:
+        return items[0] if items else None
     first = min(items, key=lambda e: e.file)
     access = sorted({a for e in items for a in e.access}, key=_access_key)
     return RoleExposure(first.file, first.resource, tuple(access), any(e.unknown for e in items),

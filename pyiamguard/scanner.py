@@ -71,6 +71,13 @@ class _Scan:
     expose_files: set[str] = field(default_factory=set)
     previous_plans: list[tuple[str, SourceFile | None]] | None = None
     replaced: set[tuple[str, str]] = field(default_factory=set)
+    # The previous version's scan: findings are located by path only, and their line and
+    # column found (`place`) only for the few that turn out resolved.
+    unplaced: dict[tuple[str, str], Callable[[], tuple[int | None, int | None]]] | None = None
+    # A compared plan's documents as now evaluated, by (file, resource, kind), for its previous
+    # version's scan (`reuse`): an unchanged document is not evaluated again. None: ambiguous.
+    results: dict[tuple[str, str, str], tuple[Any, list[tuple[Violation, str]], RoleExposure | None] | None] | None = None
+    reuse: Mapping[tuple[str, str, str], tuple[Any, list[tuple[Violation, str]], RoleExposure | None] | None] | None = None
 
     def tick(self, file: str, force: bool = False) -> None:
         """Tell the progress callback (every file, and every 64th document within one)."""
@@ -331,7 +338,7 @@ class Scanner:
         each target where its previous version is (None: it did not exist) and how reports
         name it; plans are compared with their prior state unless `previous` covers them."""
         state = self._state()
-        state.exposures, state.previous_plans = [], []
+        state.exposures, state.previous_plans, state.results = [], [], {}
         state.expose_all = previous is not None
         try:
             self._walk(state, targets, stdin_name)
@@ -410,7 +417,8 @@ class Scanner:
         if not previous and not plans:
             return after
         before = self._state()
-        before.exposures, before.expose_all, before.progress = [], True, None
+        before.exposures, before.expose_all, before.progress, before.unplaced = [], True, None, {}
+        before.reuse = state.results
         try:
             for display, source in plans:
                 if source is not None:
@@ -427,7 +435,9 @@ class Scanner:
         units = _units(roots, previous, {display: source is None for display, source in plans}, after.scanned_files,
                        old.errors)
         try:
-            return compare(Side(after, tuple(state.exposures or ())), Side(old, exposures), units)
+            report = compare(Side(after, tuple(state.exposures or ())), Side(old, exposures), units)
+            unplaced = {(_rename(file, renames), path): where for (file, path), where in before.unplaced.items()}
+            return dataclasses.replace(report, resolved=tuple(place(v, unplaced) for v in report.resolved))
         except (RecursionError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
             if os.environ.get("PYIAMGUARD_DEBUG") == "1":
                 raise
@@ -756,6 +766,14 @@ def _evaluate_batches(state: _Scan, source: SourceFile,
             state.inspected.extend(_inspected(source, policy, normalized) for policy, normalized in prepared
                                    if normalized is not None)
             continue
+        if state.reuse is not None:  # a plan's previous version: the unchanged documents need no evaluation
+            same = {id(policy): _same_as_now(state, source, policy, normalized) for policy, normalized in prepared
+                    if normalized is not None}
+            if any(v is not None for v in same.values()):
+                for policy, normalized in prepared:
+                    if same.get(id(policy)) is not None:
+                        found.append((policy, same[id(policy)] or []))
+                prepared = [(p, n) for p, n in prepared if same.get(id(p)) is None]
         ready = [(policy, normalized) for policy, normalized in prepared if normalized is not None]
         before = state.new_documents
         outcomes = iter(state.evaluate_all([normalized.engine_input for _, normalized in ready]))
@@ -833,18 +851,48 @@ def _violations(state: _Scan, source: SourceFile, policy: PolicySource, normaliz
         rule = rules.get(str(finding.get("package")))
         if rule is None or rule.rule_id in state.config.disabled_rules:
             continue
-        violation = _violation(state.config, rule, finding, source, policy, normalized, ctx)
+        violation = _violation(state.config, rule, finding, source, policy, normalized, ctx, state.unplaced)
         violations.append((violation, _note(source, policy, normalized, finding)))
+    exposure = None
     if state.exposures is not None and normalized.kind == "trust" and (state.expose_all or source.name in state.expose_files) \
             and not (policy.role is None and (source.format == "terraform-hcl" or is_terraform(source.root))):
         # (A Terraform policy document no role uses is no role: it has no exposure.)
-        state.exposures.append(role_exposure(
+        exposure = role_exposure(
             normalized.engine_input, ctx, lambda ref: _where_ref(source, policy, normalized, ref),
             lambda ref: source.path_text(_source_path(policy, normalized, ref)), [v for v, _ in violations],
-            policy.resource, replaced=(source.name, policy.resource) in state.replaced))
+            policy.resource, replaced=(source.name, policy.resource) in state.replaced)
+        state.exposures.append(exposure)
+    if state.results is not None and source.name in state.expose_files:
+        key = (source.name, policy.resource, normalized.kind)
+        state.results[key] = None if key in state.results else (normalized.engine_input, violations, exposure)
+    _join_graph(state, source, policy, normalized, ctx)
+    return violations
+
+
+def _join_graph(state: _Scan, source: SourceFile, policy: PolicySource, normalized: NormalizedDocument,
+                ctx: MessageContext) -> None:
+    """The document's identity and grants, for IAMG-501's pairs across the scan."""
     if policy.identity is not None and ASSUME_RULE not in state.config.disabled_rules:
         state.graph.add(policy.identity, policy.resource, source.name, normalized,
                         lambda ref: _deferred_location(source, policy, normalized, ref), ctx.text, ctx.statement)
+
+
+def _same_as_now(state: _Scan, source: SourceFile, policy: PolicySource,
+                 normalized: NormalizedDocument) -> list[tuple[Violation, str]] | None:
+    """A plan's previous version of a document that the current version holds unchanged (the
+    same engine input): its findings are the current ones, so they need no evaluation. None
+    when it changed, or when this is not the previous version's scan."""
+    if state.reuse is None:
+        return None
+    found = state.reuse.get((source.name, policy.resource, normalized.kind))
+    if found is None or found[0] != normalized.engine_input:
+        return None
+    _, violations, exposure = found
+    if exposure is not None and state.exposures is not None:
+        state.exposures.append(exposure)
+    _join_graph(state, source, policy, normalized, MessageContext(
+        normalized, False, redact=policy.sensitive, secrets=policy.secrets, stand_in=policy.stand_in,
+        stand_in_kind=policy.stand_in_kind))
     return violations
 
 
@@ -891,6 +939,24 @@ def _locate(source: SourceFile, policy: PolicySource, normalized: NormalizedDocu
     return _location_at(source, _source_path(policy, normalized, ref))
 
 
+def _unplaced(source: SourceFile, path: tuple[Any, ...],
+              unplaced: dict[tuple[str, str], Callable[[], tuple[int | None, int | None]]]) -> Location:
+    """A location without line and column, which `unplaced` finds when asked (`place`)."""
+    file = source.where(path)[0] if source.format == "terraform-hcl" else source.name
+    text = source.path_text(path)
+    unplaced.setdefault((file, text), lambda: source.where(path)[1:])
+    return Location(file=file, path=text)
+
+
+def place(violation: Violation, unplaced: Mapping[tuple[str, str], Callable[[], tuple[int | None, int | None]]]) -> Violation:
+    """A violation of the previous version's scan with its line and column."""
+    found = unplaced.get((violation.file, violation.path))
+    if found is None or violation.line is not None:
+        return violation
+    line, column = found()
+    return dataclasses.replace(violation, location=dataclasses.replace(violation.location, line=line, column=column))
+
+
 def _location_at(source: SourceFile, path: tuple[Any, ...]) -> Location:
     file, line, column = source.where(path)
     return Location(file=file, line=line, column=column, path=source.path_text(path))
@@ -912,6 +978,7 @@ def _violation(
     policy: PolicySource,
     normalized: NormalizedDocument,
     ctx: MessageContext,
+    unplaced: dict[tuple[str, str], Callable[[], tuple[int | None, int | None]]] | None = None,
 ) -> Violation:
     ref = str(finding.get("ref", ""))
     facts = finding.get("facts") or {}
@@ -927,7 +994,8 @@ def _violation(
         severity=severity,
         message=_redacted(message, policy.secrets),
         resource=policy.resource,
-        location=_locate(source, policy, normalized, ref),
+        location=_locate(source, policy, normalized, ref) if unplaced is None
+        else _unplaced(source, _source_path(policy, normalized, ref), unplaced),
         remediation=rule.remediation,
         subject=_subject(normalized, ref, facts),
     )
