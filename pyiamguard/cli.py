@@ -37,7 +37,7 @@ _FLAG_OF_KEY = {**_LIST_FLAGS, "require_mfa": "--require-mfa", "fail_on": "--fai
                 "disabled_rules": "--skip-rule"}
 
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown")
-COMMANDS = ("scan", "rules", "inspect", "test", "new-rule", "bundle", "graph", "simulate", "explain")
+COMMANDS = ("scan", "rules", "inspect", "test", "new-rule", "bundle", "graph", "simulate", "explain", "prove")
 VIEWS = ("auto", "detailed", "compact")
 COLORS = ("auto", "always", "never")
 
@@ -120,6 +120,10 @@ def _run(argv: list[str]) -> int:
         from .graph_command import run as run_graph
 
         return run_graph(args)
+    if args.command == "prove":
+        from .prove_command import run as run_prove
+
+        return run_prove(args)
     if args.command in ("simulate", "explain"):
         from . import simulate_command
 
@@ -227,6 +231,9 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
                                "paths): findings are new, changed or existing, and the gone ones resolved")
     compared.add_argument("--compare-to-git", metavar="REF",
                           help="compare with the same paths at git revision REF (a branch, tag or commit)")
+    scan.add_argument("--prove", action="store_true",
+                      help="hold the rules' verdicts to the SMT model (pyiamguard prove): a disagreement is an error "
+                           "(needs pip install 'pyiamguard[prove]')")
     change.add_argument("--fail-on-new", action="store_true",
                         help="only new and changed findings fail the scan; existing ones are reported (fail_on_new)")
     baseline.add_argument("--baseline", metavar="FILE",
@@ -298,8 +305,11 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     from .graph_command import add_parser as add_graph_parser
 
     graph = add_graph_parser(commands, _Parser, PROG, _LIST_FLAGS)
+    from .prove_command import add_parser as add_prove_parser
+
+    prove = add_prove_parser(commands, _Parser, PROG, _LIST_FLAGS)
     return parser, {"scan": scan, "rules": rules, "inspect": inspect, "test": test, "new-rule": new_rule,
-                    "bundle": bundle, "graph": graph, **_simulate_parsers(commands)}
+                    "bundle": bundle, "graph": graph, **_simulate_parsers(commands), "prove": prove}
 
 
 def _simulate_parsers(commands: Any) -> dict[str, Any]:
@@ -403,6 +413,15 @@ def _scan(args: argparse.Namespace) -> int:
             known = baselines.load_baseline(args.baseline)
         except baselines.BaselineError as exc:
             raise UsageError(str(exc)) from None
+    if args.prove:
+        from .prove.requests import ProveUnavailable, check_available
+
+        try:
+            check_available()
+        except ProveUnavailable as exc:
+            raise UsageError(f"--prove: {exc}") from None
+        if "-" in args.paths:
+            raise UsageError("--prove reads the files twice: it cannot take standard input (-)")
     progress = _progress_line(args)
     try:
         runner = scanner.Scanner(config, tf_source=args.tf_source, skip_unrecognized=args.skip_unrecognized,
@@ -422,6 +441,12 @@ def _scan(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.finish()
+    if args.prove:
+        from .prove.selfcheck import self_check
+
+        checked = self_check(runner.inspect(args.paths).documents, report.violations + report.suppressed, config)
+        report = dataclasses.replace(report, errors=report.errors + checked.errors,
+                                     notices=report.notices + checked.notices)
     base_dir = os.getcwd()
     if known is not None:
         report = baselines.apply_baseline(report, known, base_dir)
