@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as _dt
+import time
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -530,9 +531,10 @@ class RoleModel:
         return z3.And(*self._wf)
 
     def solver(self, timeout_ms: int = 30000) -> Any:
-        """A solver holding the request's well-formedness constraints."""
-        solver = z3.Solver()
-        solver.set("timeout", int(timeout_ms))
+        """A solver holding the request's well-formedness constraints. Its `check()` restarts
+        with another random seed after a short try, doubling the try, within `timeout_ms` in all:
+        z3's string theory is erratic (the same easy query takes 20 ms or 10 s by the seed)."""
+        solver = _RestartingSolver(int(timeout_ms))
         solver.add(*self._wf)
         return solver
 
@@ -1329,6 +1331,42 @@ class RoleModel:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+
+class _RestartingSolver(z3.Solver if z3 is not None else object):  # type: ignore[misc]
+    """A z3 solver whose `check()` restarts with a new random seed after a short try (250 ms,
+    then twice as long each time) until it answers or `timeout_ms` is spent. Setting
+    "timeout" changes the budget."""
+
+    FIRST_TRY_MS = 1000
+
+    def __init__(self, timeout_ms: int) -> None:
+        super().__init__()
+        self.budget_ms = timeout_ms
+        self.tries = 0
+
+    def set(self, *args: Any, **keys: Any) -> None:
+        if len(args) == 2 and args[0] == "timeout":
+            self.budget_ms = int(args[1])
+            return
+        if "timeout" in keys:
+            self.budget_ms = int(keys.pop("timeout"))
+        if args or keys:
+            super().set(*args, **keys)
+
+    def check(self, *assumptions: Any) -> Any:
+        started = time.monotonic()
+        attempt, step = 0, self.FIRST_TRY_MS
+        while True:
+            left = self.budget_ms - int((time.monotonic() - started) * 1000)
+            if left <= 0:
+                return z3.unknown
+            super().set("timeout", max(1, min(step, left)))
+            super().set("random_seed", attempt)
+            self.tries += 1
+            answer = super().check(*assumptions)
+            if answer != z3.unknown or self.reason_unknown() not in ("timeout", "canceled"):
+                return answer
+            attempt, step = attempt + 1, step * 2
 
 def _caller_parts(request: ConcreteRequest) -> dict[str, str]:
     """The parts the model spells a concrete caller's ARNs from (ValueError when its ARN does not

@@ -127,20 +127,30 @@ def _named_accounts(model: Any) -> set[str]:
     """Accounts the trust names: its AWS principals' accounts (a template's own-account
     stand-in included) and 12-digit ids in its condition values."""
     statements = model.document.get("statements", ())
-    named = {str(p.get("account")) for s in statements for p in s.get("principals", ()) if p.get("account")}
+    # Not a NotPrincipal's: the principals it lists are the ones it keeps out.
+    named = {str(p.get("account")) for s in statements if s.get("principal_element") == "Principal"
+             for p in s.get("principals", ()) if p.get("account")}
     named |= {a for s in statements for c in s.get("conditions", ()) for v in c.get("values", ())
               for a in ACCOUNT.findall(str(v.get("text", "")))}
-    return named | {a for text in _texts(model) for a in ACCOUNT.findall(text)}
+    return named
+
+
+_ROLE_ARN = re.compile(r"arn:[a-z-]+:iam::([0-9]{12}):role/(?:[^*?]*/)?([^/*?]+)\Z")
 
 
 def _named_roles(model: Any) -> set[tuple[str, str]]:
-    """(account, role name) of the roles the trust's AWS principals name: their sessions are
+    """(account, role name) of the roles the trust names, as principals or literally in an
+    aws:PrincipalArn condition (what narrows a whole account to them): their sessions are
     machines, not people. By name, as a session's ARN (which has no path) is matched."""
     out = set()
     for s in model.document.get("statements", ()):
-        for p in s.get("principals", ()):
-            if p.get("kind") == "aws" and p.get("scope") == "role":
-                out.add((str(p.get("account", "")), str(p.get("value", "")).rsplit("/", 1)[-1]))
+        texts = [str(p.get("value", "")) for p in s.get("principals", ()) if p.get("kind") == "aws"]
+        texts += [str(v.get("text", "")) for c in s.get("conditions", ()) if c.get("key") == "aws:principalarn"
+                  for v in c.get("values", ())]
+        for text in texts:
+            found = _ROLE_ARN.match(text)
+            if found:
+                out.add((found[1], found[2]))
     return out
 
 
@@ -157,19 +167,32 @@ def _aws(model: Any) -> Any:
     return model.var("kind") == _z3().StringVal("aws")
 
 
-def _not_public(model: Any, setting: Setting, z3: Any) -> Any:
-    named = _named_accounts(model) | setting.your_accounts | setting.trusted_accounts
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
+
+
+def _assumes(model: Any) -> Any:
+    """The request assumes the role (sts:TagSession or SetSourceIdentity alone lets nobody in)."""
+    return _in(model.var("action"), ASSUME_ACTIONS)
+
+
+def _any_service(model: Any, z3: Any) -> Any:
+    """A service the trust does not name: `{"Service": "*"}` lets every service in."""
     services = {str(p.get("service") or p.get("value") or "") for s in model.document.get("statements", ())
                 for p in s.get("principals", ()) if p.get("kind") == "service"}
+    return z3.And(model.var("kind") == z3.StringVal("service"), _not_in(model.var("service"), services))
+
+
+def _not_public(model: Any, setting: Setting, z3: Any) -> Any:
+    named = _named_accounts(model) | setting.your_accounts | setting.trusted_accounts
     stranger = z3.And(_aws(model), _other_account(model.var("account"), named, setting), _no_organization(model))
-    any_service = z3.And(model.var("kind") == z3.StringVal("service"), _not_in(model.var("service"), services))
-    return z3.Or(stranger, any_service)
+    return z3.And(_assumes(model), z3.Or(stranger, _any_service(model, z3)))
 
 
 def _only_trusted(model: Any, setting: Setting, z3: Any) -> Any:
     allowed = setting.your_accounts | setting.trusted_accounts
     trusted_org = z3.And(model.present("aws:principalorgid"), _in(model.value("aws:principalorgid"), setting.trusted_orgs))
-    return z3.And(_aws(model), _other_account(model.var("account"), allowed, setting), z3.Not(trusted_org))
+    untrusted = z3.And(_aws(model), _other_account(model.var("account"), allowed, setting), z3.Not(trusted_org))
+    return z3.And(_assumes(model), z3.Or(untrusted, _any_service(model, z3)))
 
 
 def _external_id(model: Any, setting: Setting, z3: Any) -> Any:
@@ -305,7 +328,7 @@ def _other_than(named: Sequence[str], z3: Any) -> Any:
 
 
 def _nobody(model: Any, setting: Setting, z3: Any) -> Any:
-    return z3.BoolVal(True)
+    return _assumes(model)
 
 
 PROPERTIES: Mapping[str, Property] = {p.name: p for p in (

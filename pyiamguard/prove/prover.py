@@ -83,8 +83,11 @@ def prove_document(document: Any, config: Any, names: Sequence[str] = DEFAULT,
     role_arn = identity.arn if identity is not None and identity.kind == "role" else None
     # A template's or module's own account, unknown, stands in as a token: it is the role's own.
     context_accounts = list(document.input.get("context", {}).get("own_accounts", ()))
+    # Unknown from the document: the configuration's one own account stands in (the catalogue's
+    # "own account").
     own = role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else (
-        context_accounts[0] if len(context_accounts) == 1 else None)
+        context_accounts[0] if len(context_accounts) == 1 else
+        config.own_accounts[0] if len(config.own_accounts) == 1 else None)
     model = RoleModel(document.input, document.refs, role_arn=role_arn if own else None, own_account=own)
     setting = Setting.of(config, context_accounts, own)
     anchor = _anchor(document)

@@ -26,10 +26,11 @@ RULE_PROPERTIES: Mapping[str, tuple[str, ...]] = {
     "oidc-subject": ("IAMG-201",),
     "oidc-approved": ("IAMG-201", "IAMG-202"),
 }
-# Roles neither semantics judges alike: values known only at deployment (IAMG-001), and
-# principals IAM rejects (IAMG-109: the model admits nobody through them, the rules judge them
-# as written).
-NOT_JUDGED = frozenset({"IAMG-001", "IAMG-109"})
+# Roles neither semantics judges alike: values known only at deployment (IAMG-001); principals
+# IAM rejects (IAMG-109: the model admits nobody through them, the rules judge them as
+# written); conditions no request can satisfy (IAMG-112: a key no token carries, such as a
+# template placeholder left in it, is a free choice of the caller in the model).
+NOT_JUDGED = frozenset({"IAMG-001", "IAMG-109", "IAMG-112"})
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,24 @@ def test_scan_prove_on_the_corpus_finds_no_disagreement(shared_dir: Path, capsys
     (notice,) = [n for n in document["notices"] if n["kind"] == "prove"]
     assert notice["message"].startswith("--prove: 137 roles; ") and " 0 disagree, 0 undecided" in notice["message"], \
         notice["message"]
+
+
+def test_scan_prove_agrees_on_every_rule_example() -> None:
+    """Every example of every built-in rule (policies/*/examples, each with the configuration
+    its expected.yaml gives it): the rules and the model agree on every role."""
+    import yaml
+
+    from pyiamguard.config import config_from_mapping
+
+    disagreements, roles = [], 0
+    for expected in sorted((REPO / "policies").glob("pyiamguard/rules/*/examples/expected.yaml")):
+        for entry in yaml.safe_load(expected.read_text(encoding="utf-8"))["examples"]:
+            config = config_from_mapping(dict(entry.get("config") or {}))
+            path = str(expected.parent / entry["file"])
+            scanner = Scanner(config)
+            report = scanner.scan([path])
+            checked = self_check(scanner.inspect([path]).documents, report.violations + report.suppressed, config)
+            roles += checked.counts["roles"]
+            disagreements += [e.one_line() for e in checked.errors]
+    assert disagreements == []
+    assert roles >= 90  # every example with a trust policy was judged
