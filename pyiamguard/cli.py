@@ -234,6 +234,9 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     scan.add_argument("--prove", action="store_true",
                       help="hold the rules' verdicts to the SMT model (pyiamguard prove): a disagreement is an error "
                            "(needs pip install 'pyiamguard[prove]')")
+    change.add_argument("--sarif-resolved", action="store_true",
+                        help="SARIF: resolved findings as results with baselineState absent, for tools that honour "
+                             "it (GitHub code scanning does not: it would raise them as alerts)")
     change.add_argument("--fail-on-new", action="store_true",
                         help="only new and changed findings fail the scan; existing ones are reported (fail_on_new)")
     baseline.add_argument("--baseline", metavar="FILE",
@@ -469,7 +472,7 @@ def _scan(args: argparse.Namespace) -> int:
 
         graph = scan_graph(runner, args.paths, report.violations, args.stdin_name)
     rendered = [(_render(name, report, config, base_dir, color=file is None and color, view=args.view,
-                         rules=runner.rules, graph=graph), file)
+                         rules=runner.rules, graph=graph, sarif_resolved=args.sarif_resolved), file)
                 for name, file in outputs]
     for text, file in sorted(rendered, key=lambda item: item[1] is None):  # files first, stdout last
         _write_report(text, file)
@@ -496,7 +499,7 @@ def _progress_line(args: argparse.Namespace) -> Any:
 
 
 def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, view: str = "auto",
-            rules: Sequence[Any] = (), graph: Any = (None, "")) -> str:
+            rules: Sequence[Any] = (), graph: Any = (None, ""), sarif_resolved: bool = False) -> str:
     """One report format; every module under `reporters/` is a pure function of the report
     (and of the rules, built-in and custom, for the formats that list them)."""
     from . import __version__
@@ -509,7 +512,8 @@ def _render(name: str, report: Any, config: Any, base_dir: str, *, color: bool, 
         from .reporters import sarif
 
         return sarif.render(report, rules, tool_version=__version__, base_dir=base_dir,
-                            severity_overrides=config.severity_overrides, disabled_rules=config.disabled_rules)
+                            severity_overrides=config.severity_overrides, disabled_rules=config.disabled_rules,
+                            absent_results=sarif_resolved)
     if name == "junit":
         from .reporters import junit
 

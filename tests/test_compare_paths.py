@@ -247,3 +247,20 @@ def test_compare_to_git_with_a_bad_revision_is_a_usage_error(tmp_path: Path, mon
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("pyiamguard: error: --compare-to-git nope: ")
     assert "Traceback" not in "\n".join(err)
+
+
+def test_sarif_resolved_results_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "old" / "role.json", template(("A", [allow("*")]), ("B", [allow(f"arn:aws:iam::{STRANGER}:root")])))
+    write(tmp_path / "new" / "role.json", template(("A", [allow("*")])))
+    arguments = ["scan", str(tmp_path / "new"), "--compare-to", str(tmp_path / "old"), "--format", "sarif"]
+    main(arguments)
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    assert [(r["ruleId"], r["baselineState"]) for r in run["results"]] == [("IAMG-101", "unchanged")]
+    assert run["properties"]["resolved"] == 4
+    main(arguments + ["--sarif-resolved"])
+    run = json.loads(capsys.readouterr().out)["runs"][0]
+    absent = [r for r in run["results"] if r["baselineState"] == "absent"]
+    assert sorted(r["ruleId"] for r in absent) == ["IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105"]
+    assert {r["kind"] for r in absent} == {"pass"}
+    assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in absent} == {
+        (tmp_path / "old" / "role.json").as_uri()}  # outside the working directory: an absolute URI
