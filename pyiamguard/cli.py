@@ -308,11 +308,12 @@ def _parser() -> tuple[_Parser, dict[str, _Parser]]:
     from .graph_command import add_parser as add_graph_parser
 
     graph = add_graph_parser(commands, _Parser, PROG, _LIST_FLAGS)
+    simulate = _simulate_parsers(commands)
     from .prove_command import add_parser as add_prove_parser
 
     prove = add_prove_parser(commands, _Parser, PROG, _LIST_FLAGS)
     return parser, {"scan": scan, "rules": rules, "inspect": inspect, "test": test, "new-rule": new_rule,
-                    "bundle": bundle, "graph": graph, **_simulate_parsers(commands), "prove": prove}
+                    "bundle": bundle, "graph": graph, **simulate, "prove": prove}
 
 
 def _simulate_parsers(commands: Any) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def test_no_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert captured.out == ""
     assert captured.err == ("usage: pyiamguard [--version] COMMAND ...\n"
                             "pyiamguard: error: missing command: scan, rules, inspect, test, new-rule, bundle, graph, simulate, "
-                            "explain (see 'pyiamguard --help')\n")
+                            "explain, prove (see 'pyiamguard --help')\n")
 
 
 def test_unknown_option_gets_the_command_usage_and_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,7 +116,7 @@ def test_mistyped_command_and_choices_get_a_suggestion(capsys: pytest.CaptureFix
     err = capsys.readouterr().err
     assert err.startswith("usage: pyiamguard [--version] COMMAND ...\n")
     assert ("invalid choice: 'scna' (choose from 'scan', 'rules', 'inspect', 'test', 'new-rule', 'bundle', 'graph', "
-            "'simulate', 'explain') (did you mean 'scan'?)") in err
+            "'simulate', 'explain', 'prove') (did you mean 'scan'?)") in err
     assert main(["scan", "--format", "sarf", "x.json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith(SCAN_USAGE)
