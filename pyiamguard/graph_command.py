@@ -52,13 +52,18 @@ def add_parser(commands: Any, parser_class: type[argparse.ArgumentParser], prog:
                         "directory)")
     config.add_argument("--policy", dest="policy_dirs", action="append", metavar="DIR",
                         help="a folder of custom Rego rules evaluated beside the built-in ones (repeatable)")
-    for key, flag in list_flags.items():
-        config.add_argument(flag, dest=key, action="append", metavar="HOST" if key == "gitlab_hosts" else "ID",
-                            help=f"{key} entry (repeatable; replaces the file's list)")
-    config.add_argument("--require-mfa", metavar="people|all|off", help="which cross-account principals need MFA")
+    add_account_flags(config, list_flags)
     # What the scan's configuration builder reads and this command does not offer.
     graph.set_defaults(fail_on=None, allow_empty=False, rules=None, skip_rules=None)
     return cast(argparse.ArgumentParser, graph)
+
+
+def add_account_flags(group: Any, list_flags: dict[str, str]) -> None:
+    """The configuration's list flags (--own-account ...) and --require-mfa, as scan has them."""
+    for key, flag in list_flags.items():
+        group.add_argument(flag, dest=key, action="append", metavar="HOST" if key == "gitlab_hosts" else "ID",
+                           help=f"{key} entry (repeatable; replaces the file's list)")
+    group.add_argument("--require-mfa", metavar="people|all|off", help="which cross-account principals need MFA")
 
 
 def _graph_format(value: str) -> str:

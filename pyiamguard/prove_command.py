@@ -13,6 +13,7 @@ import argparse
 import json
 from typing import Any, Sequence, cast
 
+from .graph_command import add_account_flags
 from .prove.properties import DEFAULT, PROPERTIES
 
 
@@ -37,10 +38,7 @@ def add_parser(commands: Any, parser_class: type[argparse.ArgumentParser], prog:
     config = prove.add_argument_group("configuration")
     config.add_argument("--config", metavar="FILE",
                         help="configuration file (default: .pyiamguard.yaml or .pyiamguard.yml in the working directory)")
-    for key, flag in list_flags.items():
-        config.add_argument(flag, dest=key, action="append", metavar="HOST" if key == "gitlab_hosts" else "ID",
-                            help=f"{key} entry (repeatable; replaces the file's list)")
-    config.add_argument("--require-mfa", metavar="people|all|off", help="which cross-account principals need MFA")
+    add_account_flags(config, list_flags)
     prove.set_defaults(fail_on=None, allow_empty=False, rules=None, skip_rules=None, skip_paths=None,
                        policy_dirs=None)
     return cast(argparse.ArgumentParser, prove)
