@@ -277,3 +277,15 @@ def test_scan_document_of_a_plan_is_compared(scanner: Scanner, tmp_path: Path) -
     assert report.violations == ()
     assert [(v.rule_id, v.file) for v in report.resolved] == [(r, "plan.json") for r in
                                                               ("IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105")]
+
+
+def test_a_malformed_actions_list_is_no_internal_error(scanner: Scanner, tmp_path: Path) -> None:
+    values = role("vendor", trust(allow(STRANGER)))
+    path = Plan().same("aws_iam_role.vendor", values).write(tmp_path / "plan.json")
+    document = json.loads(path.read_text())
+    document["resource_changes"][0]["change"]["actions"] = [{"Fn::Base64": {}}]
+    path.write_text(json.dumps(document), encoding="utf-8")
+    report = scanner.scan(path)
+    assert not any("internal error" in e.message for e in report.errors)
+    assert {(v.change, v.rule_id) for v in report.violations} == {(EXISTING, r) for r in
+                                                                ("IAMG-102", "IAMG-103", "IAMG-104", "IAMG-105")}

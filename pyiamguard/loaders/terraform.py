@@ -812,6 +812,7 @@ def replaced_addresses(root: Any) -> set[str]:
     for change in root.get("resource_changes") or () if isinstance(root, dict) else ():
         body = change.get("change") if isinstance(change, dict) else None
         actions = body.get("actions") if isinstance(body, dict) else None
-        if isinstance(actions, list) and set(actions) == {"delete", "create"}:
+        if isinstance(actions, list) and {a for a in actions if isinstance(a, str)} == {"delete", "create"} \
+                and all(isinstance(a, str) for a in actions):
             out.add(str(change.get("address", "")))
     return out

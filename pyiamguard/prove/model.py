@@ -86,6 +86,42 @@ needs a particular value is no counterexample. `decide` and `unknowns_as_simulat
 them as simulate does: an unknown principal, action or condition holds in a Deny and fails in
 an Allow; an unknown effect is Allow (as the normalizer records it); an unknown statement or
 document neither allows nor denies (simulate does not see it).
+
+Limits (what IAM does that the model does not)
+----------------------------------------------
+- The caller's side: its identity policy, permissions boundary, session policy and SCPs are
+  its own account's free choice (see above). Only the trust policy is modelled.
+- Session tags: IAM also requires sts:TagSession when AssumeRole carries tags
+  (aws:RequestTag/*, aws:TagKeys); as in simulate, TagSession is decided only as an action of
+  its own. Only a source identity adds sts:SetSourceIdentity.
+- Policy variables are literal text; NotPrincipal (which IAM rejects in trust policies) is read
+  as simulate reads it; a role principal admits a session by account and role name whatever
+  its path; partial wildcards, unique ids and other invalid principals admit nobody.
+- Keys IAM fills that simulate does not (aws:PrincipalIsAWSService, aws:userid,
+  aws:username, sts:RoleSessionName, aws:SecureTransport, aws:RequestedRegion, aws:SourceIp
+  of AWS callers, the claims a provider always sends) are the caller's free choice: proofs
+  stay sound, a refutation may use a request IAM would fill differently (a GitHub token
+  without `sub`).
+- Multi-valued keys carry at most `multi_value_bound` values; a key the trust uses without a
+  set qualifier and that no table names multi-valued has one value.
+- Numbers are integers of up to 15 digits (IAM also reads decimals); the request's dates are
+  spelled as epoch seconds, `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ` (`decide` reads other
+  spellings as no date); an address key holds addresses only, spelled canonically (IPv6 in full
+  when a formula reads its text); a key compared both as an address and a date holds addresses.
+- Well-formed callers: names 1-64 characters of `[\\w+=,.@-]` (IAM wants 2-64 for sessions),
+  paths without `"` or `\\`, lower-case OIDC issuers `host[/path]`, service hosts ending in
+  `.amazonaws.com`, `.amazonaws.com.cn` or `.amazon.com`, the partitions aws, aws-cn and
+  aws-us-gov, and the caller's partition is the role's.
+- StringEqualsIgnoreCase folds one-to-one case pairs only; BinaryEquals compares the base64
+  text.
+
+The solver
+----------
+z3's string theory is erratic: the same easy query takes milliseconds or seconds by the random
+seed. `solver()` therefore restarts `check()` with a new seed after 250 ms, four times longer
+each time, within its budget; and no formula equates a string to a spelled ARN: principals and
+aws:PrincipalArn patterns are matched part by part (`_arn_is`, `_PieceMatcher`), parts that no
+well-formed caller holds are decided in Python, and the parts a scope does not use are "".
 """
 from __future__ import annotations
 
@@ -155,6 +191,16 @@ SERVICE_ONLY = frozenset({"aws:sourceaccount", "aws:sourcearn", "aws:sourceorgid
                           "aws:principalservicenameslist"})
 
 _INTEGER = re.compile(r"-?[0-9]{1,15}\Z")
+# The well-formed parts of a caller's ARN, in Python (the solver's regular expressions, _Regexes).
+_PART_TEXT = {
+    "account": re.compile(r"[0-9]{12}"),
+    "name": re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}"),
+    "session": re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}"),
+    "saml_name": re.compile(r"[A-Za-z0-9_.-]{1,128}"),
+    "path": re.compile(r"/|/[!#-\[\]-~]+/"),
+    "issuer": re.compile(r"[a-z0-9.-]+(/[a-z0-9._~-]+)*"),
+    "service": re.compile(r"[a-z0-9.-]+\.(amazonaws\.com|amazonaws\.com\.cn|amazon\.com)"),
+}
 _HASHED = re.compile(r"~[0-9a-f]{16}\Z")
 
 
@@ -297,7 +343,7 @@ class _Regexes:
         self.digit = digit
         self.account = z3.Loop(digit, 12, 12)
         word = _char_class("A-Za-z0-9_+=,.@-")
-        # (characters, shortest, longest): lengths as arithmetic, cheaper than bounded loops.
+        # (Star(characters), shortest, longest)
         self.name = (z3.Star(word), 1, 64)
         self.session = (z3.Star(word), 1, 64)
         self.saml_name = (z3.Star(_char_class("A-Za-z0-9_.-")), 1, 128)
@@ -714,8 +760,10 @@ class RoleModel:
         }
         for scope_name, shape in shapes.items():
             wf.append(z3.Implies(is_(scope, scope_name), shape))
-        wf.append(z3.Implies(z3.Not(is_(scope, "service")), service == empty))
-        wf.append(z3.Implies(z3.Not(is_(scope, "oidc")), issuer == empty))
+        # The parts a scope does not spell are "": nothing for the solver to invent there.
+        for part in ("path", "name", "session", "service", "issuer"):
+            users = [scope for scope, parts in PARTS_OF.items() if part in parts]
+            wf.append(z3.Implies(z3.Not(one_of(scope, users)), v[part] == empty))
         if self.own_account:
             # A federation provider lives in the account of the role that trusts it.
             wf.append(z3.Implies(z3.And(is_(kind, "federated"), account != empty),
@@ -744,17 +792,21 @@ class RoleModel:
             wf.append(count > 0)
         ip = bool(usage["bases"] & {"ipaddress"})
         key.date = not ip and any(b.startswith("date") for b in usage["bases"])
+        shape = {"sts:externalid": self._re.external_id, "sts:sourceidentity": self._re.source_identity}.get(name)
         for i, slot in enumerate(values):
-            if name == "sts:externalid":
-                wf.append(_shaped(slot, self._re.external_id))
-            elif name == "sts:sourceidentity":
-                wf.append(_shaped(slot, self._re.source_identity))
+            used = key.in_request(i)
             if ip:
                 is_ip, v6, number = z3.Bool(f"{name}[{i}].ip"), z3.Bool(f"{name}[{i}].v6"), z3.Int(f"{name}[{i}].address")
                 key.ip.append((is_ip, v6, number))
-                wf += [is_ip, number >= 0, number < z3.If(v6, 2 ** 128, 2 ** 32)]
-            elif key.date:
-                wf.append(self._is_date(key, slot))
+                wf += [is_ip, number >= 0, number < z3.If(v6, 2 ** 128, 2 ** 32),
+                       z3.Implies(z3.Not(used), z3.And(number == 0, z3.Not(v6)))]
+                continue
+            # A slot the request does not use is "": nothing for the solver to invent there.
+            wf.append(z3.Implies(z3.Not(used), slot == _sval("")))
+            if shape is not None:
+                wf.append(z3.Implies(used, _shaped(slot, shape)))
+            if key.date:
+                wf.append(z3.Implies(used, self._is_date(key, slot)))
         return key
 
     def _tied_key(self, name: str) -> _Key:
@@ -1028,48 +1080,59 @@ class RoleModel:
 
     def _arn_is(self, value: str, fold: bool = False) -> Any:
         """The caller's ARN (principal_arn) is `value` (`fold`: both lower-cased), as constraints
-        on the ARN's parts: each scope spells its ARN differently, so the parts are unique."""
+        on the ARN's parts: each scope spells its ARN differently, so the parts are unique. A part
+        no well-formed request can hold makes it false here, in Python: the solver then sees no
+        equation it would have to refute (string disequalities are costly to it)."""
         v = self._v
 
-        def same(var: Any, text: str) -> Any:
-            return z3.InRe(var, self._regex("ci", text)) if fold else var == _sval(text)
+        def fits(part: str, text: str) -> bool:
+            return _PART_TEXT[part].fullmatch(text.lower() if fold and part == "issuer" else text) is not None
 
-        low = value.lower() if fold else value
+        def same(var: str, text: str) -> Any:
+            if not fits(var, text):
+                return z3.BoolVal(False)
+            if var == "issuer":  # held lower-cased
+                return v[var] == _sval(text.lower()) if fold or text == text.lower() else z3.BoolVal(False)
+            return z3.InRe(v[var], self._regex("ci", text)) if fold else v[var] == _sval(text)
+
         parts = value.split(":", 5)
         if len(parts) != 6:
             # A service host, or a built-in web identity provider (named by its host alone).
-            return z3.Or(z3.And(self.is_("scope", "service"), same(v["service"], value)),
-                         z3.And(self.is_("scope", "oidc"), v["account"] == _sval(""), same(v["issuer"], value)))
-        prefix, partition, service, region, account, resource = low.split(":", 5)
+            host = value.lower() if fold else value
+            out = []
+            if _PART_TEXT["service"].fullmatch(host):
+                out.append(z3.And(self.is_("scope", "service"), same("service", value)))
+            if host in BUILT_IN_IDPS:
+                out.append(z3.And(self.is_("scope", "oidc"), v["account"] == _sval(""), same("issuer", value)))
+            return z3.Or(*out) if out else z3.BoolVal(False)
+        prefix, partition, service, region, account, resource = value.lower().split(":", 5) if fold else parts
         written = parts[5]
-        if prefix != "arn" or region or partition not in PARTITIONS:
+        if prefix != "arn" or region or partition not in PARTITIONS or not fits("account", account):
             return z3.BoolVal(False)
         base = [self.is_("partition", partition), v["account"] == _sval(account)]
         slash = written.rfind("/")
-
-        def named(scope: str, kind: str) -> Any | None:
-            if service == "iam" and resource.startswith(f"{kind}/"):
-                return z3.And(*base, self.is_("scope", scope), same(v["path"], written[len(kind):slash + 1]),
-                              same(v["name"], written[slash + 1:]))
-            return None
-
-        for found in (named("user", "user"), named("role", "role")):
-            if found is not None:
-                return found
         if service == "iam" and resource == "root":
             return z3.And(*base, self.is_("scope", "root"))
-        for scope, head in (("assumed_role", "assumed-role/"), ("federated_user", "federated-user/")):
-            if service == "sts" and resource.startswith(head):
-                rest = written[len(head):]
-                if scope == "federated_user":
-                    return z3.And(*base, self.is_("scope", scope), same(v["name"], rest))
-                if rest.count("/") != 1:
-                    return z3.BoolVal(False)
-                role, session = rest.split("/")
-                return z3.And(*base, self.is_("scope", scope), same(v["name"], role), same(v["session"], session))
-        for scope, head, part in (("oidc", "oidc-provider/", "issuer"), ("saml", "saml-provider/", "name")):
-            if service == "iam" and resource.startswith(head):
-                return z3.And(*base, self.is_("scope", scope), same(v[part], written[len(head):]))
+        for scope in ("user", "role"):
+            if service == "iam" and resource.startswith(f"{scope}/"):
+                return z3.And(*base, self.is_("scope", scope), same("path", written[len(scope):slash + 1]),
+                              same("name", written[slash + 1:]))
+        if service == "sts" and resource.startswith("assumed-role/"):
+            rest = written[len("assumed-role/"):]
+            if rest.count("/") != 1:
+                return z3.BoolVal(False)
+            role, session = rest.split("/")
+            return z3.And(*base, self.is_("scope", "assumed_role"), same("name", role), same("session", session))
+        if service == "sts" and resource.startswith("federated-user/"):
+            return z3.And(*base, self.is_("scope", "federated_user"), same("name", written[len("federated-user/"):]))
+        if service == "iam" and resource.startswith("oidc-provider/"):
+            return z3.And(*base, self.is_("scope", "oidc"), same("issuer", written[len("oidc-provider/"):]))
+        if service == "iam" and resource.startswith("saml-provider/"):
+            name = written[len("saml-provider/"):]
+            if _PART_TEXT["saml_name"].fullmatch(name) is None:
+                return z3.BoolVal(False)
+            return z3.And(*base, self.is_("scope", "saml"),
+                          z3.InRe(v["name"], self._regex("ci", name)) if fold else v["name"] == _sval(name))
         return z3.BoolVal(False)
 
     def _role_arn_is(self, value: str) -> Any:
@@ -1081,9 +1144,11 @@ class RoleModel:
             return z3.BoolVal(False)
         written = parts[5]
         slash = written.rfind("/")
+        path, name = written[len("role"):slash + 1], written[slash + 1:]
+        if not all(_PART_TEXT[k].fullmatch(t) for k, t in (("account", parts[4]), ("path", path), ("name", name))):
+            return z3.BoolVal(False)
         return z3.And(self.one_of("scope", ("role", "assumed_role")), self.is_("partition", parts[1]),
-                      v["account"] == _sval(parts[4]), v["path"] == _sval(written[len("role"):slash + 1]),
-                      v["name"] == _sval(written[slash + 1:]))
+                      v["account"] == _sval(parts[4]), v["path"] == _sval(path), v["name"] == _sval(name))
 
     def _named_matches(self, p: Mapping[str, Any]) -> Any:
         v = self._v
@@ -1092,8 +1157,10 @@ class RoleModel:
         if p.get("scope") == "role":
             terms.append(self._role_arn_is(value))
             # A session ARN does not carry its role's path: account and role name identify it.
-            terms.append(z3.And(self.is_("scope", "assumed_role"), v["account"] == _sval(p.get("account", "")),
-                                self._same_partition(p), v["role_name"] == _sval(value.split("/")[-1])))
+            account, name = p.get("account", ""), value.split("/")[-1]
+            if _PART_TEXT["account"].fullmatch(account) and _PART_TEXT["name"].fullmatch(name):
+                terms.append(z3.And(self.is_("scope", "assumed_role"), v["account"] == _sval(account),
+                                    self._same_partition(p), v["name"] == _sval(name)))
         return z3.Or(*terms)
 
     def _not_principal_lists(self, principals: Sequence[Mapping[str, Any]]) -> Any:
@@ -1337,7 +1404,8 @@ class _RestartingSolver(z3.Solver if z3 is not None else object):  # type: ignor
     then twice as long each time) until it answers or `timeout_ms` is spent. Setting
     "timeout" changes the budget."""
 
-    FIRST_TRY_MS = 1000
+    FIRST_TRY_MS = 250
+    GROWTH = 4
 
     def __init__(self, timeout_ms: int) -> None:
         super().__init__()
@@ -1366,7 +1434,7 @@ class _RestartingSolver(z3.Solver if z3 is not None else object):  # type: ignor
             answer = super().check(*assumptions)
             if answer != z3.unknown or self.reason_unknown() not in ("timeout", "canceled"):
                 return answer
-            attempt, step = attempt + 1, step * 2
+            attempt, step = attempt + 1, step * self.GROWTH
 
 def _caller_parts(request: ConcreteRequest) -> dict[str, str]:
     """The parts the model spells a concrete caller's ARNs from (ValueError when its ARN does not
@@ -1571,7 +1639,11 @@ def _atoms_regex(atoms: Sequence[_Atom]) -> Any:
 
 
 def _shaped(var: Any, shape: tuple[Any, int, int]) -> Any:
+    """`var` is `shortest` to `longest` characters of the class (a bounded loop: z3 handles it better
+    than a length constraint beside the class, except for long bounds)."""
     characters, shortest, longest = shape
+    if longest <= 128:
+        return z3.InRe(var, z3.Loop(characters.arg(0), shortest, longest))
     return z3.And(z3.InRe(var, characters), z3.Length(var) >= shortest, z3.Length(var) <= longest)
 
 

@@ -101,6 +101,7 @@ def test_case(case: dict[str, Any], tmp_path: Path) -> None:
     caller_side = str(case.get("reason", "")).startswith("caller_")
     expected = "ALLOW" if caller_side else case["decision"]
     found = model.decision(request)
+    assert model.decide(request) == (found["decision"], found["statement"])
     assert found["decision"] == expected, (found, request.words())
     if case["statement"] is None:
         assert found["statement"] is None
