@@ -207,6 +207,116 @@ def test_a_templates_own_account_is_the_role_arns_account(tmp_path: Path, capsys
     assert json.loads(capsys.readouterr().out)["caller_policy"] == "assumed"
 
 
+# --- several principals of one statement match the caller, or are unknown --------------------
+
+SESSION = "arn:aws:sts::444455556666:assumed-role/ops/s"
+# The rows of the table whose statement lists several principals that match the caller.
+SEVERAL_MATCHING = (
+    "a statement listing the account root and the role admits the role's session",
+    "a statement listing the user and its account root admits that user",
+    "a deny listing the account root and the role denies the role's session",
+    "same account, a trust naming the account and the role needs no identity policy",
+    "same account, a trust naming the account and the user needs no identity policy",
+)
+
+
+def _unknown_principals_template(tmp_path: Path, *statements: str) -> Path:
+    """A template whose statements list principals given by parameters without a default
+    (unknown until deployment: `kind: unresolved` in the normalized input)."""
+    template = tmp_path / "unknown.yaml"
+    template.write_text(
+        "Parameters:\n  TrustedRoleArn:\n    Type: String\n  OtherRoleArn:\n    Type: String\n"
+        "Resources:\n  R:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: r\n"
+        "      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n"
+        + "".join(statements), encoding="utf-8")
+    return template
+
+
+_ALLOW_CALLERS_ACCOUNT = ("          - Sid: Account\n            Effect: Allow\n"
+                          "            Principal: {AWS: 'arn:aws:iam::444455556666:root'}\n"
+                          "            Action: sts:AssumeRole\n")
+
+
+def _unknown_pair(sid: str, effect: str, element: str = "Principal") -> str:
+    return (f"          - Sid: {sid}\n            Effect: {effect}\n"
+            f"            {element}: {{AWS: [!Ref TrustedRoleArn, !Ref OtherRoleArn]}}\n"
+            "            Action: sts:AssumeRole\n")
+
+
+def test_two_principals_of_one_statement_matching_the_session(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The account root and the role both admit the session: one decision, not a Rego conflict."""
+    trust = tmp_path / "trust.json"
+    trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "RootAndRole", "Effect": "Allow", "Action": "sts:AssumeRole",
+         "Principal": {"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::444455556666:role/ops"]}}]}),
+        encoding="utf-8")
+    assert main(["simulate", "--role", str(trust), "--principal", SESSION,
+                 "--role-arn", "arn:aws:iam::444455556666:role/target"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out == (f"ALLOW: {SESSION} sts:AssumeRole on trust.json\n"
+                   f"  statement: Statement 1 (Sid RootAndRole) ({trust}:1)\n"
+                   "  why: the statement's principal, action and every condition match\n")
+
+
+def test_two_unknown_principals_of_an_allow_do_not_admit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = _unknown_principals_template(tmp_path, _unknown_pair("Unknown", "Allow"))
+    assert main(["simulate", "--role", str(template), "--principal", SESSION, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["decision"] == "DENY" and report["reason"] == "principal_not_trusted"
+    assert report["statement"]["sid"] == "Unknown" and report["statement"]["line"] == 14
+    assert report["why"] == "a principal of the statement cannot be known statically"
+
+
+def test_two_unknown_principals_of_a_deny_deny(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An unknown principal counts for a Deny: never a false ALLOW."""
+    template = _unknown_principals_template(tmp_path, _ALLOW_CALLERS_ACCOUNT, _unknown_pair("DenyUnknown", "Deny"))
+    assert main(["simulate", "--role", str(template), "--principal", SESSION, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["decision"] == "DENY" and report["reason"] == "explicit_deny"
+    assert report["statement"]["sid"] == "DenyUnknown" and report["statement"]["line"] == 18
+
+
+def test_two_unknown_principals_of_a_notprincipal_deny_deny(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    template = _unknown_principals_template(tmp_path, _ALLOW_CALLERS_ACCOUNT,
+                                            _unknown_pair("DenyOthers", "Deny", "NotPrincipal"))
+    assert main(["simulate", "--role", str(template), "--principal", SESSION, "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["decision"] == "DENY" and report["reason"] == "explicit_deny"
+    assert report["statement"]["sid"] == "DenyOthers" and report["statement"]["line"] == 18
+
+
+def test_opa_agrees_with_regopy_on_several_principals_of_one_statement(shared_dir: Path, tmp_path: Path) -> None:
+    """The statement's outcome names one principal, the same in both engines."""
+    from pyiamguard.simulate import decide
+
+    lib = REPO / "policies" / "pyiamguard" / "lib" / "iam_glob.rego"
+    request = Request(parse_principal(SESSION))
+    roles = [load_role(str(_unknown_principals_template(tmp_path, _ALLOW_CALLERS_ACCOUNT, *pair)),
+                       role_arn="arn:aws:iam::444455556666:role/r")
+             for pair in [(_unknown_pair("Unknown", "Allow"),), (_unknown_pair("DenyUnknown", "Deny"),),
+                          (_unknown_pair("DenyOthers", "Deny", "NotPrincipal"),)]]
+    several = [case for case in CASES if case["name"] in SEVERAL_MATCHING]
+    assert len(several) == len(SEVERAL_MATCHING)
+    for n, case in enumerate(several):
+        folder = tmp_path / f"case{n}"
+        folder.mkdir()
+        role, caller = _inputs(case, folder)
+        roles.append((role, _request(case), caller))
+    for n, item in enumerate(roles):
+        role, req, caller = item if isinstance(item, tuple) else (item, request, None)
+        engine_input = engine_request(role, req, caller)
+        path = tmp_path / f"input{n}.json"
+        path.write_text(json.dumps(engine_input), encoding="utf-8")
+        done = subprocess.run([*_oracle(shared_dir), "eval", "-d", str(MODULE_DIR), "-d", str(lib), "-i", str(path),
+                               "data.pyiamguard.simulate.decision.decision"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)[0]["__result"] == [decide(engine_input)]
+
+
 def test_simulate_denies_every_unsatisfiable_statement_the_corpus_reports(shared_dir: Path,
                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """IAMG-112 and simulate agree on the corpus: for each statement the rule calls unsatisfiable,

@@ -35,13 +35,17 @@ evaluate(s) := {
 }
 
 # {"match": "yes" | "no" | "unresolved", "ref": the principal that matched, "via": how}
+# Several principals of one statement may match the caller (its account root and its role) or
+# be unknown: the outcome names one of them, chosen by position (see best_match), so that the
+# function has one value in every engine.
 principal_outcome(s) := {"match": "yes", "ref": m.ref, "via": m.via} if {
 	s.principal_element == "Principal"
-	some m in principal_matches(s)
+	matches := principal_matches(s)
+	count(matches) > 0
+	m := best_match(matches)
 } else := {"match": "unresolved", "ref": p.ref, "via": ""} if {
 	s.principal_element == "Principal"
-	some p in s.principals
-	p.kind == "unresolved"
+	p := first_unresolved(s)
 } else := {"match": "no", "ref": s.principal_ref, "via": ""} if {
 	s.principal_element == "Principal"
 } else := {"match": "no", "ref": s.principal_ref, "via": "not_principal_listed"} if {
@@ -49,8 +53,7 @@ principal_outcome(s) := {"match": "yes", "ref": m.ref, "via": m.via} if {
 	not_principal_lists(s)
 } else := {"match": "unresolved", "ref": p.ref, "via": ""} if {
 	s.principal_element == "NotPrincipal"
-	some p in s.principals
-	p.kind == "unresolved"
+	p := first_unresolved(s)
 } else := {"match": "yes", "ref": s.principal_ref, "via": "not_principal"} if {
 	s.principal_element == "NotPrincipal"
 } else := {"match": "no", "ref": "", "via": ""}
@@ -101,6 +104,21 @@ principal_matches(s) := [{"ref": p.ref, "via": via} |
 	some p in s.principals
 	some via in matches_principal(p)
 ]
+
+# The match that decides: the first (in the statement's order) that names the caller itself
+# rather than its whole account, else the first. Principals are ORed, so a statement listing
+# the account root and the caller's role admits the caller as its role does: by name, without
+# needing the caller's identity policy within the account (caller_needed).
+best_match(matches) := specific[0] if {
+	specific := [m | some m in matches; m.via != "account"]
+	count(specific) > 0
+} else := matches[0]
+
+# The first principal of the statement that cannot be known statically.
+first_unresolved(s) := unresolved[0] if {
+	unresolved := [p | some p in s.principals; p.kind == "unresolved"]
+	count(unresolved) > 0
+}
 
 # How a principal of the policy matches the caller (the set is empty when it does not).
 matches_principal(p) := {"wildcard" |
