@@ -66,7 +66,12 @@ class _Party:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.file if self.identity.local else "", self.identity.arn.lower())
+        return role_key(self.identity, self.file)
+
+
+def role_key(identity: Identity, file: str) -> tuple[str, str]:
+    """One role or user of a scan: its ARN, and its file when the ARN is only a stand-in's."""
+    return (file if identity.local else "", identity.arn.lower())
 
 
 @dataclass

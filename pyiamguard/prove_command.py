@@ -33,6 +33,9 @@ def add_parser(commands: Any, parser_class: type[argparse.ArgumentParser], prog:
     prove.add_argument("--resource", metavar="NAME", help="only this role")
     prove.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     prove.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    prove.add_argument("--trust-only", action="store_true",
+                       help="prove the trust policies alone: every caller's own permission is a free choice, even "
+                            "for roles of the scan whose policies do not allow them to assume the role")
     prove.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
                        help="the solver's budget per role and property (default 10); beyond it the answer is UNKNOWN")
     config = prove.add_argument_group("configuration")
@@ -80,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     config = cli._build_config(args)
     names: Sequence[str] = tuple(dict.fromkeys(args.properties)) if args.properties else DEFAULT
     try:
-        proofs, errors = prove_paths(args.paths, config, names, int(args.timeout * 1000), args.resource)
+        proofs, errors = prove_paths(args.paths, config, names, int(args.timeout * 1000), args.resource,
+                                     args.trust_only)
     except EngineError as exc:
         raise cli.UsageError(str(exc)) from None
     for error in errors:
@@ -113,6 +117,9 @@ def render_text(proofs: Sequence[Any]) -> str:
             lines.append(f"  {answer.property:<{width}}  {answer.words()}  [{answer.seconds:.2f} s]")
         for part in proof.unknowns:
             lines.append(f"  unknown before deployment: {part}")
+        for arn in proof.callers_without_permission:
+            lines.append(f"  denied by its own policies: {arn} (trusted, but no policy of it allows sts:AssumeRole "
+                         "on this role: IAMG-501)")
     lines.append(f"{len(proofs)} role{'s' if len(proofs) != 1 else ''}: {counts[PROVEN]} proven, "
                  f"{counts[REFUTED]} refuted, {counts['UNKNOWN']} unknown")
     return "\n".join(lines) + "\n"

@@ -13,9 +13,9 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Union
 
-from .assume_graph import AssumeGraph
+from .assume_graph import AssumeGraph, role_key
 from .canonical_pairs import PairMemo, PairShape, pair_shape
 from .catalog import CUSTOM_MAIN_ENTRYPOINT, PolicySet, format_message
 from .config import Config, rule_set
@@ -61,8 +61,10 @@ class _Scan:
     progress: ProgressCallback | None = None
     files_total: int = 0
     files_done: int = 0
-    # `inspect`: the normalized documents are collected here instead of being evaluated.
+    # `inspect`: the normalized documents are collected here instead of being evaluated
+    # (`inspect_callers`: and joined in the graph, for IAMG-501's verdicts on the callers).
     inspected: list[InspectedDocument] | None = None
+    inspect_callers: bool = False
     # Change-aware scans: the exposure of each trust document of the compared files (all of
     # them with `expose_all`, else those of `expose_files`), the plans' previous versions
     # (None: the plan starts from nothing) and the roles a plan replaces.
@@ -245,6 +247,16 @@ class Inspection:
     errors: tuple[ScanError, ...]
     scanned_files: tuple[str, ...]
     skipped_files: tuple[tuple[str, str], ...]
+    # With `inspect(callers=True)`: per role (`role_key`), the ARNs of the roles of the scan that
+    # its trust names but whose own policies, all known, never allow them to assume it across
+    # accounts (IAMG-501's verdict).
+    callers_without_permission: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def callers_denied(self, document: InspectedDocument) -> tuple[str, ...]:
+        """The callers of the scan without permission to assume the document's role."""
+        if document.identity is None:
+            return ()
+        return self.callers_without_permission.get(role_key(document.identity, document.file), ())
 
     def to_dict(self) -> dict[str, Any]:
         return {"documents": [d.to_dict() for d in self.documents], "errors": [e.to_dict() for e in self.errors]}
@@ -378,14 +390,22 @@ class Scanner:
             state.close()
         return self._compared(state, self._finish(state), [])
 
-    def inspect(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>") -> Inspection:
+    def inspect(self, paths: PathArg | Iterable[PathArg], *, stdin_name: str = "<stdin>",
+                callers: bool = False) -> Inspection:
         """The normalized documents of the files, exactly as the engine would get them, with
         each ref located: what a rule author matches on, and the input OPA and conftest take
-        for the bundle. Nothing is evaluated; the pairs of IAMG-501 are not included."""
+        for the bundle. Nothing is evaluated; the pairs of IAMG-501 are not included. With
+        `callers`, IAMG-501 alone judges the scan's pairs, for `callers_without_permission`."""
         state = self._state()
         state.inspected = []
-        self._walk(state, _path_list(paths), stdin_name)
-        return Inspection(tuple(state.inspected), tuple(state.errors), tuple(state.scanned), tuple(state.skipped))
+        state.inspect_callers = callers
+        try:
+            self._walk(state, _path_list(paths), stdin_name)
+            denied = _callers_without_permission(state) if callers else {}
+        finally:
+            state.close()
+        return Inspection(tuple(state.inspected), tuple(state.errors), tuple(state.scanned), tuple(state.skipped),
+                          denied)
 
     def _walk(self, state: "_Scan", targets: list[PathArg], stdin_name: str, *, require: bool = True) -> None:
         """Every file of the targets through `_scan_file`; the walk's errors and skips noted,
@@ -763,8 +783,11 @@ def _evaluate_batches(state: _Scan, source: SourceFile,
         prepared = [(policy, _normalize(state, source, policy)) for policy in policies[start:start + size]]
         start += size
         if state.inspected is not None:
-            state.inspected.extend(_inspected(source, policy, normalized) for policy, normalized in prepared
-                                   if normalized is not None)
+            for policy, normalized in prepared:
+                if normalized is not None:
+                    state.inspected.append(_inspected(source, policy, normalized))
+                    if state.inspect_callers:
+                        _join_graph(state, source, policy, normalized, _context(policy, normalized))
             continue
         if state.reuse is not None:  # a plan's previous version: the unchanged documents need no evaluation
             same = {id(policy): _same_as_now(state, source, policy, normalized) for policy, normalized in prepared
@@ -785,9 +808,14 @@ def _evaluate_batches(state: _Scan, source: SourceFile,
     return found
 
 
+def _context(policy: PolicySource, normalized: NormalizedDocument) -> MessageContext:
+    """How a document's nodes are quoted where its own account is not known (as for IAMG-501)."""
+    return MessageContext(normalized, False, redact=policy.sensitive, secrets=policy.secrets, stand_in=policy.stand_in,
+                          stand_in_kind=policy.stand_in_kind)
+
+
 def _inspected(source: SourceFile, policy: PolicySource, normalized: NormalizedDocument) -> InspectedDocument:
-    ctx = MessageContext(normalized, False, redact=policy.sensitive, secrets=policy.secrets, stand_in=policy.stand_in,
-                         stand_in_kind=policy.stand_in_kind)
+    ctx = _context(policy, normalized)
     refs = {}
     for ref in normalized.nodes:
         at = _locate(source, policy, normalized, ref)
@@ -890,24 +918,21 @@ def _same_as_now(state: _Scan, source: SourceFile, policy: PolicySource,
     _, violations, exposure = found
     if exposure is not None and state.exposures is not None:
         state.exposures.append(exposure)
-    _join_graph(state, source, policy, normalized, MessageContext(
-        normalized, False, redact=policy.sensitive, secrets=policy.secrets, stand_in=policy.stand_in,
-        stand_in_kind=policy.stand_in_kind))
+    _join_graph(state, source, policy, normalized, _context(policy, normalized))
     return violations
 
 
 ASSUME_RULE = "IAMG-501"
 
 
-def _assume_pairs(state: _Scan) -> None:
-    """IAMG-501: every (caller, role) pair of the whole scan, judged by the rule."""
+def _judged_pairs(state: _Scan) -> Iterator[tuple[RuleInfo, Any, Any, list[Mapping[str, Any]]]]:
+    """IAMG-501's findings on every (caller, role) pair of the whole scan; a pair the rule could
+    not evaluate is an error of the role's file."""
     from .engine import EngineError
 
     rule = next((r for r in state.policies.rules if r.rule_id == ASSUME_RULE), None)
     if rule is None or ASSUME_RULE in state.config.disabled_rules:
         return
-    severity = state.config.severity_overrides.get(rule.rule_id, rule.severity)
-    found: dict[Violation, None] = {}
     memo = PairMemo()  # pairs of one shape, under other names, are evaluated once per scan
     pairs = iter(state.graph.pairs())
     while batch := list(itertools.islice(pairs, _BATCH)):
@@ -917,10 +942,27 @@ def _assume_pairs(state: _Scan) -> None:
                 state.errors.append(ScanError(target.file, f"{target.resource}: rule could not be evaluated: {outcome}",
                                               rule.rule_id))
                 continue
-            for finding in outcome:
-                violation = state.graph.violation(rule, severity, caller, target, finding)
-                if violation is not None:
-                    found.setdefault(violation)
+            yield rule, caller, target, outcome
+
+
+def _callers_without_permission(state: _Scan) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Per role (`role_key`), the callers its trust names that IAMG-501 finds without permission."""
+    out: dict[tuple[str, str], dict[str, None]] = {}
+    for _, caller, target, findings in _judged_pairs(state):
+        if any((f.get("facts") or {}).get("direction") == "untrusted_permission" for f in findings):
+            out.setdefault(target.key, {})[caller.identity.arn] = None
+    return {key: tuple(arns) for key, arns in out.items()}
+
+
+def _assume_pairs(state: _Scan) -> None:
+    """IAMG-501: every (caller, role) pair of the whole scan, judged by the rule."""
+    found: dict[Violation, None] = {}
+    for rule, caller, target, findings in _judged_pairs(state):
+        severity = state.config.severity_overrides.get(rule.rule_id, rule.severity)
+        for finding in findings:
+            violation = state.graph.violation(rule, severity, caller, target, finding)
+            if violation is not None:
+                found.setdefault(violation)
     for violation in found:
         reason = state.suppressions.get(violation.file, {}).get(violation.resource, {}).get(violation.rule_id)
         if reason is None:

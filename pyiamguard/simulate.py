@@ -296,7 +296,7 @@ def _numbers_and_dates(statements: Sequence[Mapping[str, Any]], context: Mapping
     texts = {v["text"] for s in statements for c in s["conditions"] for v in c["values"]}
     texts |= {v for values in context.values() for v in values}
     numbers = {t: int(t) for t in texts if _INTEGER.match(t)}
-    dates = {t: d for t in texts if (d := _epoch(t)) is not None}
+    dates = {t: d for t in texts if (d := epoch_seconds(t)) is not None}
     return numbers, dates
 
 
@@ -326,7 +326,7 @@ def _ip_matches(statements: Sequence[Mapping[str, Any]], context: Mapping[str, l
             for n, network in networks.items()}
 
 
-def _epoch(text: str) -> int | None:
+def epoch_seconds(text: str) -> int | None:
     """IAM's date values: ISO 8601 (a date, or a date and time with `Z` or an offset) or
     epoch seconds."""
     if _INTEGER.match(text):

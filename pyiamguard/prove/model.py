@@ -59,8 +59,10 @@ case-insensitively). NotPrincipal excludes the caller only when it lists every i
 request carries (a session's ARN, role and account; a user's ARN and account; ...), as
 simulate does. With a source identity (sts:SourceIdentity present) the request also needs
 sts:SetSourceIdentity. Across accounts IAM also needs the caller's own identity policy to allow
-the call: a free choice of the caller's account (it can always grant itself the permission), so
-it is not modelled and `allowed` is the trust policy's side of the decision.
+the call: a free choice of the caller's account (it can always grant itself the permission),
+except for the callers of `callers_without_permission`: roles and users of the scan whose own
+policies, all known, never allow them to assume this role (IAMG-501's verdict). `trust_allowed`
+is the trust policy's side of the decision; `allowed` also leaves those callers out.
 
 Conditions follow simulate's conditions.rego: the values of one key are ORed, keys and
 operators ANDed; a positive operator on an absent key is false, a negated one true,
@@ -90,7 +92,8 @@ document neither allows nor denies (simulate does not see it).
 Limits (what IAM does that the model does not)
 ----------------------------------------------
 - The caller's side: its identity policy, permissions boundary, session policy and SCPs are
-  its own account's free choice (see above). Only the trust policy is modelled.
+  its own account's free choice (see above), but for the callers of the scan that IAMG-501
+  finds without permission. Only the trust policy is modelled.
 - Session tags: IAM also requires sts:TagSession when AssumeRole carries tags
   (aws:RequestTag/*, aws:TagKeys); as in simulate, TagSession is decided only as an action of
   its own. Only a source identity adds sts:SetSourceIdentity.
@@ -126,7 +129,6 @@ well-formed caller holds are decided in Python, and the parts a scope does not u
 from __future__ import annotations
 
 import ctypes
-import datetime as _dt
 import time
 import ipaddress
 import re
@@ -134,6 +136,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..normalize.values import engine_token
+from ..simulate import epoch_seconds  # one reading of IAM's dates for both semantics
 from .requests import ACTIONS, ConcreteRequest, ProveUnavailable, check_available
 
 try:
@@ -308,19 +311,6 @@ def _glob_text(pattern: str, value: str) -> bool:
     return re.fullmatch(expression, value, re.DOTALL) is not None
 
 
-def _epoch(text: str) -> int | None:
-    """simulate's reading of a date: epoch seconds or ISO 8601 (a date alone is midnight UTC)."""
-    if _INTEGER.match(text):
-        return int(text)
-    try:
-        parsed = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
-    return int(parsed.timestamp())
-
-
 def _network(text: str) -> Any:
     try:
         return ipaddress.ip_network(text, strict=False)
@@ -443,7 +433,8 @@ class RoleModel:
     not known. `multi_value_bound` is how many values a multi-valued key may carry."""
 
     def __init__(self, document: Mapping[str, Any], refs: Mapping[str, Mapping[str, Any]], *,
-                 role_arn: str | None = None, own_account: str | None = None, multi_value_bound: int = 3) -> None:
+                 role_arn: str | None = None, own_account: str | None = None, multi_value_bound: int = 3,
+                 callers_without_permission: Iterable[str] = ()) -> None:
         _available()
         kind = document.get("kind", "trust")
         if kind != "trust":
@@ -491,8 +482,13 @@ class RoleModel:
             self.effects[ref] = "Unknown"
         main = self._decision(action)
         source_identity = self._keys["sts:sourceidentity"].present()
-        self.allowed: Any = z3.And(main, z3.Implies(z3.And(source_identity, z3.Not(self.is_("action", SSI))),
-                                                    self._decision(SSI)))
+        self.trust_allowed: Any = z3.And(main, z3.Implies(z3.And(source_identity, z3.Not(self.is_("action", SSI))),
+                                                          self._decision(SSI)))
+        self.callers_without_permission = tuple(dict.fromkeys(callers_without_permission))
+        self._without_permission = (z3.Or(*[self.caller_is(arn) for arn in self.callers_without_permission])
+                                    if self.callers_without_permission else z3.BoolVal(False))
+        self.allowed: Any = (z3.And(self.trust_allowed, z3.Not(self._without_permission))
+                             if self.callers_without_permission else self.trust_allowed)
 
     # --- the public surface ---------------------------------------------------------------
 
@@ -533,6 +529,23 @@ class RoleModel:
 
     def one_of(self, name: str, values: Iterable[str]) -> Any:
         return z3.Or(*[self.is_(name, value) for value in values])
+
+    def caller_is(self, arn: str) -> Any:
+        """The request comes from the identity `arn`: a role (the role itself or any session of
+        it) or a user, by partition, account and name (names are unique in an account, whatever
+        the path). Any other ARN is false."""
+        v = self._v
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[0] != "arn" or parts[1] not in PARTITIONS or parts[2] != "iam" or parts[3]:
+            return z3.BoolVal(False)
+        kind, _, rest = parts[5].partition("/")
+        name = rest.rsplit("/", 1)[-1]
+        scopes = {"role": ("role", "assumed_role"), "user": ("user",)}.get(kind)
+        if scopes is None or not rest or not _PART_TEXT["account"].fullmatch(parts[4]) \
+                or not _PART_TEXT["name"].fullmatch(name):
+            return z3.BoolVal(False)
+        return z3.And(self.one_of("scope", scopes), self.is_("partition", parts[1]), v["account"] == _sval(parts[4]),
+                      v["name"] == _sval(name))
 
     def present(self, key: str) -> Any:
         """The key (any case) is in the request context. Ask for keys before `solver()`: a key
@@ -681,6 +694,11 @@ class RoleModel:
             extra = self._decide_action(env, SSI)
             if extra["decision"] != "ALLOW":
                 return {**extra, "action": SSI}
+        if out["decision"] == "ALLOW" and self.callers_without_permission \
+                and z3.is_true(z3.simplify(z3.substitute(self._without_permission, *env))):
+            # The trust admits it, but its own policies do not allow the call (across accounts).
+            return {"decision": "DENY", "statement": out["statement"], "reason": "caller_not_permitted",
+                    "action": request.action}
         return {**out, "action": request.action}
 
     # --- request variables and their well-formedness ----------------------------------------
@@ -1307,7 +1325,7 @@ class RoleModel:
                 return z3.BoolVal(False)
             return z3.And(self._is_int(slot), _compare(base[len("numeric"):], self._int(slot), int(value)))
         if base.startswith("date"):
-            bound = _epoch(value)
+            bound = epoch_seconds(value)
             if bound is None:
                 return z3.BoolVal(False)
             return z3.And(self._is_date(key, slot), _compare(base[len("date"):], self._date(key, slot), bound))

@@ -11,6 +11,10 @@ For one role (a normalized trust document, as `Scanner.inspect` gives it) and on
   unknown false). A request that needs a particular unknown value is no counterexample: the
   answer is then UNKNOWN, never REFUTED on a guess;
 - the solver gives up within the time budget: **UNKNOWN**, never proven.
+
+The caller's own permission (needed across accounts) is its account's free choice, except for
+the roles of the scan that IAMG-501 finds trusted but without permission (`prove_paths`): IAM
+denies them, so the model does, and a proof says it relied on it.
 """
 from __future__ import annotations
 
@@ -68,15 +72,23 @@ class RoleProof:
     line: int | None
     answers: tuple[Answer, ...]
     unknowns: tuple[str, ...] = ()
+    # Roles of the scan the trust names whose own policies never allow them to assume it
+    # (IAMG-501): left out of every request, as IAM would deny them.
+    callers_without_permission: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"resource": self.resource, "file": self.file, "line": self.line,
-                "answers": [a.to_dict() for a in self.answers], "unknown_parts": list(self.unknowns)}
+                "answers": [a.to_dict() for a in self.answers], "unknown_parts": list(self.unknowns),
+                "callers_without_permission": list(self.callers_without_permission)}
 
 
 def prove_document(document: Any, config: Any, names: Sequence[str] = DEFAULT,
-                   timeout_ms: int = DEFAULT_TIMEOUT_MS, table: Mapping[str, Any] = PROPERTIES) -> RoleProof:
-    """Every property of `names` (from `table`) for one inspected trust document."""
+                   timeout_ms: int = DEFAULT_TIMEOUT_MS, table: Mapping[str, Any] = PROPERTIES,
+                   callers_without_permission: Sequence[str] = ()) -> RoleProof:
+    """Every property of `names` (from `table`) for one inspected trust document. The callers
+    of `callers_without_permission` (ARNs of roles and users whose own policies never allow
+    the call, as `Inspection.callers_denied` gives them) are denied, as IAM denies them; every
+    other caller's own permission is its account's free choice."""
     from .model import RoleModel
 
     identity = getattr(document, "identity", None)
@@ -88,11 +100,13 @@ def prove_document(document: Any, config: Any, names: Sequence[str] = DEFAULT,
     own = role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else (
         context_accounts[0] if len(context_accounts) == 1 else
         config.own_accounts[0] if len(config.own_accounts) == 1 else None)
-    model = RoleModel(document.input, document.refs, role_arn=role_arn if own else None, own_account=own)
+    model = RoleModel(document.input, document.refs, role_arn=role_arn if own else None, own_account=own,
+                      callers_without_permission=callers_without_permission)
     setting = Setting.of(config, context_accounts, own)
     anchor = _anchor(document)
     answers = tuple(_answer(model, setting, table[name], timeout_ms, document.refs) for name in names)
-    return RoleProof(document.resource, anchor[0], anchor[1], answers, tuple(model.unknowns))
+    return RoleProof(document.resource, anchor[0], anchor[1], answers, tuple(model.unknowns),
+                     model.callers_without_permission)
 
 
 def _anchor(document: Any) -> tuple[str, int | None]:
@@ -112,9 +126,13 @@ def _answer(model: Any, setting: Setting, prop: Any, timeout_ms: int, refs: Mapp
     solver, result = _decide(model, breaches, timeout_ms)
     seconds = time.perf_counter() - started  # the decision; making the request readable is not counted
     if result == z3.unsat:
+        given = []
         if model.unknowns:
-            return Answer(name, PROVEN, seconds, prop.says + " (whatever the values known only at deployment)")
-        return Answer(name, PROVEN, seconds, prop.says)
+            given.append("whatever the values known only at deployment")
+        if model.callers_without_permission:
+            given.append("given that " + _listed(model.callers_without_permission) + " of the scan may not assume it "
+                         "by " + ("its" if len(model.callers_without_permission) == 1 else "their") + " own policies")
+        return Answer(name, PROVEN, seconds, prop.says + (f" ({'; '.join(given)})" if given else ""))
     if result != z3.sat:
         why = solver.reason_unknown() if solver is not None else "timeout"
         return Answer(name, UNKNOWN, seconds, prop.says, reason=f"the solver gave up ({why}) within {timeout_ms / 1000:g} s")
@@ -218,15 +236,23 @@ def _statement(ref: str | None, model: Any, refs: Mapping[str, Mapping[str, Any]
     return {"ref": ref, "label": label, "file": node.get("file", ""), "line": node.get("line")}
 
 
+def _listed(arns: Sequence[str]) -> str:
+    return ", ".join(arns[:-1]) + " and " + arns[-1] if len(arns) > 1 else arns[0]
+
+
 def prove_paths(paths: Iterable[str], config: Any, names: Sequence[str] = DEFAULT,
-                timeout_ms: int = DEFAULT_TIMEOUT_MS, resource: str | None = None) -> tuple[list[RoleProof], list[str]]:
-    """The proofs of every role of the files, and the files' errors (one line each)."""
+                timeout_ms: int = DEFAULT_TIMEOUT_MS, resource: str | None = None,
+                trust_only: bool = False) -> tuple[list[RoleProof], list[str]]:
+    """The proofs of every role of the files, and the files' errors (one line each). The
+    callers of the scan that IAMG-501 finds without permission are denied, unless
+    `trust_only` (the trust policy alone: every caller's own permission is a free choice)."""
     from ..scanner import Scanner
 
-    found = Scanner(config).inspect(list(paths))
+    found = Scanner(config).inspect(list(paths), callers=not trust_only)
     errors = [e.one_line() for e in found.errors]
     out = []
     for document in found.documents:  # a template's variants (Fn::If) are each proven
         if document.input.get("kind") == "trust" and (resource is None or document.resource == resource):
-            out.append(prove_document(document, config, names, timeout_ms))
+            out.append(prove_document(document, config, names, timeout_ms,
+                                      callers_without_permission=found.callers_denied(document)))
     return out, errors
