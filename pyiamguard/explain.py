@@ -7,6 +7,8 @@ conditions, which conditions restrict nothing and why (the scan's IAMG-108 and I
 findings), what the role can do once assumed (its policies from the role facts of the engine
 input; admin and escalation from IAMG-301/302/303) and every finding of a scan of the file
 with the same configuration. Nothing here judges anew: the scan's rules decide, this says it.
+With `prove`, the SMT model (`pyiamguard.prove`) adds each property's proof or counterexample,
+over every variant of the role and with the callers of the file that may not assume it denied.
 """
 from __future__ import annotations
 
@@ -35,11 +37,15 @@ class RoleExplanation:
     ineffective: list[str] = field(default_factory=list)
     permissions: dict[str, Any] = field(default_factory=dict)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    proofs: list[Any] | None = None  # with --prove: one prove.Answer per property
 
     def to_dict(self) -> dict[str, Any]:
-        return {"resource": self.resource, "file": self.file, "line": self.line, "accounts": self.accounts,
-                "who_may_assume": self.who, "denied": self.denies, "conditions_restricting_nothing": self.ineffective,
-                "once_assumed": self.permissions, "findings": self.findings}
+        out = {"resource": self.resource, "file": self.file, "line": self.line, "accounts": self.accounts,
+               "who_may_assume": self.who, "denied": self.denies, "conditions_restricting_nothing": self.ineffective,
+               "once_assumed": self.permissions, "findings": self.findings}
+        if self.proofs is not None:
+            out["proofs"] = [a.to_dict() for a in self.proofs]
+        return out
 
     def text(self) -> str:
         account = f", account {', '.join(self.accounts)}" if self.accounts else ", account unknown"
@@ -68,17 +74,22 @@ class RoleExplanation:
         lines.append(f"    admin: {p['admin']}; escalation: {p['escalation']}")
         lines.append("  Findings:" + ("" if self.findings else " none"))
         lines += [f"    {f['severity']} {f['rule_id']} line {f['line']}: {f['message']}" for f in self.findings]
+        if self.proofs is not None:
+            lines.append("  Proofs:")
+            lines += [f"    {a.property}: {a.words()}" for a in self.proofs]
         return "\n".join(lines) + "\n"
 
 
-def explain(path: str, config: Any = None, resource: str | None = None) -> tuple[list[RoleExplanation], list[str]]:
-    """The explanation of each role of the file (with `resource`, that one), and the errors."""
+def explain(path: str, config: Any = None, resource: str | None = None, *, prove: bool = False,
+            timeout_ms: int = 10_000) -> tuple[list[RoleExplanation], list[str]]:
+    """The explanation of each role of the file (with `resource`, that one), and the errors.
+    `prove` adds the SMT model's answers (needs z3: `prove.requests.check_available`)."""
     from .errors import EngineError
     from .scanner import Scanner
 
     try:
         scanner = Scanner(config)
-        found = scanner.inspect([path])
+        found = scanner.inspect([path], callers=prove)
         report = scanner.scan([path])
     except EngineError as exc:
         raise ExplainError(str(exc)) from None
@@ -97,14 +108,39 @@ def explain(path: str, config: Any = None, resource: str | None = None) -> tuple
     by_resource: dict[str, list[Any]] = {}
     for v in report.violations:
         by_resource.setdefault(v.resource, []).append(v)
-    seen: set[str] = set()
-    out = []
+    seen: dict[str, RoleExplanation] = {}
+    variants: dict[str, list[Any]] = {}
     for document in trusts:
-        if document.resource in seen:  # a variant of a role already explained
-            continue
-        seen.add(document.resource)
-        out.append(_explain_role(document, by_resource.get(document.resource, [])))
-    return out, errors
+        variants.setdefault(document.resource, []).append(document)
+        if document.resource not in seen:  # a later variant is a role already explained
+            seen[document.resource] = _explain_role(document, by_resource.get(document.resource, []))
+    if prove:
+        for name, explanation in seen.items():
+            explanation.proofs = _proofs(variants[name], found, scanner.config, timeout_ms)
+    return list(seen.values()), errors
+
+
+def _proofs(documents: list[Any], found: Any, config: Any, timeout_ms: int) -> list[Any]:
+    """Each property's answer over every variant of a role: refuted when one variant is (its
+    request), proven when all are, else unknown."""
+    import dataclasses
+
+    from .prove.prover import PROVEN, REFUTED, prove_document
+
+    proofs = [prove_document(d, config, timeout_ms=timeout_ms, callers_without_permission=found.callers_denied(d))
+              for d in documents]
+    if len(proofs) > 1:  # say which variant an answer holds for when it is not every one's
+        proofs = [dataclasses.replace(p, answers=tuple(dataclasses.replace(a, variant=p.variant) for a in p.answers))
+                  for p in proofs]
+    out = []
+    for answers in zip(*(p.answers for p in proofs)):
+        refuted = next((a for a in answers if a.verdict == REFUTED), None)
+        unknown = next((a for a in answers if a.verdict != PROVEN), None)
+        if refuted is None and unknown is None:
+            out.append(dataclasses.replace(answers[0], variant="", seconds=sum(a.seconds for a in answers)))
+        else:
+            out.append(refuted or unknown)
+    return out
 
 
 def _explain_role(document: Any, violations: list[Any]) -> RoleExplanation:

@@ -110,7 +110,8 @@ def render_text(proofs: Sequence[Any]) -> str:
     lines = []
     counts = {"PROVEN": 0, "REFUTED": 0, "UNKNOWN": 0}
     for proof in proofs:
-        lines.append(f"role {proof.resource} ({proof.file}:{proof.line or 1})")
+        lines.append(f"role {proof.resource} ({proof.file}:{proof.line or 1})"
+                     + (f", when {proof.variant}" if proof.variant else ""))
         width = max(len(a.property) for a in proof.answers) if proof.answers else 0
         for answer in proof.answers:
             counts[answer.verdict] += 1

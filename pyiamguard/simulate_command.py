@@ -51,7 +51,7 @@ def add_parsers(commands: Any, prog: str) -> dict[str, argparse.ArgumentParser]:
                           "account; default: .pyiamguard.yaml or .pyiamguard.yml in the working directory)")
 
     explain = commands.add_parser(
-        "explain", prog=f"{prog} explain", usage="%(prog)s FILE [--resource R] [--format text|json]",
+        "explain", prog=f"{prog} explain", usage="%(prog)s FILE [--resource R] [--prove] [--format text|json]",
         help="say in plain words who may assume each role, and what it can do",
         description="For each role of the file: who may assume it (its effective principals), under which "
         "conditions, which conditions restrict nothing and why, what the role can do once assumed, and its "
@@ -63,6 +63,9 @@ def add_parsers(commands: Any, prog: str) -> dict[str, argparse.ArgumentParser]:
     explain.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     explain.add_argument("--config", metavar="FILE", help="configuration file (default: .pyiamguard.yaml or "
                          ".pyiamguard.yml in the working directory)")
+    explain.add_argument("--prove", action="store_true",
+                         help="add the proof or counterexample of each property of `pyiamguard prove` "
+                              "(needs z3: pip install 'pyiamguard[prove]')")
     return {"simulate": simulate, "explain": explain}
 
 
@@ -108,8 +111,15 @@ def run_explain(args: argparse.Namespace) -> int:
     from .explain import ExplainError, explain
 
     config = _file_config(args)
+    if args.prove:
+        from .prove.requests import ProveUnavailable, check_available
+
+        try:
+            check_available()
+        except ProveUnavailable as exc:
+            raise UsageError(str(exc)) from None
     try:
-        explained, errors = explain(args.file, config, resource=args.resource)
+        explained, errors = explain(args.file, config, resource=args.resource, prove=args.prove)
     except ExplainError as exc:
         raise UsageError(str(exc)) from None
     for error in errors:

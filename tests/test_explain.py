@@ -106,3 +106,70 @@ def test_resource_selects_one_role(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_resource_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "examples/trust-wildcard.json", "--resource", "nope"]) == 2
     assert capsys.readouterr().err == "pyiamguard: error: --resource 'nope': no such role (roles: trust-wildcard.json)\n"
+
+
+def test_prove_adds_each_property_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["explain", "examples/assume-across-accounts/workload-account.json", "--prove"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(EXPECTED["examples/assume-across-accounts/workload-account.json"] + "  Proofs:\n")
+    proofs = out.split("  Proofs:\n", 1)[1].splitlines()
+    assert [line.split(":", 2)[:2] for line in proofs] == [
+        ["    not-public", " PROVEN"], ["    only-trusted", " REFUTED"], ["    external-id", " PROVEN"],
+        ["    mfa", " PROVEN"], ["    oidc-subject", " PROVEN"], ["    oidc-approved", " PROVEN"]]
+    assert proofs[1].startswith("    only-trusted: REFUTED: principal arn:aws:sts::345678901234:assumed-role/operators/")
+    assert proofs[1].endswith("sts:ExternalId 7f3c2a9e-tooling, aws:MultiFactorAuthPresent true: ALLOW by Statement 1 "
+                              "(examples/assume-across-accounts/workload-account.json:10)")
+
+
+VARIANTS = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [dev, prod]
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Resources:
+  VendorRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal:
+              AWS: !If [IsProd, "arn:aws:iam::999988887777:root", "*"]
+            Action: sts:AssumeRole
+            Condition:
+              StringEquals:
+                sts:ExternalId: 7f3a9c2e
+"""
+
+
+def test_prove_answers_for_every_variant_and_names_the_one_refuted(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    template = tmp_path / "vendor.yaml"
+    template.write_text(VARIANTS, encoding="utf-8")
+    assert main(["explain", str(template), "--prove", "--format", "json"]) == 0
+    (role,) = json.loads(capsys.readouterr().out)["roles"]
+    verdicts = {p["property"]: (p["verdict"], p.get("variant", "")) for p in role["proofs"]}
+    assert verdicts == {"not-public": ("REFUTED", "parameter Env = 'dev'"),
+                        "only-trusted": ("REFUTED", "parameter Env = 'dev'"),
+                        "external-id": ("PROVEN", ""), "mfa": ("PROVEN", ""), "oidc-subject": ("PROVEN", ""),
+                        "oidc-approved": ("PROVEN", "")}
+    public = role["proofs"][0]
+    assert public["statement"] == {"ref": public["statement"]["ref"], "label": "Statement 1", "file": str(template),
+                                   "line": 15}
+    assert public["request"]["context"]["sts:externalid"] == ["7f3a9c2e"]
+    assert main(["prove", str(template), "--property", "not-public"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if line.startswith("role ")] == [
+        f"role VendorRole ({template}:9), when parameter Env = 'dev'",
+        f"role VendorRole ({template}:9), when parameter Env = 'prod'"]
+
+
+def test_without_prove_there_are_no_proofs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "examples/trust-wildcard.json", "--format", "json"]) == 0
+    (role,) = json.loads(capsys.readouterr().out)["roles"]
+    assert "proofs" not in role

@@ -42,17 +42,19 @@ class Answer:
     request: ConcreteRequest | None = None
     statement: Mapping[str, Any] | None = None  # {ref, label, file, line}
     reason: str = ""
+    variant: str = ""  # the template variant it answers for, when a role has several (Fn::If)
 
     def words(self) -> str:
+        when = f" when {self.variant}" if self.variant else ""
         if self.verdict == PROVEN:
-            return f"PROVEN: {self.says}"
+            return f"PROVEN{when}: {self.says}"
         if self.verdict == UNKNOWN:
-            return f"UNKNOWN: {self.reason}"
+            return f"UNKNOWN{when}: {self.reason}"
         assert self.request is not None
         where = ""
         if self.statement:
             where = f" by {self.statement['label']} ({self.statement['file']}:{self.statement['line']})"
-        return f"REFUTED: {self.request.words()}: ALLOW{where}"
+        return f"REFUTED{when}: {self.request.words()}: ALLOW{where}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"property": self.property, "verdict": self.verdict, "seconds": round(self.seconds, 3),
@@ -62,6 +64,8 @@ class Answer:
             out["statement"] = dict(self.statement) if self.statement else None
         if self.reason:
             out["reason"] = self.reason
+        if self.variant:
+            out["variant"] = self.variant
         return out
 
 
@@ -75,10 +79,13 @@ class RoleProof:
     # Roles of the scan the trust names whose own policies never allow them to assume it
     # (IAMG-501): left out of every request, as IAM would deny them.
     callers_without_permission: tuple[str, ...] = ()
+    variant: str = ""  # which of a template's variants (Fn::If on parameters), when it has several
 
     def to_dict(self) -> dict[str, Any]:
-        return {"resource": self.resource, "file": self.file, "line": self.line,
-                "answers": [a.to_dict() for a in self.answers], "unknown_parts": list(self.unknowns),
+        out: dict[str, Any] = {"resource": self.resource, "file": self.file, "line": self.line}
+        if self.variant:
+            out["variant"] = self.variant
+        return {**out, "answers": [a.to_dict() for a in self.answers], "unknown_parts": list(self.unknowns),
                 "callers_without_permission": list(self.callers_without_permission)}
 
 
@@ -106,7 +113,7 @@ def prove_document(document: Any, config: Any, names: Sequence[str] = DEFAULT,
     anchor = _anchor(document)
     answers = tuple(_answer(model, setting, table[name], timeout_ms, document.refs) for name in names)
     return RoleProof(document.resource, anchor[0], anchor[1], answers, tuple(model.unknowns),
-                     model.callers_without_permission)
+                     model.callers_without_permission, getattr(document, "variant", "") or "")
 
 
 def _anchor(document: Any) -> tuple[str, int | None]:

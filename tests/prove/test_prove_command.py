@@ -67,6 +67,12 @@ def test_without_z3_the_commands_say_how_to_install_it(tmp_path: Path, monkeypat
     assert main(["scan", str(safe), "--prove"]) == 2
     err = capsys.readouterr().err
     assert "--prove" in err and "pip install 'pyiamguard[prove]'" in err and "Traceback" not in err
+    assert main(["explain", str(safe), "--prove"]) == 2
+    captured = capsys.readouterr()
+    assert "pip install 'pyiamguard[prove]'" in captured.err and "Traceback" not in captured.err
+    assert captured.out == ""
+    assert main(["explain", str(safe)]) == 0  # explain itself needs no z3
+    assert capsys.readouterr().out.startswith("Role safe.json (")
 
 
 def test_scan_prove_agrees_on_the_examples(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
