@@ -23,6 +23,8 @@ the cross-document assume graph of IAMG-501 at scale)
        [--baseline DIR]  (also runs the pyiamguard of another checkout, e.g. a `git worktree` of an
                           older commit, on the same inputs in the same run: a column of ratios)
        [--checkov auto|PATH]  (also runs checkov on the same Terraform plans, where it is installed)
+       [--prove]  (also runs `pyiamguard prove --format json` on each input, needs z3: the SMT
+                   proofs of every role, as a ratio to the scan of the same input in the same run)
 """
 from __future__ import annotations
 
@@ -105,6 +107,7 @@ def main() -> int:
                     help="comma-separated --jobs values to run each input with (auto: the CLI's default)")
     ap.add_argument("--baseline", type=Path, help="a checkout of another pyiamguard commit to run beside this one")
     ap.add_argument("--checkov", help="auto (checkov on PATH) or the checkov executable: run on the Terraform plans")
+    ap.add_argument("--prove", action="store_true", help="also time `pyiamguard prove` on each input (needs z3)")
     args = ap.parse_args()
     cli = [sys.executable, "-m", "pyiamguard"]
     base_env = None if args.baseline is None else {**os.environ, "PYTHONPATH": str(args.baseline.resolve())}
@@ -139,6 +142,11 @@ def main() -> int:
                         base, base_peak = measure(cli + ["scan", "--format", "json", *flags, str(path)], base_env)
                         extra.append(f"{rows[-1][0]} {size}: this {wall:.2f} s, baseline {base:.2f} s "
                                      f"({base_peak} MiB), ratio this/baseline {wall / base:.3f}")
+                if args.prove:
+                    scanned = rows[-1][2]
+                    wall, peak = measure(cli + ["prove", "--format", "json", str(path)])
+                    extra.append(f"prove {kind} {size}: {wall:.2f} s, {size / wall:.0f} roles/s, {peak} MiB; "
+                                 f"ratio prove/scan {wall / scanned:.1f}")
                 if checkov and kind == "terraform":
                     wall, peak = measure([checkov, "-f", str(path), "--framework", "terraform_plan", "-o", "json",
                                           "--quiet", "--compact", "--skip-download"])

@@ -46,6 +46,10 @@ def add_parsers(commands: Any, prog: str) -> dict[str, argparse.ArgumentParser]:
     simulate.add_argument("--caller-policy", metavar="FILE",
                           help="the caller's identity policy (a policy document or a dump of the caller)")
     simulate.add_argument("--role-arn", metavar="ARN", help="the role's ARN, when the file does not tell its account")
+    simulate.add_argument("--prove", action="store_true",
+                          help="also decide it with the SMT model of `pyiamguard prove`, and find a request of this "
+                               "caller that gets in (any ExternalId, MFA, tags, ...) or prove that none does "
+                               "(needs z3: pip install 'pyiamguard[prove]')")
     simulate.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
     simulate.add_argument("--config", metavar="FILE", help="configuration file (own_accounts tell the role's "
                           "account; default: .pyiamguard.yaml or .pyiamguard.yml in the working directory)")
@@ -75,6 +79,13 @@ def run_simulate(args: argparse.Namespace) -> int:
     from .simulate import (Request, SimulateError, load_caller_policy, load_role, parse_principal,
                            simulate)
 
+    if args.prove:
+        from .prove.requests import ProveUnavailable, check_available
+
+        try:
+            check_available()
+        except ProveUnavailable as exc:
+            raise UsageError(str(exc)) from None
     try:
         context = []
         for item in args.context:
@@ -99,10 +110,21 @@ def run_simulate(args: argparse.Namespace) -> int:
     except EngineError as exc:
         _write(sys.stderr, f"error: {exc}\n")
         return EXIT_ERROR
+    checked = None
+    if args.prove:
+        from .prove.reach import reach
+
+        checked = reach(role, request, result)
     if args.format == "json":
-        _write(sys.stdout, json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        document = result.to_dict()
+        if checked is not None:
+            document["model"] = checked.to_dict()
+        _write(sys.stdout, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
-        _write(sys.stdout, result.text())
+        _write(sys.stdout, result.text() + "".join(f"  {line}\n" for line in (checked.lines() if checked else ())))
+    if checked is not None and checked.decision and not checked.agrees:
+        _write(sys.stderr, "error: the SMT model and the simulator decide this request differently; please report it\n")
+        return EXIT_ERROR
     return EXIT_OK if result.allowed else EXIT_VIOLATIONS
 
 

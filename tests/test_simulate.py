@@ -72,6 +72,17 @@ def test_case(case: dict[str, Any], tmp_path: Path) -> None:
 SAMPLE = [case for n, case in enumerate(CASES) if n % 4 == 0 or "caller_policy" in case]
 
 
+def _opa_decisions(shared_dir: Path, path: Path, engine_input: Any) -> list[Any]:
+    """Real OPA's values of the simulator's decision for one engine input (written to `path`)."""
+    lib = REPO / "policies" / "pyiamguard" / "lib" / "iam_glob.rego"
+    path.write_text(json.dumps(engine_input), encoding="utf-8")
+    done = subprocess.run([*_oracle(shared_dir), "eval", "-d", str(MODULE_DIR), "-d", str(lib), "-i", str(path),
+                           "data.pyiamguard.simulate.decision.decision"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout)[0]["__result"])
+
+
 def _oracle(shared: Path) -> list[str]:
     return [sys.executable, str(shared / "tools" / "opa_oracle.py")]
 
@@ -79,7 +90,6 @@ def _oracle(shared: Path) -> list[str]:
 def test_opa_agrees_with_regopy_on_a_sample(shared_dir: Path, tmp_path: Path) -> None:
     from pyiamguard.simulate import decide
 
-    lib = REPO / "policies" / "pyiamguard" / "lib" / "iam_glob.rego"
     inputs = []
     for n, case in enumerate(SAMPLE):
         folder = tmp_path / str(n)
@@ -89,15 +99,8 @@ def test_opa_agrees_with_regopy_on_a_sample(shared_dir: Path, tmp_path: Path) ->
         inputs.append((case, engine_request(role, request, caller)))
     assert len(inputs) >= 20
     for n, (case, engine_input) in enumerate(inputs):
-        path = tmp_path / f"input{n}.json"
-        path.write_text(json.dumps(engine_input), encoding="utf-8")
-        done = subprocess.run([*_oracle(shared_dir), "eval", "-d", str(MODULE_DIR), "-d", str(lib), "-i", str(path),
-                               "data.pyiamguard.simulate.decision.decision"],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        opa = json.loads(done.stdout)[0]["__result"]
-        assert len(opa) == 1
-        assert opa[0] == decide(engine_input), case["name"]
+        assert _opa_decisions(shared_dir, tmp_path / f"input{n}.json", engine_input) == [decide(engine_input)], \
+            case["name"]
 
 
 def test_opa_check_accepts_the_simulator_rego(shared_dir: Path) -> None:
@@ -292,7 +295,6 @@ def test_opa_agrees_with_regopy_on_several_principals_of_one_statement(shared_di
     """The statement's outcome names one principal, the same in both engines."""
     from pyiamguard.simulate import decide
 
-    lib = REPO / "policies" / "pyiamguard" / "lib" / "iam_glob.rego"
     request = Request(parse_principal(SESSION))
     roles = [load_role(str(_unknown_principals_template(tmp_path, _ALLOW_CALLERS_ACCOUNT, *pair)),
                        role_arn="arn:aws:iam::444455556666:role/r")
@@ -308,13 +310,7 @@ def test_opa_agrees_with_regopy_on_several_principals_of_one_statement(shared_di
     for n, item in enumerate(roles):
         role, req, caller = item if isinstance(item, tuple) else (item, request, None)
         engine_input = engine_request(role, req, caller)
-        path = tmp_path / f"input{n}.json"
-        path.write_text(json.dumps(engine_input), encoding="utf-8")
-        done = subprocess.run([*_oracle(shared_dir), "eval", "-d", str(MODULE_DIR), "-d", str(lib), "-i", str(path),
-                               "data.pyiamguard.simulate.decision.decision"],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)[0]["__result"] == [decide(engine_input)]
+        assert _opa_decisions(shared_dir, tmp_path / f"input{n}.json", engine_input) == [decide(engine_input)]
 
 
 def test_simulate_denies_every_unsatisfiable_statement_the_corpus_reports(shared_dir: Path,

@@ -617,6 +617,14 @@ class RoleModel:
             return z3.BoolVal(False)
         return z3.And(*[var == value for var, value in self._bindings(request, normalize=True)])
 
+    def principal_formula(self, request: ConcreteRequest) -> Any:
+        """The request's caller and action are this concrete request's; its context (ExternalId,
+        MFA, tags, ...) is free: which requests of this caller get in."""
+        principal = [self._e[name][0] for name in ("kind", "scope", "partition", "action")]
+        principal += [self._v[name] for name in STRING_VARS]
+        return z3.And(*[var == value for var, value in self._bindings(request, normalize=True)
+                        if any(var.eq(p) for p in principal)])
+
     def _not_derived(self, request: ConcreteRequest) -> list[str]:
         """The keys IAM fills itself whose values in the request are not what IAM derives from
         its principal (the model computes them, so it cannot represent such a request)."""

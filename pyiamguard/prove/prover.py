@@ -144,7 +144,7 @@ def _answer(model: Any, setting: Setting, prop: Any, timeout_ms: int, refs: Mapp
         why = solver.reason_unknown() if solver is not None else "timeout"
         return Answer(name, UNKNOWN, seconds, prop.says, reason=f"the solver gave up ({why}) within {timeout_ms / 1000:g} s")
     first = solver.model()
-    found = _tidy(solver, model, min(timeout_ms, 1000)) or first
+    found = tidy_model(solver, model, min(timeout_ms, 1000)) or first
     request = model.concrete(found)
     choices = model.unknown_choices(found)
     decided = [model.decide(request, choices)]
@@ -157,7 +157,7 @@ def _answer(model: Any, setting: Setting, prop: Any, timeout_ms: int, refs: Mapp
                                                                      + "; ".join(model.unknowns))
         return Answer(name, UNKNOWN, seconds, prop.says,
                       reason="internal: the solver's request does not replay as allowed; please report it")
-    return Answer(name, REFUTED, seconds, prop.says, request, _statement(decided[0][1], model, refs))
+    return Answer(name, REFUTED, seconds, prop.says, request, statement_at(decided[0][1], model, refs))
 
 
 # Values people read easily, kept where the request still gets in with them.
@@ -165,7 +165,7 @@ _TIDY = (("path", "/"), ("name", "someone"), ("session", "session"), ("partition
          ("account", "999988887777"))
 
 
-def _tidy(solver: Any, model: Any, timeout_ms: int) -> Any:
+def tidy_model(solver: Any, model: Any, timeout_ms: int) -> Any:
     """A model of the same query with plain names where they do not matter (`role/someone`, not
     `role/-+-`), or None: a few sets of preferences, from all to fewest, each tried briefly."""
     import z3
@@ -179,6 +179,7 @@ def _tidy(solver: Any, model: Any, timeout_ms: int) -> Any:
     if "sts:externalid" in model.named_keys:
         external = [z3.Implies(model.present("sts:externalid"), model.value("sts:externalid") == z3.StringVal("any-value"))]
     tries = [list(exact.values()) + external + [model.ascii_only()],
+             [e for name, e in exact.items() if name != "account"] + external + [model.ascii_only()],
              [exact["path"], exact["partition"], exact["account"], short, model.ascii_only()],
              [exact["path"], short, model.ascii_only()],
              [short],
@@ -234,7 +235,7 @@ def _decide(model: Any, breaches: Sequence[Any], timeout_ms: int) -> tuple[Any, 
     return last, (z3.unknown if undecided else z3.unsat)
 
 
-def _statement(ref: str | None, model: Any, refs: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def statement_at(ref: str | None, model: Any, refs: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
     if not ref:
         return None
     statement = next((s for s in model.document.get("statements", ()) if s.get("ref") == ref), None)

@@ -5,7 +5,6 @@ as IAM denies it (IAMG-501's verdict); any other caller's own permission stays a
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -210,19 +209,3 @@ def test_caller_is_matches_a_role_with_its_sessions_or_a_user(tmp_path: Path, ar
     solver.add(model.wellformed(), model.request_formula(request_), model.caller_is(arn))
     assert (solver.check() == z3.sat) is expected
 
-
-def test_the_readme_example_is_what_prove_prints(capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = Path(__file__).resolve().parents[2]
-    command = "$ pyiamguard prove examples/assume-across-accounts --resource deployer --property nobody"
-    readme = (repo / "README.md").read_text(encoding="utf-8")
-    block = readme[readme.index(command) + len(command):].split("```", 1)[0].strip().splitlines()
-    monkeypatch.chdir(repo)
-    assert main(command.split()[2:]) == 0
-    printed = capsys.readouterr().out.strip().splitlines()
-
-    def untimed(lines: list[str]) -> list[str]:
-        return [re.sub(r"  \[[0-9.]+ s\]$", "", line) for line in lines]
-
-    assert untimed(printed) == untimed(block)
-    assert "denied by its own policies: arn:aws:iam::345678901234:role/operators" in printed[2]

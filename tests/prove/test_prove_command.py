@@ -71,6 +71,10 @@ def test_without_z3_the_commands_say_how_to_install_it(tmp_path: Path, monkeypat
     captured = capsys.readouterr()
     assert "pip install 'pyiamguard[prove]'" in captured.err and "Traceback" not in captured.err
     assert captured.out == ""
+    assert main(["simulate", "--role", str(safe), "--principal", f"arn:aws:iam::{VENDOR}:root", "--prove"]) == 2
+    captured = capsys.readouterr()
+    assert "pip install 'pyiamguard[prove]'" in captured.err and "Traceback" not in captured.err
+    assert captured.out == ""
     assert main(["explain", str(safe)]) == 0  # explain itself needs no z3
     assert capsys.readouterr().out.startswith("Role safe.json (")
 
