@@ -147,6 +147,10 @@ def main() -> int:
                     wall, peak = measure(cli + ["prove", "--format", "json", str(path)])
                     extra.append(f"prove {kind} {size}: {wall:.2f} s, {size / wall:.0f} roles/s, {peak} MiB; "
                                  f"ratio prove/scan {wall / scanned:.1f}")
+                    if base_env is not None:
+                        base, _ = measure(cli + ["prove", "--format", "json", str(path)], base_env)
+                        extra.append(f"prove {kind} {size}: this {wall:.2f} s, baseline {base:.2f} s, "
+                                     f"ratio this/baseline {wall / base:.3f}")
                 if checkov and kind == "terraform":
                     wall, peak = measure([checkov, "-f", str(path), "--framework", "terraform_plan", "-o", "json",
                                           "--quiet", "--compact", "--skip-download"])

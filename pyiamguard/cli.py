@@ -448,7 +448,8 @@ def _scan(args: argparse.Namespace) -> int:
     if args.prove:
         from .prove.selfcheck import self_check
 
-        checked = self_check(runner.inspect(args.paths).documents, report.violations + report.suppressed, config)
+        checked = self_check(runner.inspect(args.paths).documents, report.violations + report.suppressed, config,
+                             jobs=args.jobs or default_workers())
         report = dataclasses.replace(report, errors=report.errors + checked.errors,
                                      notices=report.notices + checked.notices)
     base_dir = os.getcwd()

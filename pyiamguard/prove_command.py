@@ -36,6 +36,9 @@ def add_parser(commands: Any, parser_class: type[argparse.ArgumentParser], prog:
     prove.add_argument("--trust-only", action="store_true",
                        help="prove the trust policies alone: every caller's own permission is a free choice, even "
                             "for roles of the scan whose policies do not allow them to assume the role")
+    prove.add_argument("--jobs", "-j", metavar="N", type=_jobs,
+                       help="processes that share the roles (default: the CPUs available, at most 8; 1: none); "
+                            "verdicts do not depend on it")
     prove.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
                        help="the solver's budget per role and property (default 10); beyond it the answer is UNKNOWN")
     config = prove.add_argument_group("configuration")
@@ -57,6 +60,12 @@ def _property(value: str) -> str:
     return name
 
 
+def _jobs(value: str) -> int:
+    from .cli import _jobs as jobs
+
+    return jobs(value)
+
+
 def _seconds(value: str) -> float:
     try:
         seconds = float(value)
@@ -70,6 +79,7 @@ def _seconds(value: str) -> float:
 def run(args: argparse.Namespace) -> int:
     """The `prove` command; returns the exit code (UsageError for what the user must change)."""
     from . import cli
+    from .engine import default_workers
     from .errors import EngineError
     from .prove.prover import PROVEN, prove_paths
     from .prove.requests import ProveUnavailable, check_available
@@ -84,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     names: Sequence[str] = tuple(dict.fromkeys(args.properties)) if args.properties else DEFAULT
     try:
         proofs, errors = prove_paths(args.paths, config, names, int(args.timeout * 1000), args.resource,
-                                     args.trust_only)
+                                     args.trust_only, args.jobs or default_workers())
     except EngineError as exc:
         raise cli.UsageError(str(exc)) from None
     for error in errors:

@@ -6,6 +6,10 @@ formulas over a symbolic AssumeRole request; a property is then proven (no reque
 or refuted with a `ConcreteRequest` that does. Importing this package is cheap: z3 is imported
 only by the model module, and `check_available()` says whether it is installed
 (`pip install 'pyiamguard[prove]'`).
+
+Its users: `prover` (the properties of `pyiamguard prove` and `explain --prove`), `selfcheck`
+(`scan --prove`, the rules held to the model) and `reach` (`simulate --prove`: which requests of
+one caller get in).
 """
 from __future__ import annotations
 

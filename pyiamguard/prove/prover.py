@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from .properties import DEFAULT, PROPERTIES, Setting
+from .properties import CHECKED, DEFAULT, PROPERTIES, Setting
 from .requests import ConcreteRequest
 
 PROVEN, REFUTED, UNKNOWN = "PROVEN", "REFUTED", "UNKNOWN"
@@ -181,6 +181,9 @@ def tidy_model(solver: Any, model: Any, timeout_ms: int) -> Any:
     tries = [list(exact.values()) + external + [model.ascii_only()],
              [e for name, e in exact.items() if name != "account"] + external + [model.ascii_only()],
              [exact["path"], exact["partition"], exact["account"], short, model.ascii_only()],
+             # The name is the trust's (a named role): a plain session alone, which the string
+             # solver finds at once where a pattern over the fixed name leaves it guessing.
+             [exact["path"], exact["session"], model.ascii_only()],
              [exact["path"], short, model.ascii_only()],
              [short],
              [exact["account"]]]
@@ -207,7 +210,10 @@ def _decide(model: Any, breaches: Sequence[Any], timeout_ms: int) -> tuple[Any, 
     from .model import PARTITIONS, SCOPES
 
     deadline = time.perf_counter() + timeout_ms / 1000
-    pending = [[model.var("partition") == z3.StringVal(p)] for p in PARTITIONS]
+    # The caller's partition is the role's (well-formedness): when that is known, the others
+    # hold no request and need no question.
+    partitions = (model.role_partition,) if model.role_partition in PARTITIONS else PARTITIONS
+    pending = [[model.var("partition") == z3.StringVal(p)] for p in partitions]
     last: Any = None
     undecided = False
     while pending:
@@ -250,17 +256,59 @@ def _listed(arns: Sequence[str]) -> str:
 
 def prove_paths(paths: Iterable[str], config: Any, names: Sequence[str] = DEFAULT,
                 timeout_ms: int = DEFAULT_TIMEOUT_MS, resource: str | None = None,
-                trust_only: bool = False) -> tuple[list[RoleProof], list[str]]:
+                trust_only: bool = False, jobs: int = 1) -> tuple[list[RoleProof], list[str]]:
     """The proofs of every role of the files, and the files' errors (one line each). The
     callers of the scan that IAMG-501 finds without permission are denied, unless
-    `trust_only` (the trust policy alone: every caller's own permission is a free choice)."""
+    `trust_only` (the trust policy alone: every caller's own permission is a free choice).
+    `jobs` processes share the roles when there are enough of them."""
     from ..scanner import Scanner
 
     found = Scanner(config).inspect(list(paths), callers=not trust_only)
     errors = [e.one_line() for e in found.errors]
-    out = []
-    for document in found.documents:  # a template's variants (Fn::If) are each proven
-        if document.input.get("kind") == "trust" and (resource is None or document.resource == resource):
-            out.append(prove_document(document, config, names, timeout_ms,
-                                      callers_without_permission=found.callers_denied(document)))
-    return out, errors
+    tasks = [RoleTask(document, tuple(names), found.callers_denied(document))
+             for document in found.documents  # a template's variants (Fn::If) are each proven
+             if document.input.get("kind") == "trust" and (resource is None or document.resource == resource)]
+    return prove_tasks(tasks, config, timeout_ms, jobs), errors
+
+
+# The property tables a task may name (a worker process gets the name, not the functions).
+TABLES: Mapping[str, Mapping[str, Any]] = {"properties": PROPERTIES, "checked": CHECKED}
+MIN_PARALLEL_ROLES = 8  # fewer roles than this are proven here: a worker's start-up costs more
+
+
+@dataclass(frozen=True)
+class RoleTask:
+    """One role to prove: its inspected trust document, the properties (of `TABLES[table]`) and
+    the callers of the scan without permission to assume it."""
+
+    document: Any
+    names: tuple[str, ...]
+    callers_without_permission: tuple[str, ...] = ()
+    table: str = "properties"
+
+
+def prove_tasks(tasks: Sequence[RoleTask], config: Any, timeout_ms: int = DEFAULT_TIMEOUT_MS,
+                jobs: int = 1) -> list[RoleProof]:
+    """The proof of each task, in order: on `jobs` processes when there are enough roles (each
+    solver is single-threaded), else here. A pool that cannot start (a sandbox without
+    processes) proves them here."""
+    if jobs > 1 and len(tasks) >= MIN_PARALLEL_ROLES:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        workers = min(jobs, len(tasks))
+        try:
+            # spawn: a fresh interpreter per worker, nothing of the parent's z3 context inherited.
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                chunk = max(1, len(tasks) // (workers * 4))
+                return list(pool.map(_prove_task, tasks, [config] * len(tasks), [timeout_ms] * len(tasks),
+                                     chunksize=chunk))
+        except (OSError, PermissionError, BrokenProcessPool):
+            pass
+    return [_prove_task(task, config, timeout_ms) for task in tasks]
+
+
+def _prove_task(task: RoleTask, config: Any, timeout_ms: int) -> RoleProof:
+    return prove_document(task.document, config, task.names, timeout_ms, TABLES[task.table],
+                          task.callers_without_permission)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..model import Notice, ScanError, Violation
-from .properties import CHECKED
-from .prover import DEFAULT_TIMEOUT_MS, PROVEN, REFUTED, UNKNOWN, prove_document
+from .prover import DEFAULT_TIMEOUT_MS, PROVEN, REFUTED, UNKNOWN, RoleTask, prove_tasks
 
 # property -> the rules whose firing means "refuted" (any of them)
 RULE_PROPERTIES: Mapping[str, tuple[str, ...]] = {
@@ -41,8 +40,9 @@ class SelfCheck:
 
 
 def self_check(documents: Iterable[Any], violations: Iterable[Violation], config: Any,
-               timeout_ms: int = DEFAULT_TIMEOUT_MS) -> SelfCheck:
-    """Compare each inspected trust document's proofs with the rules that fired on its role."""
+               timeout_ms: int = DEFAULT_TIMEOUT_MS, jobs: int = 1) -> SelfCheck:
+    """Compare each inspected trust document's proofs with the rules that fired on its role
+    (proven on `jobs` processes when there are enough roles)."""
     fired: dict[str, list[Violation]] = {}
     for v in violations:
         fired.setdefault(v.resource, []).append(v)
@@ -52,6 +52,7 @@ def self_check(documents: Iterable[Any], violations: Iterable[Violation], config
     skipped: set[tuple[str, str]] = set()
     dead: set[tuple[str, str]] = set()
     where: dict[tuple[str, str], tuple[str, int | None]] = {}
+    judged = []
     for document in documents:
         if document.input.get("kind") != "trust":
             continue
@@ -62,7 +63,9 @@ def self_check(documents: Iterable[Any], violations: Iterable[Violation], config
         if rules & NOT_JUDGED:
             skipped.add(key)
             continue
-        proof = prove_document(document, config, [*names, "nobody"], timeout_ms, CHECKED)
+        judged.append((key, RoleTask(document, (*names, "nobody"), table="checked")))
+    proofs = prove_tasks([task for _, task in judged], config, timeout_ms, jobs)
+    for (key, _), proof in zip(judged, proofs):
         where.setdefault(key, (proof.file, proof.line))
         if proof.unknowns:
             skipped.add(key)

@@ -143,3 +143,67 @@ def test_scan_prove_agrees_on_every_rule_example() -> None:
             disagreements += [e.one_line() for e in checked.errors]
     assert disagreements == []
     assert roles >= 90  # every example with a trust policy was judged
+
+
+def _roles(tmp_path: Path, count: int) -> Path:
+    """`count` trust policies: vendors with and without an ExternalId, in turn."""
+    folder = tmp_path / "roles"
+    folder.mkdir()
+    for i in range(count):
+        account = f"{900000000000 + i:012d}"
+        statement = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
+        if i % 2 == 0:
+            statement["Condition"] = {"StringEquals": {"sts:ExternalId": f"vendor-{i}"}}
+        write(folder, f"role{i:02d}.json", statement)
+    return folder
+
+
+def _verdicts(document: dict[str, Any]) -> list[tuple[str, str, str, Any]]:
+    return [(Path(role["file"]).name, answer["property"], answer["verdict"], (answer.get("statement") or {}).get("line"))
+            for role in document["roles"] for answer in role["answers"]]
+
+
+def test_jobs_share_the_roles_and_change_no_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import concurrent.futures
+
+    pools: list[int] = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    def spy(workers: int, **kwargs: Any) -> Any:
+        pools.append(workers)
+        return real(workers, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", spy)
+    folder = _roles(tmp_path, 10)
+    args = ["prove", str(folder), "--own-account", OWN, "--property", "external-id", "--format", "json"]
+    assert main([*args, "--jobs", "1"]) == 1
+    alone = _verdicts(json.loads(capsys.readouterr().out))
+    assert pools == []
+    assert main([*args, "--jobs", "2"]) == 1
+    shared = _verdicts(json.loads(capsys.readouterr().out))
+    assert pools == [2]
+    assert shared == alone
+    assert alone == [(f"role{i:02d}.json", "external-id", "PROVEN" if i % 2 == 0 else "REFUTED",
+                      None if i % 2 == 0 else 4) for i in range(10)]
+
+
+def test_a_pool_that_cannot_start_proves_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import concurrent.futures
+
+    from pyiamguard.prove.prover import prove_paths
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("no processes here")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
+    proofs, errors = prove_paths([str(_roles(tmp_path, 8))], Config(own_accounts=(OWN,)), ["external-id"], jobs=4)
+    assert errors == []
+    assert [(Path(p.file).name, p.answers[0].verdict) for p in proofs] == [
+        (f"role{i:02d}.json", "PROVEN" if i % 2 == 0 else "REFUTED") for i in range(8)]
+
+
+def test_jobs_must_be_a_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    safe = write(tmp_path, "safe.json", VENDOR_STATEMENT)
+    assert main(["prove", str(safe), "--jobs", "0"]) == 2
+    assert "expected 1 to 64 processes, got 0" in capsys.readouterr().err
