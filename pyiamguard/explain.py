@@ -81,9 +81,10 @@ class RoleExplanation:
 
 
 def explain(path: str, config: Any = None, resource: str | None = None, *, prove: bool = False,
-            timeout_ms: int = 10_000) -> tuple[list[RoleExplanation], list[str]]:
+            timeout_ms: int = 10_000, jobs: int = 0) -> tuple[list[RoleExplanation], list[str]]:
     """The explanation of each role of the file (with `resource`, that one), and the errors.
-    `prove` adds the SMT model's answers (needs z3: `prove.requests.check_available`)."""
+    `prove` adds the SMT model's answers (needs z3: `prove.requests.check_available`), on
+    `jobs` processes (0: the CPUs available, at most 8)."""
     from .errors import EngineError
     from .scanner import Scanner
 
@@ -115,20 +116,24 @@ def explain(path: str, config: Any = None, resource: str | None = None, *, prove
         if document.resource not in seen:  # a later variant is a role already explained
             seen[document.resource] = _explain_role(document, by_resource.get(document.resource, []))
     if prove:
+        from .engine import default_workers
+        from .prove.properties import DEFAULT
+        from .prove.prover import RoleTask, prove_tasks
+
+        tasks = [RoleTask(d, DEFAULT, found.callers_denied(d)) for name in seen for d in variants[name]]
+        proved = iter(prove_tasks(tasks, scanner.config, timeout_ms, jobs or default_workers()))
         for name, explanation in seen.items():
-            explanation.proofs = _proofs(variants[name], found, scanner.config, timeout_ms)
+            explanation.proofs = _combined([next(proved) for _ in variants[name]])
     return list(seen.values()), errors
 
 
-def _proofs(documents: list[Any], found: Any, config: Any, timeout_ms: int) -> list[Any]:
+def _combined(proofs: list[Any]) -> list[Any]:
     """Each property's answer over every variant of a role: refuted when one variant is (its
     request), proven when all are, else unknown."""
     import dataclasses
 
-    from .prove.prover import PROVEN, REFUTED, prove_document
+    from .prove.prover import PROVEN, REFUTED
 
-    proofs = [prove_document(d, config, timeout_ms=timeout_ms, callers_without_permission=found.callers_denied(d))
-              for d in documents]
     if len(proofs) > 1:  # say which variant an answer holds for when it is not every one's
         proofs = [dataclasses.replace(p, answers=tuple(dataclasses.replace(a, variant=p.variant) for a in p.answers))
                   for p in proofs]

@@ -178,8 +178,11 @@ def tidy_model(solver: Any, model: Any, timeout_ms: int) -> Any:
     external = []
     if "sts:externalid" in model.named_keys:
         external = [z3.Implies(model.present("sts:externalid"), model.value("sts:externalid") == z3.StringVal("any-value"))]
+    anywhere = [e for name, e in exact.items() if name != "account"]  # an account the trust names
     tries = [list(exact.values()) + external + [model.ascii_only()],
-             [e for name, e in exact.items() if name != "account"] + external + [model.ascii_only()],
+             list(exact.values()) + [model.ascii_only()],
+             anywhere + external + [model.ascii_only()],
+             anywhere + [model.ascii_only()],
              [exact["path"], exact["partition"], exact["account"], short, model.ascii_only()],
              # The name is the trust's (a named role): a plain session alone, which the string
              # solver finds at once where a pattern over the fixed name leaves it guessing.
